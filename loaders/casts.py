@@ -1,0 +1,92 @@
+"""Lenient casts, written as DuckDB SQL macros so a million rows cast without a Python loop.
+
+Every cast returns NULL for a value it cannot read; the pipeline turns "raw present, typed NULL"
+into a reject reason that quotes the value.  Time zone: exports are local China time
+(Asia/Shanghai, UTC+8, no daylight saving); Unix timestamps and ``+hhmm`` offsets are converted
+to it.
+"""
+from __future__ import annotations
+
+EMPTY_WORDS = ("", "-", "--", "—", "——", "null", "NULL", "Null", "none", "None", "nan", "NaN", "无", "N/A", "#N/A")
+SUMMARY_WORDS = ("汇总", "合计", "总计", "均值", "平均值", "店铺汇总值", "店铺平均值")
+LOCAL_UTC_OFFSET_MINUTES = 480
+
+_TS_FORMATS = ["%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H", "%Y-%m-%d",
+               "%Y%m%d %H:%M:%S", "%Y%m%d"]
+
+
+def _sql_list(words) -> str:
+    return "[" + ", ".join("'" + w.replace("'", "''") + "'" for w in words) + "]"
+
+
+MACROS = f"""
+CREATE OR REPLACE MACRO nz(v) AS CASE
+    WHEN trim(v, ' \t\r\n\u3000\u00a0') IN {tuple(EMPTY_WORDS)} THEN NULL
+    ELSE trim(v, ' \t\r\n\u3000\u00a0') END;
+
+-- ids: Excel text guards ="123" and a leading ' or tab are stripped
+CREATE OR REPLACE MACRO clean_id(v) AS nz(ltrim(regexp_replace(nz(v), '^=\\s*"(.*)"$', '\\1'), ''''));
+
+CREATE OR REPLACE MACRO ts_offset_min(v) AS CASE
+    WHEN regexp_matches(v, '\\d:\\d{{2}}(?::\\d{{2}})?(?:\\.\\d+)?\\s*[+-]\\d{{2}}:?\\d{{2}}$') THEN
+        (CASE WHEN regexp_extract(v, '([+-])\\d{{2}}:?\\d{{2}}$', 1) = '-' THEN -1 ELSE 1 END)
+        * (regexp_extract(v, '[+-](\\d{{2}}):?\\d{{2}}$', 1)::INT * 60 + regexp_extract(v, '[+-]\\d{{2}}:?(\\d{{2}})$', 1)::INT)
+    WHEN regexp_matches(v, '\\dZ$') THEN 0
+    ELSE NULL END;
+
+CREATE OR REPLACE MACRO ts_text(v) AS rtrim(regexp_replace(
+    replace(replace(replace(replace(replace(replace(replace(replace(replace(
+        CASE WHEN ts_offset_min(v) IS NULL THEN v
+             ELSE regexp_replace(v, '\\s*(?:[+-]\\d{{2}}:?\\d{{2}}|Z)$', '') END,
+        '年', '-'), '月', '-'), '日', ' '), '时', ':'), '点', ':'), '分', ':'), '秒', ''), '/', '-'), 'T', ' '),
+    '\\s+', ' ', 'g'), ': ');
+
+CREATE OR REPLACE MACRO parse_ts(v) AS CASE
+    WHEN v IS NULL THEN NULL
+    WHEN regexp_full_match(v, '\\d{{12,13}}(\\.\\d+)?') THEN
+        make_timestamp(CAST(TRY_CAST(v AS DOUBLE) * 1000 AS BIGINT)) + INTERVAL {LOCAL_UTC_OFFSET_MINUTES} MINUTE
+    WHEN regexp_full_match(v, '\\d{{9,10}}(\\.\\d+)?') THEN
+        make_timestamp(CAST(TRY_CAST(v AS DOUBLE) * 1000000 AS BIGINT)) + INTERVAL {LOCAL_UTC_OFFSET_MINUTES} MINUTE
+    WHEN regexp_full_match(v, '\\d{{5}}(\\.\\d+)?') THEN
+        TIMESTAMP '1899-12-30' + to_seconds(CAST(round(TRY_CAST(v AS DOUBLE) * 86400) AS BIGINT))
+    ELSE try_strptime(ts_text(v), {_sql_list(_TS_FORMATS)})
+         + to_minutes(CAST({LOCAL_UTC_OFFSET_MINUTES} - coalesce(ts_offset_min(v), {LOCAL_UTC_OFFSET_MINUTES}) AS BIGINT))
+    END;
+
+CREATE OR REPLACE MACRO parse_month(v) AS CASE
+    WHEN v IS NULL THEN NULL
+    WHEN regexp_full_match(v, '\\d{{4}}\\s*[-/.年]\\s*\\d{{1,2}}\\s*月?') THEN
+        try_strptime(regexp_extract(v, '^(\\d{{4}})', 1) || '-' || regexp_extract(v, '^\\d{{4}}\\s*[-/.年]\\s*(\\d{{1,2}})', 1) || '-1', '%Y-%m-%d')::DATE
+    WHEN regexp_full_match(v, '\\d{{6}}') THEN try_strptime(v || '01', '%Y%m%d')::DATE
+    ELSE date_trunc('month', parse_ts(v))::DATE
+    END;
+
+CREATE OR REPLACE MACRO parse_duration(v) AS CASE
+    WHEN v IS NULL THEN NULL
+    WHEN regexp_full_match(v, '[+-]?\\d+(\\.\\d+)?') THEN TRY_CAST(v AS DOUBLE)
+    WHEN regexp_full_match(v, '\\d+:\\d{{1,2}}(\\.\\d+)?') THEN
+        TRY_CAST(split_part(v, ':', 1) AS DOUBLE) * 60 + TRY_CAST(split_part(v, ':', 2) AS DOUBLE)
+    WHEN regexp_full_match(v, '\\d+:\\d{{1,2}}:\\d{{1,2}}(\\.\\d+)?') THEN
+        TRY_CAST(split_part(v, ':', 1) AS DOUBLE) * 3600 + TRY_CAST(split_part(v, ':', 2) AS DOUBLE) * 60
+        + TRY_CAST(split_part(v, ':', 3) AS DOUBLE)
+    WHEN regexp_full_match(v, '(\\d+(小时|时))?(\\d+分钟?)?(\\d+(\\.\\d+)?秒)?') THEN
+        coalesce(TRY_CAST(nullif(regexp_extract(v, '(\\d+)(?:小时|时)', 1), '') AS DOUBLE), 0) * 3600
+        + coalesce(TRY_CAST(nullif(regexp_extract(v, '(\\d+)分', 1), '') AS DOUBLE), 0) * 60
+        + coalesce(TRY_CAST(nullif(regexp_extract(v, '(\\d+(?:\\.\\d+)?)秒', 1), '') AS DOUBLE), 0)
+    ELSE NULL END;
+
+CREATE OR REPLACE MACRO parse_money(v) AS CASE
+    WHEN v IS NULL THEN NULL
+    WHEN v IN ('无退款申请', '无退款') THEN 0::DECIMAL(18, 2)
+    ELSE TRY_CAST(regexp_replace(replace(v, '−', '-'), '[¥￥,，元\\s]', '', 'g') AS DECIMAL(18, 2)) END;
+
+CREATE OR REPLACE MACRO parse_number(v) AS TRY_CAST(v AS DOUBLE);
+
+CREATE OR REPLACE MACRO parse_int(v) AS CASE
+    WHEN TRY_CAST(v AS DOUBLE) = floor(TRY_CAST(v AS DOUBLE)) THEN CAST(TRY_CAST(v AS DOUBLE) AS BIGINT)
+    ELSE NULL END;
+"""
+
+
+def install_macros(con) -> None:
+    con.execute(MACROS)

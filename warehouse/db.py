@@ -1,0 +1,100 @@
+"""One connection factory for the whole product.
+
+``--db`` takes a DuckDB file path or any SQLAlchemy URL.  DuckDB allows one writing process per
+file, so connections are short-lived (``NullPool``) and opening one waits, with back-off, while
+another process (the dashboard, or a loader run from the CLI) holds the file.  That is what lets
+a CLI load run while ``make run`` is serving: neither side keeps the file locked between queries.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+DEFAULT_DB = "data/warehouse.duckdb"
+LOCK_WAIT_SECONDS = float(os.environ.get("CSDASH_LOCK_WAIT", "120"))
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def to_url(db: str) -> str:
+    """A path becomes a DuckDB URL; anything with ``://`` is taken as a SQLAlchemy URL."""
+    if "://" in db:
+        return db
+    path = Path(db).expanduser().absolute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"duckdb:///{path}"
+
+
+@dataclass
+class Warehouse:
+    url: str
+    engine: sa.Engine = field(repr=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name  # "duckdb" or "postgresql"
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.dialect == "duckdb"
+
+    def _retry(self, open_fn):
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        delay = 0.02
+        while True:
+            try:
+                return open_fn()
+            except sa.exc.DBAPIError as exc:  # pragma: no branch - only lock errors are retried
+                if not (self.is_duckdb and _is_lock_error(exc)) or time.monotonic() > deadline:
+                    raise
+            except Exception as exc:  # duckdb raises IOException at connect time
+                if not (self.is_duckdb and _is_lock_error(exc)) or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        """A short-lived connection (autocommit per statement unless a transaction is begun)."""
+        conn = self._retry(self.engine.connect)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A short-lived connection inside one transaction: committed on success, else rolled back."""
+        with self.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def data_version(self) -> int:
+        """A token that changes whenever data is loaded: caches key on it."""
+        with self.connect() as conn:
+            return int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) FROM load_log")).scalar())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_warehouse(db: str = DEFAULT_DB, *, create: bool = True) -> Warehouse:
+    """Open (and by default create or upgrade) the warehouse at ``db``."""
+    from warehouse.schema import ensure_schema
+
+    url = to_url(db)
+    engine = sa.create_engine(url, poolclass=NullPool)
+    wh = Warehouse(url=url, engine=engine)
+    if create:
+        ensure_schema(wh)
+    return wh

@@ -1,0 +1,125 @@
+"""Every warehouse table, and every upgrade, in one place.
+
+The five data tables hold one row per natural key (``KEYS``); loads replace rows by that key.
+``load_id`` and ``line_no`` on every data row say which load and which line of its file the row
+came from, so any figure can be traced back to the export.
+
+Upgrades: ``MIGRATIONS[n]`` takes a warehouse from version n to n+1.  ``ensure_schema`` creates
+missing tables of the current version and runs the migrations a warehouse still needs, inside
+one transaction.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = 1
+metadata = sa.MetaData()
+
+T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Float, sa.Integer, sa.Boolean, sa.Date
+MONEY = sa.Numeric(18, 2)
+
+
+def _table(name: str, *columns: tuple[str, object], provenance: bool = True) -> sa.Table:
+    cols = [sa.Column(n, t) for n, t in columns]
+    if provenance:
+        cols += [sa.Column("load_id", I), sa.Column("line_no", I)]
+    return sa.Table(name, metadata, *cols)
+
+
+tickets = _table(
+    "tickets",
+    ("ticket_id", T), ("parent_call_id", T), ("created_at", TS), ("channel", T), ("direction", T),
+    ("division", T), ("category", T), ("agent_id", T), ("agent_name", T), ("team", T), ("region", T),
+    ("store", T), ("customer_id", T), ("customer_phone", T), ("call_result", T), ("queue_seconds", F),
+    ("ring_seconds", F), ("ring_count", I), ("rang_at", TS), ("answered_at", TS), ("ended_at", TS),
+    ("hold_seconds", F), ("hold_count", I), ("talk_seconds", F), ("hangup_side", T), ("status", T),
+    ("resolved_at", TS), ("first_contact_resolved", B), ("is_complaint", B), ("legs", I),
+)
+callbacks = _table(
+    "callbacks",
+    ("callback_id", T), ("ticket_id", T), ("callback_at", TS), ("result", T), ("satisfaction", T),
+    ("caller_id", T), ("comment", T),
+)
+sales = _table(
+    "sales",
+    ("order_id", T), ("ordered_at", TS), ("paid_at", TS), ("amount", MONEY), ("refund_amount", MONEY),
+    ("store", T), ("region", T), ("customer_id", T), ("member_level", T), ("status", T), ("channel", T),
+    ("agent_id", T), ("quantity", I),
+)
+roster = _table(
+    "roster",
+    ("agent_id", T), ("agent_name", T), ("nickname", T), ("team", T), ("division", T), ("region", T),
+    ("store", T), ("leader", T), ("employment", T), ("active_from", D), ("active_to", D),
+)
+scorecard_inputs = _table(
+    "scorecard_inputs",
+    ("month", D), ("agent_id", T), ("qa_deductions", F), ("discipline_deductions", F), ("exam_score", F),
+    ("attitude_grade", T), ("late_reports", I), ("rule_violations", I), ("teamwork_grade", T),
+    ("suggestions_adopted", I), ("complaints", I), ("red_line", T),
+)
+load_log = _table(
+    "load_log",
+    ("load_id", I), ("file_name", T), ("sha256", T), ("kind", T), ("status", T), ("sheet", T),
+    ("encoding", T), ("rows_read", I), ("rows_inserted", I), ("rows_replaced", I), ("rows_rejected", I),
+    ("rows_skipped", I), ("orphans", I), ("ignored_columns", T), ("notes", T), ("duration_seconds", F),
+    ("loaded_by", T), ("loaded_at", TS),
+    provenance=False,
+)
+rejects = _table(
+    "rejects",
+    ("load_id", I), ("file_name", T), ("kind", T), ("line_no", I), ("reason", T), ("raw_row", T),
+    provenance=False,
+)
+schema_version = _table("schema_version", ("version", I), provenance=False)
+
+# Natural keys: a re-export replaces rows with the same key (the newer load wins).
+KEYS: dict[str, tuple[str, ...]] = {
+    "tickets": ("ticket_id",),
+    "callbacks": ("callback_id",),
+    "sales": ("order_id",),
+    "roster": ("agent_id", "active_from"),
+    "scorecard_inputs": ("month", "agent_id"),
+}
+DATA_TABLES = tuple(KEYS)
+TABLES = {t.name: t for t in metadata.sorted_tables}
+
+# Indexes only on PostgreSQL: DuckDB scans columnar data fast and its ART indexes slow bulk upserts.
+for _name, _key in KEYS.items():
+    sa.Index(f"ix_{_name}_key", *(TABLES[_name].c[k] for k in _key)).ddl_if(dialect="postgresql")
+sa.Index("ix_callbacks_ticket", callbacks.c.ticket_id).ddl_if(dialect="postgresql")
+sa.Index("ix_tickets_created", tickets.c.created_at).ddl_if(dialect="postgresql")
+sa.Index("ix_sales_customer", sales.c.customer_id).ddl_if(dialect="postgresql")
+
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
+    # 1: {callable taking the connection}, when version 2 arrives.
+}
+
+
+def current_version(conn: sa.Connection) -> int:
+    if not sa.inspect(conn).has_table("schema_version"):
+        return 0
+    return int(conn.execute(sa.text("SELECT coalesce(max(version), 0) FROM schema_version")).scalar())
+
+
+def ensure_schema(wh) -> int:
+    """Create or upgrade the warehouse; returns the schema version now in force."""
+    with wh.begin() as conn:
+        version = current_version(conn)
+        if version == SCHEMA_VERSION and all(sa.inspect(conn).has_table(n) for n in TABLES):
+            return version
+        if version == 0:
+            metadata.create_all(conn)
+            conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+            return SCHEMA_VERSION
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"仓库的结构版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新：请升级程序。"
+            )
+        for v in range(version, SCHEMA_VERSION):
+            MIGRATIONS[v](conn)
+        metadata.create_all(conn)  # tables added by later versions
+        conn.execute(schema_version.delete())
+        conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+        return SCHEMA_VERSION
