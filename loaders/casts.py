@@ -20,8 +20,11 @@ def _sql_list(words) -> str:
 
 
 MACROS = f"""
+-- blank and "no value" words → NULL; a leading apostrophe (Excel's "this is text" mark, and what our
+-- formula-injection escaping adds) is dropped
 CREATE OR REPLACE MACRO nz(v) AS CASE
     WHEN trim(v, ' \t\r\n\u3000\u00a0') IN {tuple(EMPTY_WORDS)} THEN NULL
+    WHEN starts_with(trim(v, ' \t\r\n\u3000\u00a0'), chr(39)) THEN nullif(substr(trim(v, ' \t\r\n\u3000\u00a0'), 2), '')
     ELSE trim(v, ' \t\r\n\u3000\u00a0') END;
 
 -- ids: Excel text guards ="123" and a leading ' or tab are stripped

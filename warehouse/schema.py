@@ -17,7 +17,7 @@ import sqlalchemy as sa
 SCHEMA_VERSION = 1
 metadata = sa.MetaData()
 
-T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Float, sa.Integer, sa.Boolean, sa.Date
+T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Double, sa.Integer, sa.Boolean, sa.Date
 MONEY = sa.Numeric(18, 2)
 
 
