@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from loaders.casts import SUMMARY_WORDS, install_macros
@@ -27,10 +28,11 @@ from loaders.mapping import EMPTY_MAPPING, KindMapping, Mapping
 from loaders.readers import EXTRA_COLUMNS, RawTable, read_file
 from loaders.schema import SCHEMAS, Column, ExportSchema, Kind, normalise_header
 from loaders.vocab import EMPTY, KEYPRESS_HEADER_WORDS, SKIP, THREE_LEVEL_WORDS, VOCABULARIES, map_word
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, settle
 from warehouse.schema import KEYS, TABLES
 
 Progress = Callable[[str], None]
+COPY_BATCH_ROWS = 500_000
 
 KIND_LABELS = {
     Kind.timestamp: "时间", Kind.date: "日期", Kind.month: "月份", Kind.duration: "时长", Kind.money: "金额",
@@ -366,17 +368,38 @@ def build_rejects(raw: RawTable) -> None:
 
 
 # ------------------------------------------------------------------ writing
-def _copy_into(conn: sa.Connection, wh: Warehouse, scratch, select_sql: str, target: str, cols: list[str]) -> None:
-    """Bulk-copy a scratch query into a warehouse table: Arrow stream on DuckDB, COPY on PostgreSQL."""
+def _upsert_sql(kind: str, source: str, cols: list[str], load_id: int) -> tuple[str, str, str]:
+    """(count of rows replacing an existing key, delete of those keys, insert) from ``source``."""
+    match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in KEYS[kind])
+    return (f"SELECT count(*) FROM {source} s WHERE EXISTS (SELECT 1 FROM {kind} t WHERE {match})",
+            f"DELETE FROM {kind} t USING {source} s WHERE {match}",
+            f"INSERT INTO {kind} ({', '.join(cols)}, load_id) SELECT {', '.join(cols)}, {load_id} FROM {source}")
+
+
+def _upsert_duckdb(conn: sa.Connection, scratch, kind: str, cols: list[str], load_id: int) -> tuple[int, int]:
+    """Arrow batches straight from the scratch database, upserted one batch at a time (keys are
+    unique within the file, so batches never overlap).  No temp staging table: in DuckDB 2.0 an
+    INSERT … SELECT from a temp table filled in the same transaction silently inserted nothing."""
     drv = conn.connection.driver_connection
-    if wh.is_duckdb:
-        reader = scratch.sql(select_sql).to_arrow_reader()
-        drv.register("incoming_rows", reader)
+    count_sql, delete_sql, insert_sql = _upsert_sql(kind, "incoming_rows", cols, load_id)
+    replaced = loaded = 0
+    settle(conn)
+    for batch in scratch.sql(f"SELECT {', '.join(cols)} FROM final").to_arrow_reader(batch_size=COPY_BATCH_ROWS):
+        drv.register("incoming_rows", pa.Table.from_batches([batch]))
         try:
-            conn.exec_driver_sql(f"INSERT INTO {target} ({', '.join(cols)}) SELECT * FROM incoming_rows")
+            replaced += int(conn.exec_driver_sql(count_sql).scalar())
+            conn.exec_driver_sql(delete_sql)
+            conn.exec_driver_sql(insert_sql)
+            loaded += batch.num_rows
         finally:
+            settle(conn)
             drv.unregister("incoming_rows")
-        return
+    return loaded, replaced
+
+
+def _copy_postgres(conn: sa.Connection, scratch, select_sql: str, target: str, cols: list[str]) -> None:
+    """COPY … FROM STDIN, fed from a CSV the scratch database writes: the bulk path of PostgreSQL."""
+    drv = conn.connection.driver_connection
     fd, path = tempfile.mkstemp(suffix=".csv", prefix="csdash-copy-")
     os.close(fd)
     try:
@@ -389,6 +412,36 @@ def _copy_into(conn: sa.Connection, wh: Warehouse, scratch, select_sql: str, tar
         os.unlink(path)
 
 
+def _upsert_postgres(conn: sa.Connection, scratch, kind: str, cols: list[str], load_id: int) -> tuple[int, int]:
+    stage = f"stage_{kind}"
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {', '.join(cols)} FROM {kind} LIMIT 0")
+    _copy_postgres(conn, scratch, f"SELECT {', '.join(cols)} FROM final", stage, cols)
+    count_sql, delete_sql, insert_sql = _upsert_sql(kind, stage, cols, load_id)
+    replaced = int(conn.exec_driver_sql(count_sql).scalar())
+    loaded = int(conn.exec_driver_sql(f"SELECT count(*) FROM {stage}").scalar())
+    conn.exec_driver_sql(delete_sql)
+    conn.exec_driver_sql(insert_sql)
+    return loaded, replaced
+
+
+def _insert_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadReport) -> None:
+    cols = ["load_id", "file_name", "kind", "line_no", "reason", "raw_row"]
+    select = (f"SELECT {report.load_id} AS load_id, {_sql_str(report.file)} AS file_name, "
+              f"{_sql_str(report.kind)} AS kind, line_no, reason, raw_row FROM reject_rows ORDER BY line_no")
+    if not wh.is_duckdb:
+        _copy_postgres(conn, scratch, select, "rejects", cols)
+        return
+    drv = conn.connection.driver_connection
+    settle(conn)
+    for batch in scratch.sql(select).to_arrow_reader(batch_size=COPY_BATCH_ROWS):
+        drv.register("incoming_rejects", pa.Table.from_batches([batch]))
+        try:
+            conn.exec_driver_sql(f"INSERT INTO rejects ({', '.join(cols)}) SELECT * FROM incoming_rejects")
+        finally:
+            settle(conn)
+            drv.unregister("incoming_rejects")
+
+
 def _test_hook_before_commit() -> None:
     """Lets the atomicity test SIGKILL a loader at a known point inside the transaction."""
     marker = os.environ.get("CSDASH_TEST_PAUSE_BEFORE_COMMIT")
@@ -398,41 +451,22 @@ def _test_hook_before_commit() -> None:
 
 
 def write_load(wh: Warehouse, raw: RawTable, report: LoadReport, user: str) -> None:
+    """Upsert, rejects and the load log in one transaction: all of the file or none of it."""
     kind = report.kind
-    table = TABLES[kind]
-    cols = [c.name for c in table.columns if c.name != "load_id"]
-    key = KEYS[kind]
-    match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in key)
-    stage = f"stage_{kind}"
+    cols = [c.name for c in TABLES[kind].columns if c.name != "load_id"]
     with wh.begin() as conn:
         if not wh.is_duckdb:
-            conn.exec_driver_sql("LOCK TABLE load_log IN EXCLUSIVE MODE")
-        load_id = int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) + 1 FROM load_log")).scalar())
-        report.load_id = load_id
-        if wh.is_duckdb:
-            conn.exec_driver_sql(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {', '.join(cols)} FROM {kind} LIMIT 0")
-        else:
-            conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "
-                                 f"SELECT {', '.join(cols)} FROM {kind} LIMIT 0")
-        _copy_into(conn, wh, raw.scratch, f"SELECT {', '.join(cols)} FROM final", stage, cols)
-        report.rows_replaced = int(conn.exec_driver_sql(
-            f"SELECT count(*) FROM {stage} s WHERE EXISTS (SELECT 1 FROM {kind} t WHERE {match})").scalar())
-        loaded = int(conn.exec_driver_sql(f"SELECT count(*) FROM {stage}").scalar())
+            conn.exec_driver_sql("LOCK TABLE load_log IN EXCLUSIVE MODE")  # one load at a time
+        report.load_id = int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) + 1 FROM load_log")).scalar())
+        upsert = _upsert_duckdb if wh.is_duckdb else _upsert_postgres
+        loaded, report.rows_replaced = upsert(conn, raw.scratch, kind, cols, report.load_id)
         report.rows_inserted = loaded - report.rows_replaced
-        conn.exec_driver_sql(f"DELETE FROM {kind} t USING {stage} s WHERE {match}")
-        conn.exec_driver_sql(f"INSERT INTO {kind} ({', '.join(cols)}, load_id) "
-                             f"SELECT {', '.join(cols)}, {load_id} FROM {stage}")
         if kind == "callbacks":
-            report.orphans = int(conn.exec_driver_sql(
-                f"SELECT count(*) FROM {stage} s WHERE NOT EXISTS "
-                f"(SELECT 1 FROM tickets t WHERE t.ticket_id = s.ticket_id)").scalar())
+            report.orphans = int(conn.execute(sa.text(
+                "SELECT count(*) FROM callbacks c WHERE c.load_id = :l AND NOT EXISTS "
+                "(SELECT 1 FROM tickets t WHERE t.ticket_id = c.ticket_id)"), {"l": report.load_id}).scalar())
         if report.rows_rejected:
-            _copy_into(conn, wh, raw.scratch,
-                       f"SELECT {load_id}, {_sql_str(report.file)}, {_sql_str(kind)}, line_no, reason, raw_row "
-                       f"FROM reject_rows ORDER BY line_no",
-                       "rejects", ["load_id", "file_name", "kind", "line_no", "reason", "raw_row"])
-        if wh.is_duckdb:
-            conn.exec_driver_sql(f"DROP TABLE {stage}")
+            _insert_rejects(conn, wh, raw.scratch, report)
         report.duration_seconds = time.monotonic() - report.duration_seconds
         _log(conn, report, user)
         _test_hook_before_commit()

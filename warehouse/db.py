@@ -88,12 +88,37 @@ class Warehouse:
         self.engine.dispose()
 
 
+_ROW_STATEMENTS = ("SELECT", "WITH", "SHOW", "DESCRIBE", "PRAGMA", "EXPLAIN", "VALUES", "FROM")
+
+
+def _complete_duckdb_statements(engine: sa.Engine) -> None:
+    """DuckDB 2 streams results lazily and *aborts* a statement whose result is still unread when
+    the next statement starts on the same connection: an INSERT … SELECT of a large table would
+    silently insert nothing.  SQLAlchemy never reads the row count a DML statement returns, so
+    read it here, for every statement that is not a query."""
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _finish(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        words = statement.lstrip("( \n\t").split(None, 1)
+        if words and words[0].upper() not in _ROW_STATEMENTS:
+            cursor.complete()
+
+
+def settle(conn: sa.Connection) -> None:
+    """Finish any partly read DuckDB result on ``conn`` (``scalar()`` reads one row and leaves the
+    rest pending), so driver-level calls such as ``register`` may follow."""
+    if conn.dialect.name == "duckdb":
+        conn.connection.driver_connection.complete()
+
+
 def open_warehouse(db: str = DEFAULT_DB, *, create: bool = True) -> Warehouse:
     """Open (and by default create or upgrade) the warehouse at ``db``."""
     from warehouse.schema import ensure_schema
 
     url = to_url(db)
     engine = sa.create_engine(url, poolclass=NullPool)
+    if engine.dialect.name == "duckdb":
+        _complete_duckdb_statements(engine)
     wh = Warehouse(url=url, engine=engine)
     if create:
         ensure_schema(wh)

@@ -1,0 +1,320 @@
+"""Demo exports in the messy real formats, loaded through the same loaders.
+
+3 regions, 10 stores, 6 teams of 8–10 agents (pre-sales and after-sales, phone and online),
+12 months with seasonality (双十一 and 年货节 peaks, 春节 trough) and teams that visibly differ.
+Files written, as the vendors' systems write them:
+
+- ``人员名单.xlsx``           roster (Excel)
+- ``通话工单_YYYYMM-YYYYMM.csv``  tickets: GBK, a title line, Chinese headers, mm:ss durations,
+  vendor result words, transfer legs, a 合计 row and a handful of bad rows
+- ``回访记录.xlsx``           callbacks (Excel), a few orphans and a few bad grades
+- ``销售订单.csv``            sales: UTF-8 with BOM, ¥ amounts with separators, Taobao statuses
+- ``月度考核录入.xlsx``       scorecard inputs (Excel), one row per agent and month
+
+Deterministic: the same arguments give the same files.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from loaders.pipeline import LoadReport, load_file
+
+REGIONS = {
+    "华东": ["上海徐汇店", "上海浦东店", "杭州西湖店", "南京新街口店"],
+    "华南": ["广州天河店", "深圳南山店", "佛山祖庙店"],
+    "华北": ["北京朝阳店", "北京海淀店", "天津和平店"],
+}
+# name, division, channel, region, size, quality (0 weak … 1 strong)
+TEAMS = [
+    ("售前一组", "presales", "phone", "华东", 9, 0.85),
+    ("售前二组", "presales", "online", "华南", 8, 0.55),
+    ("售前三组", "presales", "phone", "华北", 10, 0.35),
+    ("售后一组", "aftersales", "phone", "华东", 9, 0.75),
+    ("售后二组", "aftersales", "phone", "华南", 8, 0.45),
+    ("售后三组", "aftersales", "online", "华北", 10, 0.65),
+]
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈")
+GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞宇浩然欣怡子涵梓轩雨桐思远嘉琪俊")
+SEASON = {1: 1.05, 2: 0.75, 3: 0.95, 4: 0.95, 5: 1.0, 6: 1.1, 7: 0.95, 8: 0.95, 9: 1.0, 10: 1.05, 11: 1.4, 12: 1.2}
+PRESALES_CATS = ["售前/产品咨询", "售前/价格咨询", "售前/活动咨询", "售前/库存咨询"]
+AFTERSALES_CATS = ["售后/安装预约", "售后/维修", "售后/退换货", "售后/物流查询", "售后/投诉/服务态度", "售后/投诉/产品质量"]
+ANSWER_WORDS = ["已接听", "双方接听", "正常结束"]
+MISSED_WORDS = ["振铃放弃", "排队放弃", "客户速挂", "座席未接听"]
+
+
+def _months(end_month: str | None, months: int) -> list[pd.Period]:
+    end = pd.Period(end_month, "M") if end_month else pd.Period(date.today(), "M") - 1
+    return [end - k for k in range(months - 1, -1, -1)]
+
+
+def make_roster(rng: np.random.Generator, start: date) -> pd.DataFrame:
+    rows, agent = [], 1001
+    used = set()
+    for team, division, channel, region, size, _q in TEAMS:
+        stores = REGIONS[region]
+        for k in range(size):
+            while True:
+                name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN, size=rng.integers(1, 3)))
+                if name not in used:
+                    used.add(name)
+                    break
+            rows.append({
+                "工号": str(agent), "姓名": name, "旺旺": f"{team[:2]}_{name}" if channel == "online" else "",
+                "班组": team, "所属处": "售前" if division == "presales" else "售后", "区域": region,
+                "门店": stores[k % len(stores)], "组长": "是" if k == 0 else "",
+                "用工性质": "试用" if k == size - 1 else "正式", "入职日期": start.isoformat(),
+            })
+            agent += 1
+    df = pd.DataFrame(rows)
+    df["组长"] = df.groupby("班组")["姓名"].transform("first")
+    return df
+
+
+def make_tickets(rng: np.random.Generator, roster: pd.DataFrame, months: list[pd.Period]) -> pd.DataFrame:
+    team_info = {t[0]: t for t in TEAMS}
+    parts = []
+    seq = 0
+    for m in months:
+        days = m.days_in_month
+        for _, a in roster.iterrows():
+            team, division, channel, region, _size, q = team_info[a["班组"]]
+            base = 260 if channel == "phone" else 320
+            n = int(rng.poisson(base * SEASON[m.month] * (0.9 + 0.2 * rng.random())))
+            day = rng.integers(0, days, n)
+            hour = rng.choice(np.arange(8, 22), n, p=_hour_weights())
+            secs = rng.integers(0, 3600, n)
+            created = (pd.Timestamp(m.start_time) + pd.to_timedelta(day, "D") + pd.to_timedelta(hour, "h")
+                       + pd.to_timedelta(secs, "s"))
+            u = rng.random(n)
+            p_answer = 0.86 + 0.12 * q
+            result = np.where(u < 0.03, "not_offered", np.where(u < 0.03 + (1 - p_answer), "missed",
+                              np.where(u < 0.035 + (1 - p_answer), "voicemail", "answered")))
+            if channel == "online":
+                result = np.where(result == "not_offered", "answered", result)
+            # rings: strong teams answer fast; ring cycle 5 s
+            ring = np.where(result == "answered", rng.gamma(2.0, 3.0 + 9.0 * (1 - q), n), rng.gamma(1.5, 6.0, n))
+            queue = rng.exponential(6 + 25 * (1 - q), n)
+            talk = rng.gamma(3.0, 60.0 if division == "presales" else 90.0, n)
+            long_hold = rng.random(n) < (0.02 + 0.10 * (1 - q))
+            hold = np.where(long_hold, rng.uniform(31, 150, n), np.where(rng.random(n) < 0.2, rng.uniform(5, 30, n), 0))
+            hold_count = np.where(hold > 0, np.where(rng.random(n) < 0.15 + 0.2 * (1 - q), 2, 1), 0)
+            cats = PRESALES_CATS if division == "presales" else AFTERSALES_CATS
+            cat_p = None if division == "presales" else [0.25, 0.2, 0.2, 0.25, 0.05 * (1.6 - q), 0.05 * (1.6 - q)]
+            if cat_p:
+                cat_p = np.array(cat_p) / sum(cat_p)
+            category = rng.choice(cats, n, p=cat_p)
+            resolve_h = rng.gamma(2.0, 4 + 14 * (1 - q), n)
+            resolved = created + pd.to_timedelta(np.round(resolve_h * 3600), "s")
+            open_ = rng.random(n) < 0.03
+            status = np.where(open_, "处理中", np.where(rng.random(n) < 0.5, "已解决", "已关闭"))
+            fcr = rng.random(n) < (0.6 + 0.3 * q)
+            customers = rng.integers(1, 30000, n)
+            answered = result == "answered"
+            word = np.where(answered, rng.choice(ANSWER_WORDS, n),
+                            np.where(result == "missed", rng.choice(MISSED_WORDS, n),
+                                     np.where(result == "voicemail", "已留言", "IVR放弃")))
+            ids = np.arange(seq, seq + n)
+            seq += n
+            df = pd.DataFrame({
+                "通话ID": [f"C{m.year}{m.month:02d}{i:07d}" for i in ids],
+                "主通话记录ID": "",
+                "来电时间": created.strftime("%Y-%m-%d %H:%M:%S"),
+                "渠道": "400热线" if channel == "phone" else rng.choice(["千牛", "微信", "网页在线"], n),
+                "呼叫类型": "呼入",
+                "业务类型": "售前" if division == "presales" else "售后",
+                "问题分类": category,
+                "座席工号": np.where(answered, a["工号"], ""),
+                "座席名称": np.where(answered, a["姓名"], ""),
+                "技能组": team, "区域": region, "门店": a["门店"],
+                "客户编号": [f"M{c:06d}" for c in customers],
+                "客户号码": [f"1{rng.integers(30, 99)}{rng.integers(0, 10**8):08d}" for _ in range(n)],
+                "通话结果": word,
+                "排队时长": np.round(queue).astype(int),
+                "振铃时长": np.round(ring).astype(int),
+                "保持时长": np.where(answered, np.round(hold).astype(int), 0),
+                "保持次数": np.where(answered, hold_count, 0),
+                "通话时长": [f"{int(t) // 60:02d}:{int(t) % 60:02d}" if ok else "00:00" for t, ok in zip(talk, answered)],
+                "工单状态": status,
+                "解决时间": np.where(open_, "", resolved.strftime("%Y/%m/%d %H:%M")),
+                "是否一次解决": np.where(open_, "", np.where(fcr, "是", "否")),
+            })
+            # not-answered contacts are assigned to the agent's team only; the queue row keeps the store
+            parts.append(df)
+    tickets = pd.concat(parts, ignore_index=True)
+    return tickets
+
+
+def _hour_weights() -> np.ndarray:
+    w = np.array([3, 7, 9, 10, 8, 6, 8, 9, 9, 8, 7, 8, 7, 5], dtype=float)
+    return w / w.sum()
+
+
+def add_legs_and_bad_rows(rng: np.random.Generator, tickets: pd.DataFrame) -> pd.DataFrame:
+    """A few transferred calls (two legs sharing a parent id) and the bad rows real files have."""
+    answered = tickets.index[tickets["通话结果"].isin(ANSWER_WORDS)].to_numpy()
+    legs = rng.choice(answered, 40, replace=False)
+    extra = tickets.loc[legs].copy()
+    tickets.loc[legs, "主通话记录ID"] = tickets.loc[legs, "通话ID"]
+    extra["主通话记录ID"] = extra["通话ID"]
+    extra["通话ID"] = extra["通话ID"] + "-2"
+    extra["排队时长"] = 0
+    extra["振铃时长"] = 4
+    tickets = pd.concat([tickets, extra], ignore_index=True)
+    bad = tickets.sample(6, random_state=7).astype(object)
+    bad["通话ID"] = bad["通话ID"] + "X"
+    bad.iloc[0, bad.columns.get_loc("来电时间")] = "2026-02-30 10:00"      # no such day
+    bad.iloc[1, bad.columns.get_loc("通话结果")] = "呼叫中"                  # unknown result word
+    bad.iloc[2, bad.columns.get_loc("振铃时长")] = -3                        # negative duration
+    bad.iloc[3, bad.columns.get_loc("排队时长")] = "约半分钟"                 # not a duration
+    bad.iloc[4, bad.columns.get_loc("通话结果")] = "已接听"
+    bad.iloc[4, bad.columns.get_loc("座席工号")] = ""                        # answered without agent
+    bad.iloc[5, bad.columns.get_loc("工单状态")] = "已删除"                   # skipped, counted
+    total = {c: "" for c in tickets.columns}
+    total["通话ID"] = "合计"
+    return pd.concat([tickets, bad, pd.DataFrame([total])], ignore_index=True)
+
+
+def make_callbacks(rng: np.random.Generator, tickets: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
+    team_q = {t[0]: t[5] for t in TEAMS}
+    after = tickets[(tickets["业务类型"] == "售后") & tickets["工单状态"].isin(["已解决", "已关闭"])
+                    & (tickets["座席工号"] != "") & (tickets["主通话记录ID"] == "")]
+    q = after["技能组"].map(team_q).to_numpy()
+    covered = rng.random(len(after)) < (0.55 + 0.4 * q)
+    sel = after[covered]
+    q = q[covered]
+    n = len(sel)
+    resolved = pd.to_datetime(sel["解决时间"], format="%Y/%m/%d %H:%M")
+    delay_days = np.where(rng.random(n) < 0.5 + 0.4 * q, 1, rng.integers(2, 5, n))
+    at = resolved.dt.normalize() + pd.to_timedelta(delay_days, "D") + pd.to_timedelta(rng.integers(9 * 3600, 18 * 3600, n), "s")
+    reached = rng.random(n) < 0.85
+    u = rng.random(n)
+    grade = np.select([u < 0.35 + 0.4 * q, u < 0.8 + 0.1 * q, u < 0.93 + 0.05 * q], ["非常满意", "满意", "一般"], "不满意")
+    grade = np.where(reached, grade, "")
+    result = np.where(reached, "已回访", rng.choice(["无人接听", "关机", "拒访"], n))
+    comments = np.where(grade == "不满意", rng.choice(["上门太慢", "态度一般", "问题没解决", "多次来电才处理"], n),
+                        np.where(grade == "一般", rng.choice(["还行", "时间有点长", ""], n), ""))
+    callers = roster.loc[roster["班组"].str.startswith("售后"), "工号"].to_numpy()
+    df = pd.DataFrame({
+        "回访编号": [f"HF{i:07d}" for i in range(n)],
+        "关联工单": sel["通话ID"].to_numpy(),
+        "回访时间": at.dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(),
+        "回访结果": result, "满意度": grade, "回访人": rng.choice(callers, n), "客户意见": comments,
+    })
+    orphans = df.sample(5, random_state=3).copy()
+    orphans["回访编号"] = orphans["回访编号"] + "-O"
+    orphans["关联工单"] = "C-UNKNOWN-" + orphans["回访编号"]
+    bad = df.sample(3, random_state=4).copy()
+    bad["回访编号"] = bad["回访编号"] + "-B"
+    bad["满意度"] = ["超级满意", "7分", "满意+"]
+    return pd.concat([df, orphans, bad], ignore_index=True)
+
+
+def make_sales(rng: np.random.Generator, tickets: pd.DataFrame, roster: pd.DataFrame,
+               months: list[pd.Period]) -> pd.DataFrame:
+    team_q = {t[0]: t[5] for t in TEAMS}
+    pre = tickets[(tickets["业务类型"] == "售前") & (tickets["通话ID"].str.startswith("C"))
+                  & (tickets["主通话记录ID"] == "")]
+    pre = pre[pd.to_datetime(pre["来电时间"], errors="coerce").notna()]
+    q = pre["技能组"].map(team_q).to_numpy()
+    conv = rng.random(len(pre)) < (0.12 + 0.3 * q)
+    src = pre[conv]
+    lag_h = rng.gamma(1.5, 8.0, len(src))
+    ordered = pd.to_datetime(src["来电时间"]) + pd.to_timedelta(np.round(lag_h * 3600), "s")
+    conv_df = pd.DataFrame({"ordered": ordered.to_numpy(), "customer": src["客户编号"].to_numpy(),
+                            "store": src["门店"].to_numpy(), "region": src["区域"].to_numpy(),
+                            "agent": src["座席工号"].to_numpy(), "channel": "线上"})
+    walk = []
+    store_region = [(s, r) for r, ss in REGIONS.items() for s in ss]
+    for m in months:
+        for i, (store, region) in enumerate(store_region):
+            n = int(rng.poisson(420 * SEASON[m.month] * (0.7 + 0.06 * i)))
+            t = pd.Timestamp(m.start_time) + pd.to_timedelta(rng.integers(0, m.days_in_month * 86400, n), "s")
+            walk.append(pd.DataFrame({"ordered": t, "customer": [f"M{c:06d}" for c in rng.integers(1, 30000, n)],
+                                      "store": store, "region": region, "agent": "", "channel": "门店"}))
+    df = pd.concat([conv_df, *walk], ignore_index=True).sort_values("ordered", kind="stable").reset_index(drop=True)
+    end = pd.Timestamp(months[-1].end_time)
+    df = df[df["ordered"] <= end].reset_index(drop=True)
+    n = len(df)
+    amount = np.round(rng.lognormal(5.6, 0.7, n), 2)
+    u = rng.random(n)
+    status = np.select([u < 0.82, u < 0.9, u < 0.94, u < 0.97], ["交易成功", "卖家已发货，等待买家确认", "等待买家付款",
+                                                                  "交易关闭"], "退款成功")
+    refund = np.where(status == "退款成功", amount, np.where((status == "交易成功") & (rng.random(n) < 0.04),
+                                                            np.round(amount * 0.3, 2), 0.0))
+    paid = np.where(status == "等待买家付款", "", (df["ordered"] + pd.to_timedelta(rng.integers(10, 900, n), "s"))
+                    .dt.strftime("%Y-%m-%d %H:%M:%S"))
+    level = rng.choice(["", "普通会员", "银卡会员", "金卡会员"], n, p=[0.4, 0.3, 0.2, 0.1])
+    out = pd.DataFrame({
+        "订单编号": [f'="{9000000000 + i}"' for i in range(n)],   # Excel text guard, as many exports have
+        "买家下单时间": df["ordered"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "买家付款时间": paid,
+        "买家实际支付金额": [f"¥{a:,.2f}" for a in amount],
+        "退款金额": np.where(refund > 0, [f"{r:.2f}" for r in refund], "无退款申请"),
+        "门店名称": df["store"], "区域": df["region"], "会员编号": df["customer"], "会员等级": level,
+        "订单状态": status, "订单来源": df["channel"], "接待客服": df["agent"],
+        "宝贝总数量": rng.integers(1, 4, n),
+    })
+    bad = out.sample(3, random_state=5).copy()
+    bad["订单编号"] = bad["订单编号"].str.replace('"', "") + "B"
+    bad["买家实际支付金额"] = ["¥abc", "-¥20.00", "¥12.00"]
+    bad["订单状态"] = ["交易成功", "交易成功", "神秘状态"]
+    return pd.concat([out, bad], ignore_index=True)
+
+
+def make_scorecard_inputs(rng: np.random.Generator, roster: pd.DataFrame, months: list[pd.Period]) -> pd.DataFrame:
+    rows = []
+    for m in months:
+        for _, a in roster.iterrows():
+            rows.append({
+                "考核月份": f"{m.year}年{m.month}月", "工号": a["工号"], "姓名": a["姓名"],
+                "监听扣分": int(rng.choice([0, 2, 4, 6, 8], p=[0.4, 0.25, 0.2, 0.1, 0.05])),
+                "纪律扣分": int(rng.choice([0, 3, 5], p=[0.7, 0.2, 0.1])),
+                "笔试分数": int(rng.integers(60, 100)),
+                "工作态度": rng.choice(list("ABBBC")), "日志周报迟交次数": int(rng.poisson(0.5)),
+                "违规次数": int(rng.poisson(0.3)), "团队协作": rng.choice(list("AABBC")),
+                "建议采纳次数": int(rng.poisson(0.4)), "客户投诉次数": int(rng.poisson(0.2)), "红线事件": "",
+            })
+    return pd.DataFrame(rows)
+
+
+def write_demo(out_dir: str | Path, months: int = 12, end_month: str | None = None,
+               seed: int = 20261) -> list[tuple[str, Path]]:
+    """Write the demo exports; returns (kind, path) in the order they must load."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    ms = _months(end_month, months)
+    roster = make_roster(rng, ms[0].start_time.date())
+    tickets = make_tickets(rng, roster, ms)
+    callbacks = make_callbacks(rng, tickets, roster)
+    sales = make_sales(rng, tickets, roster, ms)
+    tickets = add_legs_and_bad_rows(rng, tickets)
+    inputs = make_scorecard_inputs(rng, roster, ms)
+    files = []
+    p = out / "人员名单.xlsx"
+    roster.to_excel(p, index=False, sheet_name="花名册", engine="xlsxwriter")
+    files.append(("roster", p))
+    p = out / f"通话工单_{ms[0].strftime('%Y%m')}-{ms[-1].strftime('%Y%m')}.csv"
+    with open(p, "w", encoding="gb18030", newline="") as fh:
+        fh.write(f"导出时间：{datetime.now():%Y-%m-%d %H:%M:%S}，呼叫中心通话记录\n")
+        tickets.to_csv(fh, index=False)
+    files.append(("tickets", p))
+    p = out / "回访记录.xlsx"
+    callbacks.to_excel(p, index=False, sheet_name="回访", engine="xlsxwriter")
+    files.append(("callbacks", p))
+    p = out / "销售订单.csv"
+    sales.to_csv(p, index=False, encoding="utf-8-sig")
+    files.append(("sales", p))
+    p = out / "月度考核录入.xlsx"
+    inputs.to_excel(p, index=False, sheet_name="考核", engine="xlsxwriter")
+    files.append(("scorecard_inputs", p))
+    return files
+
+
+def load_demo(wh, months: int = 12, out_dir: str | Path = "data/demo", end_month: str | None = None,
+              user: str = "demo") -> list[LoadReport]:
+    return [load_file(wh, kind, path, user=user) for kind, path in write_demo(out_dir, months, end_month)]
