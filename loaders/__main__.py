@@ -110,6 +110,12 @@ def cmd_demo(args) -> int:
     from loaders.demo import load_demo
 
     wh = open_warehouse(args.db)
+    if args.if_empty:
+        from loaders.status import is_empty
+
+        if not is_empty(wh):
+            print(f"{args.db}: 仓库已有数据，未导入演示数据 (warehouse not empty, demo skipped)")
+            return 0
     for report in load_demo(wh, months=args.months, out_dir=args.out, end_month=args.end_month):
         print(report.summary(), flush=True)
     return 0
@@ -134,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--months", type=int, default=12)
     dm.add_argument("--out", default="data/demo", help="演示导出文件的目录")
     dm.add_argument("--end-month", default=None, help="最后一个月 YYYY-MM（默认上个月）")
+    dm.add_argument("--if-empty", action="store_true", help="仅当仓库为空时导入")
     dm.set_defaults(func=cmd_demo)
     return p
 

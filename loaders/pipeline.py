@@ -276,11 +276,12 @@ def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehous
                               THEN epoch(t.ended_at - t.rang_at) END) AS ring_seconds)
             FROM typed t LEFT JOIN nick ON nick.name = t.agent_name AND t.agent_id IS NULL""")
         more = [
-            "CASE WHEN channel = 'phone' AND call_result IS NULL THEN '电话记录缺少通话结果' END",
+            # these two only when nothing else is wrong: they follow from a bad or missing cell
+            "CASE WHEN channel = 'phone' AND call_result IS NULL AND reason IS NULL THEN '电话记录缺少通话结果' END",
             "CASE WHEN channel = 'phone' AND direction = 'in' AND call_result IN ('answered', 'missed', 'voicemail')"
             " AND ring_seconds IS NULL AND ring_count IS NULL"
             " THEN '呼入电话需要振铃时长、振铃与应答时间或响铃次数之一' END",
-            "CASE WHEN ring_seconds < 0 THEN '振铃时间晚于应答/挂机时间' END",
+            "CASE WHEN ring_seconds < 0 AND reason IS NULL THEN '振铃时间晚于应答/挂机时间' END",
             "CASE WHEN channel = 'phone' AND call_result = 'answered' AND agent_id IS NULL"
             " THEN '已接听的来电缺少客服工号' END",
             "CASE WHEN resolved_at < created_at THEN '解决时间早于创建时间' END",
@@ -361,7 +362,7 @@ def build_rejects(raw: RawTable) -> None:
     raw.scratch.execute(f"""
         CREATE OR REPLACE TABLE reject_rows AS
         SELECT t.line_no, t.reason,
-               regexp_replace(CAST(json_object({', '.join(pairs)}) AS VARCHAR), ',"_extra_\d+":null', '', 'g') AS raw_row
+               regexp_replace(CAST(json_object({', '.join(pairs)}) AS VARCHAR), ',"_extra_\\d+":null', '', 'g') AS raw_row
         FROM typed t JOIN raw r USING (line_no)
         WHERE NOT t.is_summary AND NOT t.is_deleted AND t.reason IS NOT NULL
         ORDER BY t.line_no""")

@@ -93,8 +93,13 @@ KEYPRESS_HEADER_WORDS = ("按键",)
 _PUNCT = re.compile(r"[\s\-_,，。.、:：;；/|()（）\[\]【】'\"“”]+")
 
 
+_SIGNED_NUMBER = re.compile(r"^\s*-\d+(\.\d+)?\s*$")
+
+
 def normalise_word(word: str) -> str:
     text = unicodedata.normalize("NFKC", str(word))
+    if _SIGNED_NUMBER.match(text):   # "-1" (no grade) must not become "1" (grade D)
+        return text.strip()
     return _PUNCT.sub("", text).upper()
 
 

@@ -1,0 +1,42 @@
+# The two commands of the README.  Everything else here serves them.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DB     ?= data/warehouse.duckdb
+PORT   ?= 8501
+# Debian packages the test suite needs: a PostgreSQL server for the warehouse tests.
+TEST_DEBS := postgresql
+
+.PHONY: run test system-deps clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## make run: install, load the demo data into an empty warehouse, serve on http://localhost:8501
+run: $(VENV)/.installed
+	$(PY) -m loaders --db $(DB) demo --if-empty
+	CSDASH_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+## Debian packages for the tests (root or sudo; apt-get update first)
+system-deps:
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		echo "installing Debian packages:$$missing"; \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+## make test: install dev requirements and Debian packages, run the whole suite
+test: $(VENV)/.dev-installed system-deps
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/artifacts

@@ -1,0 +1,32 @@
+"""What has been loaded: row counts per table, the load log, the rejects.  Plain DataFrames for
+the CLI and the pages."""
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from warehouse.db import Warehouse
+from warehouse.schema import DATA_TABLES
+
+TABLE_LABELS = {"tickets": "工单/通话", "callbacks": "回访", "sales": "销售订单", "roster": "人员名单",
+                "scorecard_inputs": "月度考核录入", "rejects": "拒收行"}
+
+
+def table_counts(wh: Warehouse) -> pd.DataFrame:
+    with wh.connect() as conn:
+        rows = [(t, TABLE_LABELS[t], int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()))
+                for t in (*DATA_TABLES, "rejects")]
+    return pd.DataFrame(rows, columns=["table", "label", "rows"])
+
+
+def load_log(wh: Warehouse, limit: int = 200) -> pd.DataFrame:
+    with wh.connect() as conn:
+        return pd.read_sql(sa.text(
+            "SELECT load_id, loaded_at, loaded_by, kind, file_name, status, encoding, rows_read, rows_inserted,"
+            " rows_replaced, rows_rejected, rows_skipped, orphans, duration_seconds, sha256 "
+            "FROM load_log ORDER BY load_id DESC LIMIT :n"), conn, params={"n": limit})
+
+
+def is_empty(wh: Warehouse) -> bool:
+    with wh.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM load_log")).scalar()) == 0

@@ -1,0 +1,1 @@
+"""Streamlit-only helpers: the warehouse handle and cached wrappers keyed by the data version."""
