@@ -71,11 +71,20 @@ def detect_encoding(path: Path) -> str:
         return "utf-16"
     if _decodes(path, "utf-8"):
         return "utf-8"
+    # Chinese exports that are not UTF-8 are GBK/GB18030: take it when the header decodes as such
+    # (a bad byte further down then fails the file with its line number, in transcode_to_utf8).
+    try:
+        codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
+        return "gb18030"
+    except UnicodeDecodeError as exc:
+        first_line_end = head.find(b"\n")
+        if 0 < first_line_end < exc.start:
+            return "gb18030"
     from charset_normalizer import from_bytes
 
     best = from_bytes(head).best()
     name = (best.encoding if best else "").lower().replace("_", "")
-    if name.startswith(("gb", "hz", "big5", "cp936")) or not name:
+    if name.startswith(("gb", "hz", "cp936")) or not name:
         return "gb18030"   # superset of GBK and GB2312
     return best.encoding
 
