@@ -448,7 +448,7 @@ def _test_hook_before_commit() -> None:
     marker = os.environ.get("CSDASH_TEST_PAUSE_BEFORE_COMMIT")
     if marker:
         Path(marker).write_text(str(os.getpid()))
-        time.sleep(120)
+        time.sleep(float(os.environ.get("CSDASH_TEST_PAUSE_SECONDS", "120")))
 
 
 def write_load(wh: Warehouse, raw: RawTable, report: LoadReport, user: str) -> None:
