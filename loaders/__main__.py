@@ -26,7 +26,7 @@ def _progress(total_files: int):
         return None, lambda _s: None
     from tqdm import tqdm
 
-    bar = tqdm(total=total_files * 5, unit="步", leave=False, dynamic_ncols=True)
+    bar = tqdm(total=total_files * 5, unit="步", leave=False, ncols=100, mininterval=0)
 
     def step(name: str) -> None:
         bar.set_description(name)

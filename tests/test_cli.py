@@ -88,3 +88,20 @@ def test_demo_loads_every_kind(tmp_path):
         tickets_csv.decode("utf-8")          # really GBK, as the vendors export it
     again = cli("--db", db, "demo", "--if-empty", "--months", "2", "--out", str(tmp_path / "demo"))
     assert again.returncode == 0 and "未导入演示数据" in again.stdout
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
+    """A bar over files × steps when stdout is a terminal; nothing extra when piped."""
+    from loaders.__main__ import _progress
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
+    bar, step = _progress(2)
+    assert bar is None
+    step("读取文件")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    bar, step = _progress(2)
+    assert bar is not None and bar.total == 10 and bar.unit == "步"
+    step("读取文件")
+    step("映射表头")
+    assert bar.n == 2
+    bar.close()
