@@ -53,3 +53,9 @@ def test_vocabularies(vocab, word, value):
 def test_mapping_words_come_first():
     assert map_word(CALL_RESULT, "转接成功", {"转接成功": "answered"}) == "answered"
     assert map_word(CALL_RESULT, "否", {"否": "answered"}) == "answered"
+
+
+@pytest.mark.parametrize("vocab, value, word", [
+    (v.name, value, word) for v in VOCABULARIES.values() for value, words in v.words.items() for word in words])
+def test_every_contract_word_of_every_vocabulary(vocab, value, word):
+    assert map_word(VOCABULARIES[vocab], word) == value
