@@ -54,10 +54,7 @@ class Warehouse:
         while True:
             try:
                 return open_fn()
-            except sa.exc.DBAPIError as exc:  # pragma: no branch - only lock errors are retried
-                if not (self.is_duckdb and _is_lock_error(exc)) or time.monotonic() > deadline:
-                    raise
-            except Exception as exc:  # duckdb raises IOException at connect time
+            except Exception as exc:  # duckdb raises IOException, SQLAlchemy wraps it in DBAPIError
                 if not (self.is_duckdb and _is_lock_error(exc)) or time.monotonic() > deadline:
                     raise
             time.sleep(delay)
