@@ -14,7 +14,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = sa.MetaData()
 
 T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Double, sa.Integer, sa.Boolean, sa.Date
@@ -73,6 +73,17 @@ rejects = _table(
     provenance=False,
 )
 schema_version = _table("schema_version", ("version", I), provenance=False)
+# Metric settings (metrics/settings.py declares every key, its default and its check); value is JSON.
+settings = _table(
+    "settings", ("key", T), ("value", T), ("updated_by", T), ("updated_at", TS), provenance=False,
+)
+# Targets per KPI: level "all" / "region" / "store" / "team", in force from effective_month on.
+targets = _table(
+    "targets",
+    ("kpi", T), ("level", T), ("scope_value", T), ("effective_month", D), ("target", F), ("amber_band", F),
+    ("updated_by", T), ("updated_at", TS),
+    provenance=False,
+)
 
 # Natural keys: a re-export replaces rows with the same key (the newer load wins).
 KEYS: dict[str, tuple[str, ...]] = {
@@ -92,8 +103,12 @@ sa.Index("ix_callbacks_ticket", callbacks.c.ticket_id).ddl_if(dialect="postgresq
 sa.Index("ix_tickets_created", tickets.c.created_at).ddl_if(dialect="postgresql")
 sa.Index("ix_sales_customer", sales.c.customer_id).ddl_if(dialect="postgresql")
 
+def _no_change(conn: sa.Connection) -> None:
+    """A version that only adds tables: ``create_all`` after the migrations creates them."""
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
-    # 1: {callable taking the connection}, when version 2 arrives.
+    1: _no_change,  # 1 → 2: settings and targets tables (metric layer)
 }
 
 

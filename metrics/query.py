@@ -1,0 +1,185 @@
+"""The one query builder: (KPIs, dimensions, months, filters, scope) → figures.
+
+One grouped SELECT per source that the requested KPIs need, each computing every Σ numerator and
+Σ denominator of those KPIs in one pass, with bound parameters and the viewer's scope always
+applied.  Division happens at the end, on the sums: a rate at any level of roll-up is
+Σ numerator / Σ denominator, and an empty denominator gives an empty value (NaN, shown "—").
+
+``compute`` returns a long DataFrame, one row per group and KPI:
+``month, <dims…>, kpi, value, numerator, denominator, pending, basis``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from metrics.errors import MetricError
+from metrics.months import add_months, is_contiguous, last_day, month_end, month_key, normalise
+from metrics.registry import BY_KEY, KEYS, Metric, metric
+from metrics.scope import NO_FILTERS, Filters, Scope
+from metrics.settings import Settings, load_settings
+from metrics.sources import DIMENSIONS, ROSTER_PERIODS, SOURCES, Request
+
+RESULT_COLUMNS = ("kpi", "value", "numerator", "denominator", "pending", "basis")
+
+# scope level → dimension column; a viewer's scope is an AND of its levels (least privilege)
+_SCOPE_COLUMNS = (("regions", "region"), ("stores", "store"), ("teams", "team"))
+
+
+@dataclass(frozen=True)
+class Query:
+    """One grouped SELECT for one source, ready to run; ``measures`` maps column → Σ expression."""
+    source: str
+    sql: str
+    params: dict
+    expanding: tuple[str, ...]
+    dims: tuple[str, ...]
+    measures: dict[str, str]
+
+    def statement(self) -> sa.TextClause:
+        return sa.text(self.sql).bindparams(*(sa.bindparam(n, expanding=True) for n in self.expanding))
+
+
+def check_dims(dims: Iterable[str]) -> tuple[str, ...]:
+    dims = tuple(dims)
+    unknown = [d for d in dims if d not in DIMENSIONS]
+    if unknown:
+        raise MetricError(f"未知维度「{'、'.join(unknown)}」。可用的维度：{', '.join(DIMENSIONS)}")
+    if len(set(dims)) != len(dims):
+        raise MetricError(f"维度重复：{', '.join(dims)}")
+    return ("month",) + tuple(d for d in dims if d != "month") if "month" in dims else dims
+
+
+def resolve_kpis(kpis: Iterable[str] | None, dims: tuple[str, ...]) -> list[Metric]:
+    """The KPIs asked for (all that fit the dimensions when None), or a MetricError naming the misfits."""
+    if kpis is None:
+        return [m for m in BY_KEY.values() if set(dims) <= SOURCES[m.source].dims]
+    chosen = [metric(k) for k in dict.fromkeys(kpis)]
+    misfits = [f"{m.key}（不支持 {'、'.join(sorted(set(dims) - SOURCES[m.source].dims))}）"
+               for m in chosen if not set(dims) <= SOURCES[m.source].dims]
+    if misfits:
+        raise MetricError("这些指标不能按所选维度分组：" + "；".join(misfits))
+    return chosen
+
+
+def _scope_where(scope: Scope, filters: Filters, months: tuple[date, ...], params: dict) -> tuple[str, list[str]]:
+    if not isinstance(scope, Scope):
+        raise MetricError("查询必须带上查看范围（Scope）；管理员用 Scope.all()。")
+    conds, expanding = [], []
+    for level, column in _SCOPE_COLUMNS:
+        allowed = getattr(scope, level)
+        if allowed is not None and not allowed:
+            conds.append("FALSE")   # allowed nothing at this level: sees nothing
+        elif allowed is not None:
+            name = f"scope_{column}"
+            params[name] = sorted(allowed)
+            expanding.append(name)
+            conds.append(f"{column} IN :{name}")
+    for column, chosen in filters.items():
+        if not chosen:
+            conds.append("FALSE")
+            continue
+        name = f"filter_{column}"
+        params[name] = sorted(chosen)
+        expanding.append(name)
+        conds.append(f"{column} IN :{name}")
+    if not is_contiguous(months):
+        params["month_list"] = list(months)
+        expanding.append("month_list")
+        conds.append("month IN :month_list")
+    return (" AND ".join(conds) or "TRUE"), expanding
+
+
+def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...], filters: Filters,
+         scope: Scope, settings: Settings) -> list[Query]:
+    """The queries ``compute`` runs: one per source, every KPI of that source in the one SELECT."""
+    months = normalise(months)
+    by_source: dict[str, list[Metric]] = {}
+    for m in kpis:
+        by_source.setdefault(m.source, []).append(m)
+    queries = []
+    for key, members in by_source.items():
+        source = SOURCES[key]
+        params: dict = {"start": month_end(add_months(months[0], -1)), "end": month_end(months[-1]),
+                        "months": list(months)}
+        where, expanding = _scope_where(scope, filters, months, params)
+        req = Request(settings=settings, dims=dims, params=params)
+        rows_sql, facts_sql = source.rows(req), source.facts(req)
+        params.pop("months")
+        measures: dict[str, str] = {}
+        for m in members:
+            for part in (m.numerator, m.denominator):
+                if part is not None:
+                    measures.setdefault(part.sql(), f"c{len(measures)}")
+        # fact_rows: a total over no rows at all is "no data" (dropped), not a row of zeros
+        select = [*dims, "COUNT(*) AS fact_rows", *(f"{expr} AS {alias}" for expr, alias in measures.items())]
+        group = f"\nGROUP BY {', '.join(dims)}" if dims else ""
+        sql = (f"WITH {ROSTER_PERIODS},\nsrc_rows AS ({rows_sql}),\n"
+               f"scoped AS (SELECT * FROM src_rows WHERE {where}),\nfacts AS ({facts_sql})\n"
+               f"SELECT {', '.join(select)}\nFROM facts{group}")
+        queries.append(Query(key, sql, params, tuple(expanding), dims, {a: e for e, a in measures.items()}))
+    return queries
+
+
+def _frame(result: sa.CursorResult) -> pd.DataFrame:
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _sales_reach(conn: sa.Connection) -> date | None:
+    """The last day the loaded sales data reaches (payments included)."""
+    value = conn.execute(sa.text("SELECT MAX(COALESCE(paid_at, ordered_at)) FROM sales")).scalar()
+    return value.date() if value is not None else None
+
+
+def pending_months(reach: date | None, months: Iterable[date], settings: Settings) -> set[date]:
+    """Months whose last conversion window ends after the loaded sales data: 延迟统计, not final."""
+    return {m for m in months
+            if reach is None or reach < last_day(m) + timedelta(days=settings.window_days)}
+
+
+def compute(wh, kpis: Iterable[str] | None = None, *, months: Sequence[str | date], dims: Iterable[str] = (),
+            filters: Filters = NO_FILTERS, scope: Scope, settings: Settings | None = None) -> pd.DataFrame:
+    """Figures for ``kpis`` (default: every KPI that fits ``dims``) per group of ``dims``.
+
+    ``scope`` has no default on purpose: every caller says whose rows may be counted.
+    """
+    dims = check_dims(dims)
+    months = normalise(months)
+    chosen = resolve_kpis(kpis, dims)
+    settings = settings or load_settings(wh)
+    queries = plan(chosen, months=months, dims=dims, filters=filters, scope=scope, settings=settings)
+    frames = []
+    with wh.connect() as conn:
+        reach = _sales_reach(conn) if any(m.source == "inquiries" for m in chosen) else None
+        for q in queries:
+            wide = _frame(conn.execute(q.statement(), q.params))
+            wide = wide[wide["fact_rows"] > 0]
+            alias = {e: a for a, e in q.measures.items()}
+            for m in (m for m in chosen if m.source == q.source):
+                num = wide[alias[m.numerator.sql()]].astype(float).fillna(0.0)  # Decimal sums → float
+                if m.denominator is not None:
+                    den = wide[alias[m.denominator.sql()]].astype(float).fillna(0.0)
+                    value = num.where(den != 0) / den.where(den != 0)
+                else:
+                    den, value = pd.Series(np.nan, index=wide.index), num
+                part = wide[list(dims)].copy()
+                part["kpi"], part["value"], part["numerator"], part["denominator"] = m.key, value, num, den
+                part["basis"] = settings.describe(m.settings)
+                if m.source == "inquiries":
+                    late = pending_months(reach, months, settings)
+                    part["pending"] = (part["month"].isin(late) if "month" in dims else bool(late & {months[-1]}))
+                else:
+                    part["pending"] = False
+                frames.append(part)
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*dims, *RESULT_COLUMNS])
+    if "month" in dims and len(out):
+        out["month"] = [month_key(m) for m in pd.to_datetime(out["month"]).dt.date]
+    order = {k: i for i, k in enumerate(KEYS)}
+    out = out.sort_values([*dims, "kpi"], key=lambda s: s.map(order) if s.name == "kpi" else s,
+                          na_position="last", kind="stable").reset_index(drop=True)
+    return out[[*dims, *RESULT_COLUMNS]]

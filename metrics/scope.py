@@ -1,0 +1,66 @@
+"""Who may see what, and what the viewer chose to look at.
+
+``Scope`` is the viewer's permission (allowed regions / stores / teams; ``None`` = no limit on
+that level).  ``Filters`` is what the viewer picked in the sidebar.  The query builder applies
+both, always, with bound parameters: a filter narrows the scope, it can never widen it.  Both
+are frozen and hashable, so a cached result keyed on them cannot leak between viewers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Iterable
+
+
+def _frozen(values: Iterable[str] | None) -> frozenset[str] | None:
+    return None if values is None else frozenset(str(v) for v in values)
+
+
+@dataclass(frozen=True)
+class Scope:
+    regions: frozenset[str] | None = None
+    stores: frozenset[str] | None = None
+    teams: frozenset[str] | None = None
+
+    @classmethod
+    def all(cls) -> "Scope":
+        """No restriction: an administrator, the CLI, the tests."""
+        return cls()
+
+    @classmethod
+    def of(cls, regions=None, stores=None, teams=None) -> "Scope":
+        return cls(_frozen(regions), _frozen(stores), _frozen(teams))
+
+    @property
+    def is_all(self) -> bool:
+        return self.regions is None and self.stores is None and self.teams is None
+
+    def describe(self) -> str:
+        if self.is_all:
+            return "全部"
+        parts = [f"{label}：{'、'.join(sorted(v)) or '（无）'}"
+                 for label, v in (("区域", self.regions), ("门店", self.stores), ("班组", self.teams)) if v is not None]
+        return "；".join(parts)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Sidebar choices; ``None`` = all.  Dimension name → allowed values."""
+    region: frozenset[str] | None = None
+    store: frozenset[str] | None = None
+    team: frozenset[str] | None = None
+    division: frozenset[str] | None = None
+    channel: frozenset[str] | None = None
+    agent: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, **chosen: Iterable[str] | None) -> "Filters":
+        return cls(**{k: _frozen(v) for k, v in chosen.items()})
+
+    def items(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                yield f.name, value
+
+
+NO_FILTERS = Filters()

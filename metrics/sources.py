@@ -1,0 +1,248 @@
+"""The sources KPIs are counted over: one SQL row set each, with the same dimension columns.
+
+Each source is built in three stages that the query builder (``metrics/query.py``) strings
+together as CTEs:
+
+``rows``    warehouse rows of the period with their dimensions resolved (month of the event's own
+            timestamp; team and region from the roster row in force on the event's day, else the
+            row's own columns);
+``scoped``  ``rows`` with the viewer's scope and the sidebar filters applied (by the builder,
+            always; a source cannot skip it);
+``facts``   the columns the KPI declarations count over (``offered``, ``answered``, ``paid``…).
+
+Everything here is dialect-neutral SQL that DuckDB and PostgreSQL both run, with settings as
+bound parameters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from metrics.settings import Settings
+
+# Dimensions a KPI can be grouped or filtered by, and their labels.
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    "month": ("月份", "Month"),
+    "team": ("班组", "Team"),
+    "region": ("区域", "Region"),
+    "store": ("门店", "Store"),
+    "division": ("业务", "Division"),
+    "channel": ("渠道", "Channel"),
+    "agent": ("客服", "Agent"),
+    "category": ("问题分类", "Category"),
+    "member_level": ("会员等级", "Member level"),
+}
+TICKET_DIMS = frozenset(DIMENSIONS) - {"member_level"}
+SALES_DIMS = frozenset(DIMENSIONS) - {"category"}
+
+# The roster row in force on a day: active_from ≤ day ≤ active_to, and before the agent's next row.
+ROSTER_PERIODS = """roster_periods AS (
+    SELECT agent_id, team, region, store, division, active_from, active_to,
+           LEAD(active_from) OVER (PARTITION BY agent_id ORDER BY active_from NULLS FIRST) AS next_from
+    FROM roster)"""
+
+
+def roster_join(alias: str, agent: str, day: str) -> str:
+    return (f"LEFT JOIN roster_periods {alias} ON {alias}.agent_id = {agent}"
+            f" AND ({alias}.active_from IS NULL OR {alias}.active_from <= {day})"
+            f" AND ({alias}.active_to IS NULL OR {alias}.active_to >= {day})"
+            f" AND ({alias}.next_from IS NULL OR {day} < {alias}.next_from)")
+
+
+def month_of(ts: str) -> str:
+    return f"CAST(date_trunc('month', {ts}) AS DATE)"
+
+
+def ticket_dims(t: str = "t", r: str = "r") -> str:
+    """Dimension columns of a ticket ``t`` joined to its agent's roster row ``r``."""
+    return (f"COALESCE({r}.team, {t}.team) AS team, COALESCE({r}.region, {t}.region) AS region, "
+            f"COALESCE({t}.store, {r}.store) AS store, COALESCE({t}.division, {r}.division) AS division, "
+            f"{t}.channel AS channel, {t}.agent_id AS agent, {t}.category AS category")
+
+
+def sla_case(settings: Settings, column: str, params: dict) -> str:
+    """Hours allowed for a ticket's category: the longest matching category prefix, else ``*``."""
+    rules = sorted(((c, h) for c, h in settings.sla_hours if c != "*"), key=lambda ch: -len(ch[0]))
+    default = dict(settings.sla_hours)["*"]
+    params["sla_default"] = float(default)
+    whens = []
+    for i, (category, hours) in enumerate(rules):
+        like = category.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+        params.update({f"sla_c{i}": category, f"sla_l{i}": like, f"sla_h{i}": float(hours)})
+        whens.append(f"WHEN {column} = :sla_c{i} OR {column} LIKE :sla_l{i} ESCAPE '\\' THEN :sla_h{i}")
+    return f"CASE {' '.join(whens)} ELSE :sla_default END" if whens else ":sla_default"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the builder hands a source: the settings and the period."""
+    settings: Settings
+    dims: tuple[str, ...]
+    params: dict                      # bound parameters so far (:start, :end, month list…); add yours
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    label: str
+    dims: frozenset[str]
+    rows: Callable[[Request], str]
+    facts: Callable[[Request], str] = lambda req: "SELECT * FROM scoped"
+    timestamp: str = ""               # table.column whose days count as "loaded" for this source
+
+
+# ------------------------------------------------------------------------- tickets (calls, contacts)
+def _ticket_rows(req: Request) -> str:
+    return f"""SELECT {month_of('t.created_at')} AS month, {ticket_dims()},
+        t.direction, t.call_result, t.status, t.queue_seconds, t.ring_seconds, t.ring_count,
+        t.hold_seconds, t.hold_count, t.talk_seconds, t.first_contact_resolved, t.is_complaint
+    FROM tickets t {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}
+    WHERE t.created_at >= :start AND t.created_at < :end"""
+
+
+def _ticket_facts(req: Request) -> str:
+    req.params.update(ring_cycle=float(req.settings.ring_cycle_seconds), answer_rings=int(req.settings.answer_rings),
+                      short_abandon_rings=int(req.settings.short_abandon_rings),
+                      voicemail_as_missed=bool(req.settings.voicemail_as_missed))
+    base = {"exclude_short": "offered AND NOT short_abandon", "count_all": "offered",
+            "ignore": "answered"}[req.settings.abandon_treatment]
+    return f"""SELECT f.*, {base} AS sl_base FROM (
+        SELECT c.*, offered AND call_result = 'answered' AS answered,
+               offered AND call_result IN ('missed', 'voicemail') AS missed,
+               offered AND call_result IN ('missed', 'voicemail') AND COALESCE(rings <= :short_abandon_rings, FALSE)
+                   AS short_abandon,
+               CASE WHEN queue_seconds IS NOT NULL AND ring_seconds IS NOT NULL THEN queue_seconds + ring_seconds
+                    WHEN ring_seconds IS NOT NULL THEN ring_seconds
+                    ELSE rings * :ring_cycle END AS wait_seconds
+        FROM (
+            SELECT s.*,
+                   COALESCE(channel = 'phone' AND direction = 'in' AND call_result IS NOT NULL
+                            AND call_result <> 'not_offered'
+                            AND (call_result <> 'voicemail' OR :voicemail_as_missed), FALSE) AS offered,
+                   COALESCE(CAST(ring_count AS DOUBLE PRECISION), CEIL(ring_seconds / :ring_cycle)) AS rings,
+                   COALESCE(status IN ('resolved', 'closed'), FALSE) AS done
+            FROM scoped s) c) f"""
+
+
+# ------------------------------------------------------------------- resolutions (month of resolved_at)
+def _resolved_rows(req: Request) -> str:
+    sla = sla_case(req.settings, "t.category", req.params)
+    return f"""SELECT {month_of('t.resolved_at')} AS month, {ticket_dims()},
+        (EXTRACT(EPOCH FROM t.resolved_at) - EXTRACT(EPOCH FROM t.created_at)) / 3600.0 AS resolution_hours,
+        {sla} AS sla_hours,
+        CAST(t.resolved_at AS DATE) AS resolved_day,
+        cb.first_callback_at IS NOT NULL AS has_callback,
+        CAST(cb.first_callback_at AS DATE) AS first_callback_day
+    FROM tickets t {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}
+    LEFT JOIN (SELECT ticket_id, MIN(callback_at) AS first_callback_at FROM callbacks GROUP BY ticket_id) cb
+           ON cb.ticket_id = t.ticket_id
+    WHERE t.resolved_at >= :start AND t.resolved_at < :end AND COALESCE(t.status, 'resolved') <> 'open'"""
+
+
+def _resolved_facts(req: Request) -> str:
+    return "SELECT s.*, COALESCE(division = 'aftersales', FALSE) AS aftersales FROM scoped s"
+
+
+# --------------------------------------------------------------------- backlog (open at month end)
+def _backlog_rows(req: Request) -> str:
+    months = req.params["months"]
+    values = ", ".join(f"(CAST(:bm{i} AS DATE), CAST(:be{i} AS TIMESTAMP))" for i in range(len(months)))
+    from metrics.months import month_end
+
+    for i, m in enumerate(months):
+        req.params[f"bm{i}"], req.params[f"be{i}"] = m, month_end(m)
+    # a row with no status is a call record, not a ticket: it is never "open"
+    return f"""SELECT m.month, {ticket_dims()}
+    FROM (SELECT * FROM tickets WHERE status IS NOT NULL AND created_at < :end
+                                  AND (status = 'open' OR resolved_at IS NULL OR resolved_at >= :start)) t
+    JOIN (VALUES {values}) AS m(month, month_end)
+      ON t.created_at < m.month_end
+     AND NOT (t.status IN ('resolved', 'closed') AND (t.resolved_at IS NULL OR t.resolved_at < m.month_end))
+    {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}"""
+
+
+# ------------------------------------------------------------------------------ callbacks
+def _callback_rows(req: Request) -> str:
+    return f"""SELECT {month_of('c.callback_at')} AS month, {ticket_dims()},
+        c.result, c.satisfaction,
+        CASE c.satisfaction WHEN 'A' THEN 5 WHEN 'B' THEN 3 WHEN 'C' THEN 0 WHEN 'D' THEN -5 END AS points
+    FROM callbacks c
+    LEFT JOIN tickets t ON t.ticket_id = c.ticket_id
+    {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}
+    WHERE c.callback_at >= :start AND c.callback_at < :end"""
+
+
+# ------------------------------------------------------------------------------ sales and buyers
+def _sales_dims() -> str:
+    return ("r.team AS team, COALESCE(s.region, r.region) AS region, "
+            "COALESCE(s.store, r.store) AS store, r.division AS division, s.channel AS channel, "
+            "s.agent_id AS agent, s.member_level AS member_level")
+
+
+def _sales_rows(req: Request) -> str:
+    return f"""SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()},
+        s.status, s.customer_id, s.ordered_at,
+        COALESCE(s.status IN ('paid', 'completed'), FALSE) AS paid,
+        s.amount - COALESCE(s.refund_amount, 0) AS net_amount,
+        COALESCE(s.refund_amount, 0) AS refund_amount
+    FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
+    WHERE s.ordered_at >= :start AND s.ordered_at < :end"""
+
+
+def _buyer_rows(req: Request) -> str:
+    # all history up to the period's end: a buyer is "returning" when they bought before the period
+    return f"""SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()},
+        s.customer_id, s.ordered_at, s.amount - COALESCE(s.refund_amount, 0) AS net_amount
+    FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
+    WHERE s.ordered_at < :end AND s.status IN ('paid', 'completed') AND s.customer_id IS NOT NULL"""
+
+
+def _buyer_facts(req: Request) -> str:
+    """One row per buyer and group: paid orders and revenue in the period, returning or not."""
+    dims = ", ".join(f"s.{d}" for d in req.dims)
+    period_start = "s.month" if "month" in req.dims else ":start"
+    group = f"{dims}, s.customer_id" if dims else "s.customer_id"
+    select_dims = f"{dims}, " if dims else ""
+    return f"""SELECT {select_dims}s.customer_id, COUNT(*) AS paid_orders, SUM(s.net_amount) AS revenue,
+               MIN(f.first_at) < {period_start} AS is_returning
+        FROM scoped s
+        JOIN (SELECT customer_id, MIN(ordered_at) AS first_at FROM scoped GROUP BY customer_id) f
+          ON f.customer_id = s.customer_id
+        WHERE s.ordered_at >= :start
+        GROUP BY {group}"""
+
+
+# ------------------------------------------------------------------------------ inquiry conversion
+def _inquiry_rows(req: Request) -> str:
+    # the first pre-sales ticket of each customer and month, chosen before the scope is applied:
+    # a customer is credited once, to that ticket's agent/team/store, whoever is looking
+    return f"""SELECT * FROM (
+        SELECT {month_of('t.created_at')} AS month, {ticket_dims()}, t.customer_id, t.created_at,
+               ROW_NUMBER() OVER (PARTITION BY {month_of('t.created_at')}, t.customer_id
+                                  ORDER BY t.created_at, t.ticket_id) AS nth
+        FROM tickets t {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}
+        WHERE t.created_at >= :start AND t.created_at < :end AND t.customer_id IS NOT NULL
+          AND COALESCE(t.division, r.division) = 'presales') first_inquiry
+    WHERE nth = 1"""
+
+
+def _inquiry_facts(req: Request) -> str:
+    req.params["window_end_days"] = req.settings.window_days + 1
+    return """SELECT s.*, EXISTS (
+            SELECT 1 FROM sales p
+            WHERE p.customer_id = s.customer_id AND p.status IN ('paid', 'completed')
+              AND COALESCE(p.paid_at, p.ordered_at) >= s.created_at
+              AND COALESCE(p.paid_at, p.ordered_at) < CAST(s.created_at AS DATE) + CAST(:window_end_days AS INTEGER)
+        ) AS converted
+        FROM scoped s"""
+
+
+SOURCES: dict[str, Source] = {s.key: s for s in (
+    Source("tickets", "通话与工单", TICKET_DIMS, _ticket_rows, _ticket_facts, "tickets.created_at"),
+    Source("resolved", "已解决工单", TICKET_DIMS, _resolved_rows, _resolved_facts, "tickets.created_at"),
+    Source("backlog", "未结工单", TICKET_DIMS, _backlog_rows, timestamp="tickets.created_at"),
+    Source("callbacks", "回访", TICKET_DIMS, _callback_rows, timestamp="callbacks.callback_at"),
+    Source("sales", "订单", SALES_DIMS, _sales_rows, timestamp="sales.ordered_at"),
+    Source("buyers", "购买客户", SALES_DIMS, _buyer_rows, _buyer_facts, "sales.ordered_at"),
+    Source("inquiries", "询单客户", TICKET_DIMS, _inquiry_rows, _inquiry_facts, "tickets.created_at"),
+)}
