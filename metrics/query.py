@@ -95,6 +95,26 @@ def _scope_where(scope: Scope, filters: Filters, months: tuple[date, ...], param
     return (" AND ".join(conds) or "TRUE"), expanding
 
 
+def _source_query(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], group: dict[str, str],
+                  measures: dict[str, str], filters: Filters, scope: Scope, settings: Settings) -> Query:
+    """One grouped SELECT over one source: ``group`` (name → SQL over the facts), ``measures`` (name → Σ SQL)."""
+    source = SOURCES[key]
+    params: dict = {"start": month_end(add_months(months[0], -1)), "end": month_end(months[-1]),
+                    "months": list(months)}
+    where, expanding = _scope_where(scope, filters, months, params)
+    req = Request(settings=settings, dims=dims, params=params)
+    rows_sql, facts_sql = source.rows(req), source.facts(req)
+    params.pop("months")
+    # fact_rows: a total over no rows at all is "no data" (dropped), not a row of zeros
+    select = [*(expr if expr == name else f"{expr} AS {name}" for name, expr in group.items()),
+              "COUNT(*) AS fact_rows", *(f"{expr} AS {name}" for name, expr in measures.items())]
+    group_by = f"\nGROUP BY {', '.join(group.values())}" if group else ""
+    sql = (f"WITH {ROSTER_PERIODS},\nsrc_rows AS ({rows_sql}),\n"
+           f"scoped AS (SELECT * FROM src_rows WHERE {where}),\nfacts AS ({facts_sql})\n"
+           f"SELECT {', '.join(select)}\nFROM facts{group_by}")
+    return Query(key, sql, params, tuple(expanding), tuple(group), measures)
+
+
 def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...], filters: Filters,
          scope: Scope, settings: Settings) -> list[Query]:
     """The queries ``compute`` runs: one per source, every KPI of that source in the one SELECT."""
@@ -104,26 +124,27 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
         by_source.setdefault(m.source, []).append(m)
     queries = []
     for key, members in by_source.items():
-        source = SOURCES[key]
-        params: dict = {"start": month_end(add_months(months[0], -1)), "end": month_end(months[-1]),
-                        "months": list(months)}
-        where, expanding = _scope_where(scope, filters, months, params)
-        req = Request(settings=settings, dims=dims, params=params)
-        rows_sql, facts_sql = source.rows(req), source.facts(req)
-        params.pop("months")
-        measures: dict[str, str] = {}
+        exprs: dict[str, str] = {}
         for m in members:
             for part in (m.numerator, m.denominator):
                 if part is not None:
-                    measures.setdefault(part.sql(), f"c{len(measures)}")
-        # fact_rows: a total over no rows at all is "no data" (dropped), not a row of zeros
-        select = [*dims, "COUNT(*) AS fact_rows", *(f"{expr} AS {alias}" for expr, alias in measures.items())]
-        group = f"\nGROUP BY {', '.join(dims)}" if dims else ""
-        sql = (f"WITH {ROSTER_PERIODS},\nsrc_rows AS ({rows_sql}),\n"
-               f"scoped AS (SELECT * FROM src_rows WHERE {where}),\nfacts AS ({facts_sql})\n"
-               f"SELECT {', '.join(select)}\nFROM facts{group}")
-        queries.append(Query(key, sql, params, tuple(expanding), dims, {a: e for e, a in measures.items()}))
+                    exprs.setdefault(part.sql(), f"c{len(exprs)}")
+        queries.append(_source_query(key, months=months, dims=dims, group={d: d for d in dims},
+                                     measures={a: e for e, a in exprs.items()}, filters=filters, scope=scope,
+                                     settings=settings))
     return queries
+
+
+def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str], months: Sequence[str | date],
+              filters: Filters = NO_FILTERS, scope: Scope, settings: Settings | None = None) -> pd.DataFrame:
+    """A grouped query over a source's facts that is not a KPI (staffing intervals, weekly series),
+    through the same scope and filters: ``group`` and ``measures`` are SQL over the facts columns."""
+    months = normalise(months)
+    q = _source_query(source, months=months, dims=(), group=group, measures=measures, filters=filters,
+                      scope=scope, settings=settings or load_settings(wh))
+    with wh.connect() as conn:
+        df = _frame(conn.execute(q.statement(), q.params))
+    return df[df["fact_rows"] > 0].reset_index(drop=True)
 
 
 def _frame(result: sa.CursorResult) -> pd.DataFrame:
@@ -159,7 +180,7 @@ def compute(wh, kpis: Iterable[str] | None = None, *, months: Sequence[str | dat
         for q in queries:
             wide = _frame(conn.execute(q.statement(), q.params))
             wide = wide[wide["fact_rows"] > 0]
-            alias = {e: a for a, e in q.measures.items()}
+            alias = {e: a for a, e in q.measures.items()}   # Σ expression → column
             for m in (m for m in chosen if m.source == q.source):
                 num = wide[alias[m.numerator.sql()]].astype(float).fillna(0.0)  # Decimal sums → float
                 if m.denominator is not None:

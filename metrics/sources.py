@@ -93,7 +93,7 @@ class Source:
 
 # ------------------------------------------------------------------------- tickets (calls, contacts)
 def _ticket_rows(req: Request) -> str:
-    return f"""SELECT {month_of('t.created_at')} AS month, {ticket_dims()},
+    return f"""SELECT {month_of('t.created_at')} AS month, {ticket_dims()}, t.created_at,
         t.direction, t.call_result, t.status, t.queue_seconds, t.ring_seconds, t.ring_count,
         t.hold_seconds, t.hold_count, t.talk_seconds, t.first_contact_resolved, t.is_complaint
     FROM tickets t {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}

@@ -1,0 +1,248 @@
+"""Targets per KPI and red / amber / green.
+
+A target applies globally (level ``all``) or to one region, store or team, from an effective month
+on; the most specific level that matches a figure's own dimensions wins, and within a level the
+latest effective month not after the figure's month.  The spec's defaults apply globally until a
+stored global target replaces them.
+
+Status by direction: ↑ green when value ≥ target, amber when within ``amber_band`` below it, red
+beyond; ↓ the mirror image; grey when the value is empty or the KPI has no target.  When a target
+has no band: 2 percentage points for rates, 5 % of the target otherwise.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+import sqlalchemy as sa
+
+from metrics.errors import MetricError
+from metrics.months import month_key, parse_month
+from metrics.registry import BY_KEY, Direction, Unit
+
+LEVELS = {"all": "全部", "region": "区域", "store": "门店", "team": "班组"}
+_LEVEL_WORDS = {**{v: k for k, v in LEVELS.items()}, **{k: k for k in LEVELS}, "全公司": "all", "全局": "all"}
+SPECIFICITY = ("team", "store", "region", "all")   # most specific first
+DEFAULT_SINCE = date(2000, 1, 1)
+
+# kpis.md "Targets and colours"
+DEFAULT_TARGETS = {
+    "answer_within_3_rings_rate": 0.90,
+    "answer_rate": 0.95,
+    "abandon_rate": 0.05,
+    "satisfaction_rate": 0.90,
+    "callback_coverage_rate": 1.00,
+    "long_hold_rate": 0.05,
+}
+STATUSES = ("green", "amber", "red", "grey")
+
+
+@dataclass(frozen=True)
+class Target:
+    kpi: str
+    target: float
+    level: str = "all"
+    scope_value: str | None = None
+    effective_month: date = DEFAULT_SINCE
+    amber_band: float | None = None
+
+    @property
+    def band(self) -> float:
+        if self.amber_band is not None:
+            return self.amber_band
+        return 0.02 if BY_KEY[self.kpi].unit.is_rate else abs(self.target) * 0.05
+
+
+def check_target(t: Target) -> list[str]:
+    """Every problem of one target (empty when it is fine)."""
+    problems = []
+    m = BY_KEY.get(t.kpi)
+    if m is None:
+        return [f"未知指标「{t.kpi}」"]
+    if m.direction is Direction.NONE:
+        problems.append(f"{m.label}（{m.key}）是业务量指标，没有好坏方向，不能设目标")
+    if t.level not in LEVELS:
+        problems.append(f"范围「{t.level}」应为 {' / '.join(LEVELS.values())}")
+    elif (t.level == "all") != (t.scope_value in (None, "")):
+        problems.append("范围为「全部」时对象留空，其他范围必须填写区域/门店/班组名称")
+    if not isinstance(t.target, (int, float)) or math.isnan(t.target):
+        problems.append(f"目标值「{t.target}」不是数字")
+    elif m.unit.is_rate and not 0 <= t.target <= 1:
+        problems.append(f"{m.label} 的目标应在 0%–100% 之间，收到 {t.target:g}")
+    elif m.unit in (Unit.COUNT, Unit.YUAN, Unit.SECONDS, Unit.HOURS) and t.target < 0:
+        problems.append(f"{m.label} 的目标不能为负数")
+    if t.amber_band is not None and (math.isnan(t.amber_band) or t.amber_band < 0):
+        problems.append(f"黄色区间「{t.amber_band}」应为不小于0的数")
+    return problems
+
+
+def default_targets() -> list[Target]:
+    return [Target(k, v) for k, v in DEFAULT_TARGETS.items()]
+
+
+def load_targets(wh) -> list[Target]:
+    with wh.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT kpi, target, level, scope_value, effective_month, amber_band FROM targets")).fetchall()
+    stored = [Target(r[0], float(r[1]), r[2], r[3], r[4], None if r[5] is None else float(r[5])) for r in rows]
+    return default_targets() + stored
+
+
+def save_targets(wh, targets: Iterable[Target], user: str = "system") -> int:
+    """Check all (every problem in one MetricError), then upsert by (kpi, level, object, month)."""
+    targets = list(targets)
+    problems = [f"第 {i} 条（{t.kpi}）：{p}" for i, t in enumerate(targets, 1) for p in check_target(t)]
+    if problems:
+        raise MetricError("目标未保存：" + "；".join(problems))
+    now = datetime.now().replace(microsecond=0)
+    with wh.begin() as conn:
+        for t in targets:
+            key = {"k": t.kpi, "l": t.level, "s": t.scope_value or "", "m": t.effective_month}
+            conn.execute(sa.text("DELETE FROM targets WHERE kpi = :k AND level = :l AND COALESCE(scope_value, '') = :s"
+                                 " AND effective_month = :m"), key)
+            conn.execute(sa.text(
+                "INSERT INTO targets (kpi, level, scope_value, effective_month, target, amber_band, updated_by, updated_at)"
+                " VALUES (:k, :l, :sv, :m, :t, :b, :u, :at)"),
+                key | {"sv": t.scope_value or None, "t": float(t.target), "b": t.amber_band, "u": user, "at": now})
+    return len(targets)
+
+
+def delete_target(wh, t: Target) -> None:
+    with wh.begin() as conn:
+        conn.execute(sa.text("DELETE FROM targets WHERE kpi = :k AND level = :l AND COALESCE(scope_value, '') = :s"
+                             " AND effective_month = :m"),
+                     {"k": t.kpi, "l": t.level, "s": t.scope_value or "", "m": t.effective_month})
+
+
+# ------------------------------------------------------------------ applying targets
+def pick(targets: list[Target], kpi: str, month: date, dims: dict[str, str | None]) -> Target | None:
+    """The target in force for one figure: most specific matching level, latest effective month ≤ month."""
+    for level in SPECIFICITY:
+        if level != "all" and not dims.get(level):
+            continue
+        found = [t for t in targets if t.kpi == kpi and t.level == level and t.effective_month <= month
+                 and (level == "all" or t.scope_value == dims[level])]
+        if found:
+            return max(found, key=lambda t: t.effective_month)
+    return None
+
+
+def status(value: float | None, target: Target | None) -> str:
+    if target is None or value is None or (isinstance(value, float) and math.isnan(value)):
+        return "grey"
+    direction = BY_KEY[target.kpi].direction
+    gap = (value - target.target) if direction is Direction.UP else (target.target - value)
+    eps = 1e-12
+    if gap >= -eps:
+        return "green"
+    return "amber" if gap >= -target.band - eps else "red"
+
+
+def attach(result: pd.DataFrame, targets: list[Target], as_of: str | date | None = None) -> pd.DataFrame:
+    """Add ``target``, ``amber_band`` and ``status`` to a ``compute`` result (one row per figure).
+
+    Without a month column, targets in force in ``as_of`` (the last month of the range) apply."""
+    out = result.copy()
+    dims = [d for d in ("region", "store", "team") if d in out.columns]
+    picked = []
+    for row in out.to_dict("records"):
+        month = parse_month(row["month"]) if "month" in row else parse_month(as_of or date.today())
+        picked.append(pick(targets, row["kpi"], month, {d: row[d] for d in dims if isinstance(row[d], str)}))
+    out["target"] = [t.target if t else math.nan for t in picked]
+    out["amber_band"] = [t.band if t else math.nan for t in picked]
+    out["status"] = [status(v, t) for v, t in zip(out["value"], picked)]
+    return out
+
+
+# ------------------------------------------------------------------ Excel import / template
+TEMPLATE_COLUMNS = ("指标", "范围", "对象", "生效月份", "目标", "黄色区间")
+_PERCENT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*%\s*$")
+
+
+def _number(value, rate: bool) -> float:
+    if isinstance(value, str):
+        m = _PERCENT.match(value)
+        if m:
+            return float(m.group(1)) / 100
+        value = float(value.replace(",", "").replace("¥", "").replace("￥", "").strip())
+    value = float(value)
+    return value / 100 if rate and 1 < value <= 100 else value   # "90" for a rate means 90 %
+
+
+def _kpi_of(word) -> str | None:
+    text = str(word).strip()
+    if text in BY_KEY:
+        return text
+    for m in BY_KEY.values():
+        if text in (m.label, m.label_en) or text in m.label.split("/"):
+            return m.key
+    return None
+
+
+def read_targets_excel(path: str | Path, sheet: str | int = 0) -> list[Target]:
+    """Targets from a sheet with the template's columns; every bad row reported at once, by row number."""
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet, engine="calamine", dtype=object)
+    except Exception as exc:  # an unreadable file: say which
+        raise MetricError(f"无法读取目标文件 {Path(path).name}：{exc}") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in ("指标", "目标") if c not in frame.columns]
+    if missing:
+        raise MetricError(f"目标文件缺少列：{'、'.join(missing)}；应有列 {'、'.join(TEMPLATE_COLUMNS)}，"
+                          f"收到 {'、'.join(frame.columns)}")
+    targets, problems = [], []
+    for i, row in enumerate(frame.to_dict("records"), start=2):   # row 1 is the header
+        def cell(name):
+            v = row.get(name)
+            return None if v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == "" else v
+        if all(cell(c) is None for c in TEMPLATE_COLUMNS):
+            continue
+        kpi = _kpi_of(cell("指标") or "")
+        if kpi is None:
+            problems.append(f"第 {i} 行：未知指标「{cell('指标')}」")
+            continue
+        try:
+            level = _LEVEL_WORDS[str(cell("范围") or "all").strip()]
+        except KeyError:
+            problems.append(f"第 {i} 行：范围「{cell('范围')}」应为 {' / '.join(LEVELS.values())}")
+            continue
+        try:
+            raw_month = cell("生效月份")
+            month = DEFAULT_SINCE if raw_month is None else parse_month(
+                raw_month.date() if isinstance(raw_month, datetime) else raw_month)
+            rate = BY_KEY[kpi].unit.is_rate
+            value = _number(cell("目标"), rate)
+            band = None if cell("黄色区间") is None else _number(cell("黄色区间"), rate)
+        except (MetricError, ValueError, TypeError) as exc:
+            problems.append(f"第 {i} 行：{exc if isinstance(exc, MetricError) else '目标或黄色区间不是数字'}")
+            continue
+        t = Target(kpi, value, level, None if cell("对象") is None else str(cell("对象")).strip(), month, band)
+        problems += [f"第 {i} 行：{p}" for p in check_target(t)]
+        targets.append(t)
+    if problems:
+        raise MetricError("目标文件有错误，未导入：" + "；".join(problems))
+    return targets
+
+
+def import_targets_excel(wh, path: str | Path, user: str = "system", sheet: str | int = 0) -> int:
+    return save_targets(wh, read_targets_excel(path, sheet), user)
+
+
+def targets_frame(targets: list[Target]) -> pd.DataFrame:
+    """Targets as the template's columns (rates as fractions), for display and download."""
+    return pd.DataFrame([{
+        "指标": t.kpi, "范围": LEVELS[t.level], "对象": t.scope_value or "",
+        "生效月份": month_key(t.effective_month), "目标": t.target, "黄色区间": t.band,
+    } for t in targets], columns=list(TEMPLATE_COLUMNS))
+
+
+def write_targets_template(path: str | Path, targets: list[Target] | None = None) -> Path:
+    """An Excel sheet to fill: the targets in force (defaults when none), one per row."""
+    frame = targets_frame(targets if targets is not None else default_targets())
+    frame.to_excel(path, index=False, sheet_name="目标", engine="xlsxwriter")
+    return Path(path)
