@@ -262,3 +262,37 @@ def read_file(path: Path, kind: str, sheet: str | None = None,
     if magic == b"PK\x03\x04":   # an .xlsx saved with a .csv name happens
         return read_excel(path, kind, sheet, extra_aliases)
     return read_csv(path, kind, extra_aliases)
+
+
+# ---------------------------------------------------------------- which kind is this file?
+def _first_rows(path: Path) -> list[list[str]]:
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") or path.read_bytes()[:4] == b"PK\x03\x04":
+        from python_calamine import CalamineWorkbook
+
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(nrows=HEADER_SEARCH_ROWS)
+        return [[_cell_text(c) or "" for c in r] for r in rows]
+    encoding = detect_encoding(path)
+    with open(path, "rb") as fh:
+        head = fh.read(64 * 1024).decode(encoding, errors="ignore").lstrip("\ufeff")
+    lines = head.splitlines()[:HEADER_SEARCH_ROWS]
+    return list(csv.reader(lines, delimiter=_sniff_delimiter(lines)))
+
+
+def detect_kind(path: str | Path) -> str | None:
+    """The export kind whose required columns all appear in a header row of the file's first rows
+    (most matching headers wins); None when no kind fits."""
+    try:
+        rows = _first_rows(Path(path))
+    except Exception:
+        return None
+    best, best_score = None, 0
+    for kind, schema in SCHEMAS.items():
+        for row in rows:
+            cells = {normalise_header(c) for c in row if str(c).strip()}
+            names = [{normalise_header(a) for a in (c.name, *c.aliases)} for c in schema.columns]
+            required = [n for n, c in zip(names, schema.columns) if c.required]
+            if required and all(n & cells for n in required):
+                score = sum(bool(n & cells) for n in names)
+                if score > best_score:
+                    best, best_score = kind, score
+    return best

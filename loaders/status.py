@@ -30,3 +30,12 @@ def load_log(wh: Warehouse, limit: int = 200) -> pd.DataFrame:
 def is_empty(wh: Warehouse) -> bool:
     with wh.connect() as conn:
         return int(conn.execute(sa.text("SELECT count(*) FROM load_log")).scalar()) == 0
+
+
+def rejects(wh: Warehouse, load_id: int | None = None, limit: int = 100_000) -> pd.DataFrame:
+    """Rejected rows with file, line and reason (newest load first)."""
+    where = "WHERE load_id = :id" if load_id is not None else ""
+    with wh.connect() as conn:
+        return pd.read_sql(sa.text(
+            f"SELECT load_id, file_name, kind, line_no, reason, raw_row FROM rejects {where}"
+            " ORDER BY load_id DESC, line_no LIMIT :n"), conn, params={"id": load_id, "n": limit})

@@ -95,9 +95,9 @@ def _scope_where(scope: Scope, filters: Filters, months: tuple[date, ...], param
     return (" AND ".join(conds) or "TRUE"), expanding
 
 
-def _source_query(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], group: dict[str, str],
-                  measures: dict[str, str], filters: Filters, scope: Scope, settings: Settings) -> Query:
-    """One grouped SELECT over one source: ``group`` (name → SQL over the facts), ``measures`` (name → Σ SQL)."""
+def _with_facts(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], filters: Filters, scope: Scope,
+                settings: Settings) -> tuple[str, dict, list[str]]:
+    """``WITH … facts AS (…)`` for one source, the scope and filters applied; its parameters."""
     source = SOURCES[key]
     params: dict = {"start": month_end(add_months(months[0], -1)), "end": month_end(months[-1]),
                     "months": list(months)}
@@ -105,13 +105,21 @@ def _source_query(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], 
     req = Request(settings=settings, dims=dims, params=params)
     rows_sql, facts_sql = source.rows(req), source.facts(req)
     params.pop("months")
+    sql = (f"WITH {ROSTER_PERIODS},\nsrc_rows AS ({rows_sql}),\n"
+           f"scoped AS (SELECT * FROM src_rows WHERE {where}),\nfacts AS ({facts_sql})\n")
+    return sql, params, expanding
+
+
+def _source_query(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], group: dict[str, str],
+                  measures: dict[str, str], filters: Filters, scope: Scope, settings: Settings) -> Query:
+    """One grouped SELECT over one source: ``group`` (name → SQL over the facts), ``measures`` (name → Σ SQL)."""
+    with_sql, params, expanding = _with_facts(key, months=months, dims=dims, filters=filters, scope=scope,
+                                              settings=settings)
     # fact_rows: a total over no rows at all is "no data" (dropped), not a row of zeros
     select = [*(expr if expr == name else f"{expr} AS {name}" for name, expr in group.items()),
               "COUNT(*) AS fact_rows", *(f"{expr} AS {name}" for name, expr in measures.items())]
     group_by = f"\nGROUP BY {', '.join(group.values())}" if group else ""
-    sql = (f"WITH {ROSTER_PERIODS},\nsrc_rows AS ({rows_sql}),\n"
-           f"scoped AS (SELECT * FROM src_rows WHERE {where}),\nfacts AS ({facts_sql})\n"
-           f"SELECT {', '.join(select)}\nFROM facts{group_by}")
+    sql = f"{with_sql}SELECT {', '.join(select)}\nFROM facts{group_by}"
     return Query(key, sql, params, tuple(expanding), tuple(group), measures)
 
 
@@ -204,3 +212,31 @@ def compute(wh, kpis: Iterable[str] | None = None, *, months: Sequence[str | dat
     out = out.sort_values([*dims, "kpi"], key=lambda s: s.map(order) if s.name == "kpi" else s,
                           na_position="last", kind="stable").reset_index(drop=True)
     return out[[*dims, *RESULT_COLUMNS]]
+
+
+DETAIL_LIMIT = 5000
+
+
+def detail(wh, kpi: str, *, months: Sequence[str | date], filters: Filters = NO_FILTERS, scope: Scope,
+           part: str = "denominator", settings: Settings | None = None, limit: int = DETAIL_LIMIT) -> pd.DataFrame:
+    """The rows behind a figure: those its ``denominator`` (or ``numerator``) counts, scope and filters
+    applied, newest first, at most ``limit``.  Customer phone numbers come back masked."""
+    from warehouse.safety import mask_phone
+
+    m = metric(kpi)
+    measure = (m.denominator if part == "denominator" and m.denominator is not None else m.numerator)
+    cond = measure.where if not hasattr(measure, "value") else f"({measure.where}) AND ({measure.value}) IS NOT NULL"
+    with_sql, params, expanding = _with_facts(m.source, months=normalise(months), dims=("month",), filters=filters,
+                                              scope=scope, settings=settings or load_settings(wh))
+    params["detail_limit"] = int(limit)
+    order = {"resolved": "resolved_at", "callbacks": "callback_at", "sales": "ordered_at",
+             "buyers": "revenue"}.get(m.source, "created_at") + " DESC"
+    statement = sa.text(f"{with_sql}SELECT * FROM facts WHERE {cond} ORDER BY {order} LIMIT :detail_limit")
+    statement = statement.bindparams(*(sa.bindparam(n, expanding=True) for n in expanding))
+    with wh.connect() as conn:
+        df = _frame(conn.execute(statement, params))
+    if "customer_phone" in df.columns:
+        df["customer_phone"] = df["customer_phone"].map(mask_phone)
+    if "month" in df.columns and len(df):
+        df["month"] = [month_key(x) for x in pd.to_datetime(df["month"]).dt.date]
+    return df

@@ -94,7 +94,7 @@ class Source:
 # ------------------------------------------------------------------------- tickets (calls, contacts)
 def _ticket_rows(req: Request) -> str:
     return f"""SELECT {month_of('t.created_at')} AS month, {ticket_dims()}, t.created_at,
-        t.direction, t.call_result, t.status, t.queue_seconds, t.ring_seconds, t.ring_count,
+        t.ticket_id, t.agent_name, t.customer_id, t.customer_phone, t.direction, t.call_result, t.status, t.queue_seconds, t.ring_seconds, t.ring_count,
         t.hold_seconds, t.hold_count, t.talk_seconds, t.first_contact_resolved, t.is_complaint
     FROM tickets t {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}
     WHERE t.created_at >= :start AND t.created_at < :end"""
@@ -128,6 +128,7 @@ def _ticket_facts(req: Request) -> str:
 def _resolved_rows(req: Request) -> str:
     sla = sla_case(req.settings, "t.category", req.params)
     return f"""SELECT {month_of('t.resolved_at')} AS month, {ticket_dims()},
+        t.ticket_id, t.created_at, t.resolved_at, t.status,
         (EXTRACT(EPOCH FROM t.resolved_at) - EXTRACT(EPOCH FROM t.created_at)) / 3600.0 AS resolution_hours,
         {sla} AS sla_hours,
         CAST(t.resolved_at AS DATE) AS resolved_day,
@@ -152,7 +153,7 @@ def _backlog_rows(req: Request) -> str:
     for i, m in enumerate(months):
         req.params[f"bm{i}"], req.params[f"be{i}"] = m, month_end(m)
     # a row with no status is a call record, not a ticket: it is never "open"
-    return f"""SELECT m.month, {ticket_dims()}
+    return f"""SELECT m.month, {ticket_dims()}, t.ticket_id, t.created_at, t.status, t.resolved_at
     FROM (SELECT * FROM tickets WHERE status IS NOT NULL AND created_at < :end
                                   AND (status = 'open' OR resolved_at IS NULL OR resolved_at >= :start)) t
     JOIN (VALUES {values}) AS m(month, month_end)
@@ -164,7 +165,7 @@ def _backlog_rows(req: Request) -> str:
 # ------------------------------------------------------------------------------ callbacks
 def _callback_rows(req: Request) -> str:
     return f"""SELECT {month_of('c.callback_at')} AS month, {ticket_dims()},
-        c.result, c.satisfaction,
+        c.callback_id, c.ticket_id, c.callback_at, c.result, c.satisfaction, c.comment, t.customer_phone,
         CASE c.satisfaction WHEN 'A' THEN 5 WHEN 'B' THEN 3 WHEN 'C' THEN 0 WHEN 'D' THEN -5 END AS points
     FROM callbacks c
     LEFT JOIN tickets t ON t.ticket_id = c.ticket_id
@@ -181,7 +182,7 @@ def _sales_dims() -> str:
 
 def _sales_rows(req: Request) -> str:
     return f"""SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()},
-        s.status, s.customer_id, s.ordered_at,
+        s.order_id, s.status, s.customer_id, s.ordered_at, s.paid_at, s.amount,
         COALESCE(s.status IN ('paid', 'completed'), FALSE) AS paid,
         s.amount - COALESCE(s.refund_amount, 0) AS net_amount,
         COALESCE(s.refund_amount, 0) AS refund_amount
@@ -217,7 +218,7 @@ def _inquiry_rows(req: Request) -> str:
     # the first pre-sales ticket of each customer and month, chosen before the scope is applied:
     # a customer is credited once, to that ticket's agent/team/store, whoever is looking
     return f"""SELECT * FROM (
-        SELECT {month_of('t.created_at')} AS month, {ticket_dims()}, t.customer_id, t.created_at,
+        SELECT {month_of('t.created_at')} AS month, {ticket_dims()}, t.ticket_id, t.customer_id, t.created_at,
                ROW_NUMBER() OVER (PARTITION BY {month_of('t.created_at')}, t.customer_id
                                   ORDER BY t.created_at, t.ticket_id) AS nth
         FROM tickets t {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}

@@ -189,7 +189,7 @@ def read_targets_excel(path: str | Path, sheet: str | int = 0) -> list[Target]:
     try:
         frame = pd.read_excel(path, sheet_name=sheet, engine="calamine", dtype=object)
     except Exception as exc:  # an unreadable file: say which
-        raise MetricError(f"无法读取目标文件 {Path(path).name}：{exc}") from exc
+        raise MetricError(f"无法读取目标文件 {Path(getattr(path, 'name', str(path))).name}：{exc}") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in ("指标", "目标") if c not in frame.columns]
     if missing:

@@ -1,16 +1,24 @@
 """Cached access to the warehouse for the pages.
 
-Every cached function takes the warehouse URL and the data-version token (the newest load id),
-so a load from the CLI or the import page shows on the next rerun without a restart.
+Every cached function takes the warehouse URL, the data-version token (the newest load id) and the
+viewer's scope, plus everything else that changes its result (filters, months, settings), so a new
+load shows on the next rerun and no viewer is ever served another viewer's rows.  Figures are
+cached as DataFrames, never as Plotly figures.
 """
 from __future__ import annotations
 
 import os
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from loaders import status
+from metrics import Filters, Scope, Settings, compute, load_settings
+from metrics import breakdowns, catalog
+from metrics.compare import with_comparisons
+from metrics.query import detail
+from metrics.targets import attach, load_targets
 from warehouse import DEFAULT_DB, Warehouse, open_warehouse
 
 
@@ -27,11 +35,72 @@ def warehouse() -> Warehouse:
     return _warehouse(db_setting())
 
 
-@st.cache_data(ttl=300)
+def viewer_scope() -> Scope:
+    """The viewer's scope.  Until login lands (a later issue) a deployment can restrict the whole app
+    with CSDASH_SCOPE_REGIONS / CSDASH_SCOPE_STORES / CSDASH_SCOPE_TEAMS (comma-separated)."""
+    def env(name):
+        raw = os.environ.get(name)
+        return None if raw is None else [v.strip() for v in raw.split(",") if v.strip()]
+    return Scope.of(env("CSDASH_SCOPE_REGIONS"), env("CSDASH_SCOPE_STORES"), env("CSDASH_SCOPE_TEAMS"))
+
+
+def version() -> int:
+    return warehouse().data_version()
+
+
+def settings() -> Settings:
+    return load_settings(warehouse())
+
+
+@st.cache_data(ttl=600)
 def table_counts(url: str, version: int) -> pd.DataFrame:  # noqa: ARG001 - version keys the cache
     return status.table_counts(warehouse())
 
 
-@st.cache_data(ttl=300)
+@st.cache_data(ttl=600)
 def load_log(url: str, version: int) -> pd.DataFrame:  # noqa: ARG001
     return status.load_log(warehouse())
+
+
+@st.cache_data(ttl=600)
+def months(url: str, version: int) -> list[date]:  # noqa: ARG001
+    return catalog.loaded_months(warehouse())
+
+
+@st.cache_data(ttl=600)
+def default_month(url: str, version: int) -> date | None:  # noqa: ARG001
+    return catalog.default_month(warehouse())
+
+
+@st.cache_data(ttl=600)
+def filter_values(url: str, version: int, scope: Scope, months: tuple[date, ...]) -> pd.DataFrame:  # noqa: ARG001
+    return breakdowns.filter_values(warehouse(), months=months, scope=scope)
+
+
+@st.cache_data(ttl=600, max_entries=512)
+def figures(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
+            months: tuple[date, ...], dims: tuple[str, ...]) -> pd.DataFrame:  # noqa: ARG001
+    df = compute(warehouse(), list(kpis), months=months, dims=dims, filters=filters, scope=scope, settings=settings)
+    return attach(df, load_targets(warehouse()), as_of=months[-1])
+
+
+@st.cache_data(ttl=600, max_entries=256)
+def comparisons(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
+                month: date, dims: tuple[str, ...] = ()) -> pd.DataFrame:  # noqa: ARG001
+    df = with_comparisons(warehouse(), list(kpis), months=[month], dims=("month", *dims), filters=filters,
+                          scope=scope, settings=settings)
+    return attach(df, load_targets(warehouse()))
+
+
+@st.cache_data(ttl=600, max_entries=128)
+def breakdown(name: str, url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+              months: tuple[date, ...]) -> pd.DataFrame:  # noqa: ARG001
+    fn = {"hour_weekday": breakdowns.hour_weekday, "grade_mix": breakdowns.grade_mix,
+          "resolution_buckets": breakdowns.resolution_buckets}[name]
+    return fn(warehouse(), months=months, filters=filters, scope=scope, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=64)
+def rows_behind(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpi: str,
+                months: tuple[date, ...], part: str) -> pd.DataFrame:  # noqa: ARG001
+    return detail(warehouse(), kpi, months=months, filters=filters, scope=scope, part=part, settings=settings)

@@ -1,0 +1,34 @@
+"""Which months hold data: the month picker's choices and defaults."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from metrics.compare import complete_months
+from metrics.months import add_months, parse_month
+
+
+def loaded_months(wh) -> list[date]:
+    """Months with any ticket, callback or order, oldest first."""
+    sql = " UNION ".join(f"SELECT DISTINCT CAST(date_trunc('month', {c}) AS DATE) AS m FROM {t}"
+                         for t, c in (("tickets", "created_at"), ("callbacks", "callback_at"), ("sales", "ordered_at")))
+    with wh.connect() as conn:
+        rows = conn.execute(sa.text(f"SELECT DISTINCT m FROM ({sql}) x WHERE m IS NOT NULL ORDER BY m")).fetchall()
+    return [parse_month(r[0] if isinstance(r[0], date) else r[0].date()) for r in rows]
+
+
+def default_month(wh, months: list[date] | None = None) -> date | None:
+    """The newest month whose calls are completely loaded, else the newest month."""
+    months = loaded_months(wh) if months is None else months
+    if not months:
+        return None
+    complete = complete_months(wh, months[-2:])
+    for m in reversed(months[-2:]):
+        if complete.get(("tickets", m)):
+            return m
+    return months[-1]
+
+
+def previous_months(month: date, n: int) -> list[date]:
+    return [add_months(month, -i) for i in range(n - 1, -1, -1)]

@@ -1,0 +1,32 @@
+"""总览: KPI cards for the chosen month — value, target and status, MoM/YoY, n, 12-month sparkline."""
+import streamlit as st
+
+from metrics.catalog import previous_months
+from ui import data
+from ui.fmt import month_label
+from ui.i18n import lang, t
+from ui.widgets import kpi_card, page_view
+
+SECTIONS = {
+    "section.calls": ("answer_within_3_rings_rate", "answer_rate", "abandon_rate", "asa_seconds", "offered_calls"),
+    "section.satisfaction": ("satisfaction_rate", "satisfaction_points", "callback_coverage_rate",
+                             "callback_reach_rate", "dissatisfied"),
+    "section.sales": ("revenue", "orders", "aov", "inquiry_conversion_rate", "returning_buyer_share"),
+}
+KPIS = tuple(k for keys in SECTIONS.values() for k in keys)
+
+view = page_view("page.overview")
+st.caption(f"{month_label(view.month, lang())} · {view.scope.describe()}")
+args = (view.url, view.version, view.scope, view.filters, view.settings)
+now = data.comparisons(*args, KPIS, view.month)
+if now.empty:
+    st.info(t("no_data_month", month=month_label(view.month, lang())))
+    st.stop()
+rows = {r["kpi"]: r for r in now.to_dict("records")}
+history = data.figures(*args, KPIS, tuple(previous_months(view.month, 12)), ("month",))
+sparks = {k: g.sort_values("month")["value"].tolist() for k, g in history.groupby("kpi")}
+
+for section, keys in SECTIONS.items():
+    st.subheader(t(section))
+    for col, key in zip(st.columns(len(keys)), keys):
+        kpi_card(col, rows.get(key, {"kpi": key}), sparks.get(key))

@@ -1,0 +1,35 @@
+"""回访满意度: reach, coverage, next-day, 满意率 and points by team and month; the A/B/C/D mix;
+the dissatisfied callbacks with their comments (phones masked)."""
+import streamlit as st
+
+from ui import charts, data, fmt, tables
+from ui.i18n import t
+from ui.widgets import detail_link, page_view
+
+KPIS = ["callbacks", "callback_reach_rate", "callback_coverage_rate", "callback_next_day_rate",
+        "satisfaction_rate", "satisfaction_points", "dissatisfied"]
+
+view = page_view("page.satisfaction")
+args = (view.url, view.version, view.scope, view.filters, view.settings)
+monthly = data.figures(*args, tuple(KPIS), view.months, ("month",))
+if monthly.empty:
+    st.info(t("no_data_month", month=""))
+    st.stop()
+left, right = st.columns(2)
+left.plotly_chart(charts.trend(monthly, ["callback_reach_rate", "callback_coverage_rate", "callback_next_day_rate",
+                                         "satisfaction_rate"], t("by_month")), key="sat.trend")
+mix = data.breakdown("grade_mix", *args, view.months)
+mix["month"] = [fmt.month_label(m) for m in mix["month"]]
+colours = {"A": fmt.STATUS_COLOURS["green"], "B": "#81c784", "C": fmt.STATUS_COLOURS["amber"],
+           "D": fmt.STATUS_COLOURS["red"]}
+right.plotly_chart(charts.share_bars(mix, "month", "n", "grade", t("grade_mix"), colours), key="sat.mix")
+
+st.subheader(t("by_team"))
+by_team = data.figures(*args, tuple(KPIS), view.months, ("team",))
+st.dataframe(tables.wide(by_team, ["team"], KPIS), hide_index=True, width="stretch")
+
+st.subheader(t("dissatisfied_list"))
+rows = data.rows_behind(*args, "dissatisfied", view.months, "numerator")
+st.dataframe(rows[["callback_at", "team", "agent", "satisfaction", "comment", "customer_phone", "ticket_id"]],
+             hide_index=True, width="stretch")
+detail_link("dissatisfied", "numerator")

@@ -1,0 +1,50 @@
+"""设置: the metric settings and the targets, checked on save (every problem at once)."""
+import json
+
+import streamlit as st
+
+from metrics import MetricError, save_settings
+from metrics.settings import ABANDON_TREATMENTS, SETTINGS
+from metrics.targets import load_targets, read_targets_excel, save_targets, targets_frame
+from ui import data
+from ui.i18n import t
+from ui.widgets import downloads
+
+st.title(t("page.settings"))
+wh = data.warehouse()
+current = data.settings()
+with st.form("settings.form"):
+    values = {}
+    cols = st.columns(3)
+    for i, (key, spec) in enumerate(SETTINGS.items()):
+        col, value = cols[i % 3], current.value(key)
+        if key == "abandon_treatment":
+            values[key] = col.selectbox(spec.label, list(ABANDON_TREATMENTS), index=list(ABANDON_TREATMENTS).index(value),
+                                        format_func=ABANDON_TREATMENTS.get, help=spec.help, key=f"settings.{key}")
+        elif isinstance(value, bool):
+            values[key] = col.checkbox(spec.label, value, help=spec.help, key=f"settings.{key}")
+        else:
+            values[key] = col.text_input(spec.label, json.dumps(value, ensure_ascii=False).strip('"'),
+                                         help=spec.help, key=f"settings.{key}")
+    if st.form_submit_button("保存设置", type="primary"):
+        def parse(v):
+            try:
+                return json.loads(v) if isinstance(v, str) else v
+            except json.JSONDecodeError:
+                return v
+        try:
+            save_settings(wh, {k: parse(v) for k, v in values.items() if parse(v) != current.value(k)})
+            st.success("设置已保存。")
+        except MetricError as exc:
+            st.error(str(exc))
+
+st.subheader("目标")
+st.dataframe(targets_frame(load_targets(wh)), hide_index=True, width="stretch")
+upload = st.file_uploader("从 Excel 导入目标（列：指标、范围、对象、生效月份、目标、黄色区间）", type=["xlsx"],
+                          key="settings.targets_file")
+if upload is not None and st.button("导入目标", key="settings.import_targets"):
+    try:
+        st.success(f"已导入 {save_targets(wh, read_targets_excel(upload))} 条目标。")
+    except MetricError as exc:
+        st.error(str(exc))
+downloads(targets_frame(load_targets(wh)), "targets", "settings.targets")

@@ -1,0 +1,30 @@
+"""工单: volume by category and channel, FCR, complaint rate, resolution time, on-time rate, backlog."""
+import streamlit as st
+
+from ui import charts, data
+from ui.i18n import t
+from ui.widgets import detail_link, page_view
+
+view = page_view("page.tickets")
+args = (view.url, view.version, view.scope, view.filters, view.settings)
+monthly = data.figures(*args, ("contacts", "fcr_rate", "complaint_rate", "on_time_resolution_rate",
+                               "resolution_hours", "backlog"), view.months, ("month",))
+if monthly.empty:
+    st.info(t("no_data_month", month=""))
+    st.stop()
+by_category = data.figures(*args, ("contacts",), view.months, ("category",))
+by_category = by_category.sort_values("value", ascending=False).head(12)
+by_channel = data.figures(*args, ("contacts",), view.months, ("channel",))
+left, right = st.columns([3, 2])
+left.plotly_chart(charts.bars(by_category, "contacts", "category", t("volume_category")), key="tickets.category")
+right.plotly_chart(charts.bars(by_channel, "contacts", "channel", t("volume_channel")), key="tickets.channel")
+
+left, right = st.columns(2)
+left.plotly_chart(charts.trend(monthly, ["fcr_rate", "complaint_rate", "on_time_resolution_rate"], t("by_month")),
+                  key="tickets.rates")
+right.plotly_chart(charts.bars(monthly, "backlog", "month", t("by_month")), key="tickets.backlog")
+buckets = data.breakdown("resolution_buckets", *args, view.months)
+left, right = st.columns(2)
+left.plotly_chart(charts.histogram_bars(buckets, "label", "n", t("resolution_dist")), key="tickets.resolution")
+right.plotly_chart(charts.trend(monthly, ["resolution_hours"], t("by_month")), key="tickets.hours")
+detail_link("backlog")

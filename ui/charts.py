@@ -1,0 +1,79 @@
+"""Plotly figures with one palette, status colours that mean the same everywhere, and CJK fonts.
+Built fresh on every run from cached DataFrames (figures are never cached)."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from metrics.registry import BY_KEY, Unit
+from ui import fmt
+from ui.i18n import dim_label, kpi_label, lang, t, value_label, weekday
+
+FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+def _style(fig: go.Figure, height: int = 320) -> go.Figure:
+    fig.update_layout(template="plotly_white", colorway=fmt.PALETTE, font={"family": FONT, "size": 13},
+                      height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": -0.2, "title": None})
+    return fig
+
+
+def _axis_title(unit: Unit) -> str:
+    return {"percent": "%", "seconds": "秒" if lang() == "zh" else "s", "hours": "小时" if lang() == "zh" else "h",
+            "yuan": "¥", "points": "分" if lang() == "zh" else "pts", "count": ""}[unit.value]
+
+
+def trend(df: pd.DataFrame, kpis: list[str], title: str, colour_by: str | None = None) -> go.Figure:
+    """KPIs (same unit) by month; one line per KPI, or per ``colour_by`` value for a single KPI."""
+    d = df[df["kpi"].isin(kpis)].copy()
+    unit = BY_KEY[kpis[0]].unit
+    d["y"] = [fmt.axis_value(v, unit) for v in d["value"]]
+    d["x"] = [fmt.month_label(m, lang()) for m in d["month"]]
+    d["series"] = [value_label(v) for v in d[colour_by]] if colour_by else [kpi_label(k) for k in d["kpi"]]
+    d = d.sort_values("month")
+    fig = px.line(d, x="x", y="y", color="series", markers=True, title=title,
+                  labels={"x": "", "y": _axis_title(unit), "series": ""})
+    return _style(fig)
+
+
+def bars(df: pd.DataFrame, kpi: str, by: str, title: str, colour_by: str | None = None) -> go.Figure:
+    d = df[df["kpi"] == kpi].copy()
+    unit = BY_KEY[kpi].unit
+    d["y"] = [fmt.axis_value(v, unit) for v in d["value"]]
+    d["x"] = [fmt.month_label(v, lang()) if by == "month" else value_label(v) for v in d[by]]
+    d["text"] = [fmt.value(v, unit, lang()) for v in d["value"]]
+    kwargs = {}
+    if colour_by:
+        d["series"] = [fmt.month_label(v, lang()) if colour_by == "month" else value_label(v) for v in d[colour_by]]
+        kwargs = {"color": "series", "barmode": "group"}
+    fig = px.bar(d, x="x", y="y", text="text", title=title,
+                 labels={"x": dim_label(by), "y": _axis_title(unit), "series": ""}, **kwargs)
+    fig.update_traces(textposition="outside", cliponaxis=False)
+    return _style(fig)
+
+
+def heatmap(df: pd.DataFrame, value: str, title: str, percent: bool = False) -> go.Figure:
+    grid = df.pivot_table(index="weekday", columns="hour", values=value, aggfunc="sum")
+    grid = grid.reindex(index=range(1, 8))
+    z = grid.to_numpy() * (100 if percent else 1)
+    fig = go.Figure(go.Heatmap(z=z, x=[f"{h}:00" for h in grid.columns], y=[weekday(i) for i in grid.index],
+                               colorscale="Blues" if not percent else "RdYlGn", zmin=None if not percent else 50,
+                               zmax=None if not percent else 100, hoverongaps=False,
+                               colorbar={"title": "%" if percent else ""}))
+    fig.update_layout(title=title, xaxis_title=t("hour"), yaxis_title=t("weekday"))
+    fig.update_yaxes(autorange="reversed")
+    return _style(fig, 300)
+
+
+def share_bars(df: pd.DataFrame, x: str, y: str, colour: str, title: str, colours: dict | None = None) -> go.Figure:
+    fig = px.bar(df, x=x, y=y, color=colour, title=title, color_discrete_map=colours or {},
+                 labels={x: "", y: "", colour: ""})
+    return _style(fig)
+
+
+def histogram_bars(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
+    fig = px.bar(df, x=x, y=y, title=title, text=y, labels={x: "", y: ""})
+    fig.update_traces(marker_color=fmt.PALETTE[0], textposition="outside", cliponaxis=False)
+    return _style(fig)

@@ -1,0 +1,61 @@
+"""Numbers as a Chinese manager reads them: ¥ with 万, percentages with one decimal, 2026年10月.
+
+Pure functions (no Streamlit), shared by the pages and the exports."""
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from metrics.months import parse_month
+from metrics.registry import Unit
+
+EMPTY = "—"
+STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "grey": "#9e9e9e"}
+STATUS_ICONS = {"green": "🟢", "amber": "🟡", "red": "🔴", "grey": "⚪"}
+# one palette for series everywhere (status colours above are reserved for target status)
+PALETTE = ["#1f5fa8", "#e07b39", "#5b9bd5", "#7f6aa8", "#3fa79a", "#b85c8c", "#8c8c3a", "#4d4d4d"]
+_EN_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def is_empty(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def value(v, unit: Unit | str, lang: str = "zh") -> str:
+    if is_empty(v):
+        return EMPTY
+    unit = Unit(unit)
+    v = float(v)
+    zh = lang == "zh"
+    if unit is Unit.PERCENT:
+        return f"{v * 100:.1f}%"
+    if unit is Unit.YUAN:
+        if abs(v) >= 10_000:
+            return f"¥{v / 10_000:,.1f}万" if zh else (f"¥{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"¥{v / 1e3:,.1f}K")
+        return f"¥{v:,.2f}" if abs(v) < 1000 else f"¥{v:,.0f}"
+    if unit is Unit.SECONDS:
+        return f"{v:.1f}秒" if zh else f"{v:.1f} s"
+    if unit is Unit.HOURS:
+        return f"{v:.1f}小时" if zh else f"{v:.1f} h"
+    if unit is Unit.POINTS:
+        return f"{v:.2f}分" if zh else f"{v:.2f} pts"
+    return f"{v / 10_000:,.1f}万" if zh and abs(v) >= 1_000_000 else f"{v:,.0f}"
+
+
+def delta(d, unit: Unit | str) -> str | None:
+    """MoM/YoY: percentage points for rates, % for everything else; None when there is none."""
+    if is_empty(d):
+        return None
+    return f"{d * 100:+.1f}pp" if Unit(unit) is Unit.PERCENT else f"{d * 100:+.1f}%"
+
+
+def month_label(m: str | date, lang: str = "zh") -> str:
+    d = parse_month(m)
+    return f"{d.year}年{d.month}月" if lang == "zh" else f"{_EN_MONTHS[d.month - 1]} {d.year}"
+
+
+def axis_value(v, unit: Unit | str) -> float | None:
+    """A figure for a chart axis: rates in %, everything else as is."""
+    if is_empty(v):
+        return None
+    return float(v) * 100 if Unit(unit) is Unit.PERCENT else float(v)

@@ -1,0 +1,112 @@
+"""Chinese first, English as a toggle: every label the pages show, in both languages."""
+from __future__ import annotations
+
+import streamlit as st
+
+from metrics.registry import BY_KEY
+from metrics.sources import DIMENSIONS
+
+LANGS = {"zh": "中文", "en": "English"}
+
+TEXT: dict[str, tuple[str, str]] = {
+    "app": ("客服运营驾驶舱", "Service operations cockpit"),
+    "lang": ("语言", "Language"),
+    "filters": ("筛选", "Filters"),
+    "from": ("开始月份", "From"),
+    "to": ("结束月份", "To"),
+    "all": ("全部", "All"),
+    "page.overview": ("总览", "Overview"),
+    "page.calls": ("话务", "Calls"),
+    "page.tickets": ("工单", "Tickets"),
+    "page.satisfaction": ("回访满意度", "Satisfaction"),
+    "page.sales": ("销售转化", "Sales"),
+    "page.matrix": ("团队×月份", "Team × month"),
+    "page.detail": ("明细", "Detail"),
+    "page.import": ("数据导入", "Import"),
+    "page.settings": ("设置", "Settings"),
+    "empty": ("仓库还是空的：先到「数据导入」页上传导出文件，或运行 `make run` 导入演示数据。",
+              "The warehouse is empty: upload exports on the Import page, or run `make run` for the demo data."),
+    "go_import": ("去导入数据", "Go to import"),
+    "no_data_month": ("{month}没有数据。", "No data for {month}."),
+    "section.calls": ("话务", "Calls"),
+    "section.satisfaction": ("回访与满意度", "Callbacks and satisfaction"),
+    "section.sales": ("销售与转化", "Sales and conversion"),
+    "target": ("目标", "Target"),
+    "mom": ("环比", "MoM"),
+    "yoy": ("同比", "YoY"),
+    "incomplete": ("数据不全", "incomplete data"),
+    "pending": ("延迟统计", "pending"),
+    "status.green": ("达标", "on target"),
+    "status.amber": ("接近", "near"),
+    "status.red": ("未达标", "off target"),
+    "status.grey": ("无目标", "no target"),
+    "passport": ("口径", "Definition"),
+    "formula": ("公式", "Formula"),
+    "numerator": ("分子", "Numerator"),
+    "denominator": ("分母", "Denominator"),
+    "settings_used": ("所用设置", "Settings used"),
+    "view_detail": ("查看明细", "View rows"),
+    "by_month": ("按月趋势", "By month"),
+    "by_team": ("各班组对比", "Teams side by side"),
+    "heatmap_offered": ("呼入量：星期 × 小时", "Offered calls: weekday × hour"),
+    "heatmap_rate": ("3声内接听率：星期 × 小时", "Answered within 3 rings: weekday × hour"),
+    "weekday": ("星期", "Weekday"),
+    "hour": ("小时", "Hour"),
+    "volume_category": ("按问题分类的工单量", "Volume by category"),
+    "volume_channel": ("按渠道的工单量", "Volume by channel"),
+    "resolution_dist": ("处理时长分布（当月解决）", "Resolution time (resolved this period)"),
+    "grade_mix": ("满意度构成 A/B/C/D", "Grade mix A/B/C/D"),
+    "dissatisfied_list": ("不满意回访（C/D）", "Dissatisfied callbacks (C/D)"),
+    "by_agent": ("按客服", "By agent"),
+    "drill": ("区域 → 门店", "Region → store"),
+    "region_pick": ("选择区域查看门店", "Pick a region to see its stores"),
+    "kpi": ("指标", "KPI"),
+    "rows": ("行", "Rows"),
+    "months": ("月份", "Months"),
+    "download_csv": ("下载 CSV", "Download CSV"),
+    "download_xlsx": ("下载 Excel", "Download Excel"),
+    "part": ("口径部分", "Part"),
+    "shown": ("显示 {n} 行（最多 {limit} 行）", "{n} rows shown (at most {limit})"),
+    "bad_param": ("链接参数「{key}={value}」无效，已忽略：{why}", "Link parameter “{key}={value}” ignored: {why}"),
+    "unknown_value": ("没有这个取值", "no such value"),
+    "bad_month": ("不是 YYYY-MM 格式的已有月份", "not a loaded month in YYYY-MM"),
+    "swapped": ("开始月份晚于结束月份，已对调。", "From was after To; swapped."),
+}
+
+
+def lang() -> str:
+    return st.session_state.get("ui.lang", "zh")
+
+
+def t(key: str, **kw) -> str:
+    zh, en = TEXT[key]
+    text = en if lang() == "en" else zh
+    return text.format(**kw) if kw else text
+
+
+def kpi_label(key: str) -> str:
+    m = BY_KEY[key]
+    return m.label_en if lang() == "en" else m.label
+
+
+def dim_label(key: str) -> str:
+    zh, en = DIMENSIONS[key]
+    return en if lang() == "en" else zh
+
+
+_VALUES = {"presales": ("售前", "Pre-sales"), "aftersales": ("售后", "After-sales"), "phone": ("电话", "Phone"),
+           "online": ("在线", "Online"), "other": ("其他", "Other")}
+WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+
+
+def value_label(v) -> str:
+    """Vocabulary values (presales, phone…) in the viewer's language; names as they are; empty as （未分配）."""
+    if v is None or (isinstance(v, float) and v != v):
+        return "（未分配）" if lang() == "zh" else "(unassigned)"
+    pair = _VALUES.get(str(v))
+    return (pair[1] if lang() == "en" else pair[0]) if pair else str(v)
+
+
+def weekday(i: int) -> str:
+    w = WEEKDAYS[lang()]
+    return ("周" + w[i - 1]) if lang() == "zh" else w[i - 1]

@@ -1,0 +1,59 @@
+"""The import page's work outside the page script: save an upload, detect its kind, load it with
+a progress bar, and edit the mapping file."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from loaders import LoadError, load_file, load_mapping
+from loaders.readers import detect_kind
+from loaders.schema import SCHEMAS
+
+STEPS = 5   # progress callbacks per file (read, cast, rules, write, log)
+
+
+def mapping_path() -> Path:
+    return Path(os.environ.get("CSDASH_MAPPING", "data/mapping.toml"))
+
+
+def kind_label(kind: str) -> str:
+    return f"{SCHEMAS[kind].label}（{kind}）"
+
+
+def load_upload(wh, upload, kind: str | None, strict: bool, user: str):
+    """Load one uploaded file; returns (kind, report) or raises LoadError with a Chinese message."""
+    suffix = Path(upload.name).suffix or ".csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(upload.getvalue())
+        kind = kind or detect_kind(path)
+        if kind is None:
+            raise LoadError("无法从表头识别文件类型，请手动选择类型。", file=upload.name)
+        bar = st.progress(0.0, text=f"{upload.name} → {kind_label(kind)}")
+        done = [0]
+
+        def step(name: str) -> None:
+            done[0] += 1
+            bar.progress(min(done[0] / STEPS, 1.0), text=f"{upload.name}：{name}")
+
+        mapping = load_mapping(mapping_path()) if mapping_path().exists() else None
+        kwargs = {"mapping": mapping} if mapping else {}
+        report = load_file(wh, kind, path, strict=strict, user=user, file_name=upload.name, progress=step, **kwargs)
+        bar.progress(1.0, text=f"{upload.name}：完成")
+        return kind, report
+
+
+def save_mapping(text: str) -> None:
+    """Check the TOML (every problem in one LoadError), then write it."""
+    path = mapping_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False, encoding="utf-8") as fh:
+        fh.write(text)
+    try:
+        load_mapping(fh.name)
+    finally:
+        os.unlink(fh.name)
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,99 @@
+"""Streamlit building blocks the pages share: KPI cards, the metric passport, status chips, the
+empty state, safe downloads."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from metrics.registry import BY_KEY, Direction
+from ui import fmt
+from ui.i18n import kpi_label, lang, t
+from warehouse.safety import spreadsheet_safe
+
+
+def status_chip(status: str) -> str:
+    return f"{fmt.STATUS_ICONS.get(status, '⚪')} {t('status.' + status)}"
+
+
+def passport(row: dict) -> str:
+    """Formula, numerator, denominator, n and the settings behind one figure (Markdown)."""
+    m = BY_KEY[row["kpi"]]
+    lines = [f"**{kpi_label(m.key)}** `{m.key}`", "", m.description, "",
+             f"- {t('formula')}：{m.formula}",
+             f"- {t('numerator')}：{fmt.value(row.get('numerator'), 'count' if m.is_ratio else m.unit, lang())}"]
+    if m.is_ratio:
+        lines.append(f"- {t('denominator')} (n)：{fmt.value(row.get('denominator'), 'count', lang())}")
+    if row.get("basis"):
+        lines.append(f"- {t('settings_used')}：{row['basis']}")
+    if row.get("pending"):
+        lines.append(f"- ⏳ {t('pending')}")
+    return "\n".join(lines)
+
+
+def kpi_card(container, row: dict, spark: list[float] | None = None) -> None:
+    """Value, MoM delta coloured by direction, 12-month sparkline, target status, YoY and n."""
+    m = BY_KEY[row["kpi"]]
+    colour = {Direction.UP: "normal", Direction.DOWN: "inverse"}.get(m.direction, "off")
+    mom = fmt.delta(row.get("mom_delta"), m.unit)
+    container.metric(kpi_label(m.key), fmt.value(row.get("value"), m.unit, lang()),
+                     delta=mom, delta_color=colour, border=True, help=passport(row),
+                     chart_data=[v for v in (spark or []) if not fmt.is_empty(v)] or None, chart_type="line",
+                     delta_description=t("mom") if mom else None)
+    bits = []
+    if not fmt.is_empty(row.get("target")):
+        bits.append(f"{t('target')} {fmt.value(row['target'], m.unit, lang())} · {status_chip(row['status'])}")
+    yoy = fmt.delta(row.get("yoy_delta"), m.unit)
+    if yoy:
+        bits.append(f"{t('yoy')} {yoy}")
+    if row.get("mom_flag") == "incomplete" or row.get("yoy_flag") == "incomplete":
+        bits.append(f"⚠ {t('incomplete')}")
+    if m.is_ratio:
+        bits.append(f"n={fmt.value(row.get('denominator'), 'count', lang())}")
+    if row.get("pending"):
+        bits.append(f"⏳ {t('pending')}")
+    container.caption(" · ".join(bits))
+
+
+def empty_state() -> None:
+    st.info(t("empty"), icon="📭")
+    st.page_link("pages/imports.py", label=t("go_import"), icon="📥")
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(spreadsheet_safe)
+    return out
+
+
+def downloads(df: pd.DataFrame, name: str, key: str) -> None:
+    """CSV (UTF-8 with BOM, so Excel opens Chinese correctly) and Excel, both formula-injection safe."""
+    safe = safe_frame(df)
+    c1, c2 = st.columns(2)
+    c1.download_button(t("download_csv"), safe.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv",
+                       "text/csv", key=f"{key}.csv")
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
+        safe.to_excel(xw, index=False, sheet_name="明细")
+    c2.download_button(t("download_xlsx"), buf.getvalue(), f"{name}.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx")
+
+
+def page_view(title_key: str):
+    """Title the page and return the sidebar's View; an empty warehouse shows the pointer and stops."""
+    from ui.filters import current
+
+    st.title(t(title_key))
+    view = current()
+    if view is None:
+        empty_state()
+        st.stop()
+    return view
+
+
+def detail_link(kpi: str, part: str = "denominator") -> None:
+    st.page_link("pages/detail.py", label=f"{t('view_detail')} · {kpi_label(kpi)}", icon="🔎",
+                 query_params={"kpi": kpi, "part": part})
