@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DB     ?= data/warehouse.duckdb
 PORT   ?= 8501
-# Debian packages the test suite needs: a PostgreSQL server for the warehouse tests.
-TEST_DEBS := postgresql
+# Debian packages the test suite needs: a PostgreSQL server for the warehouse tests, and a real
+# Chromium with CJK fonts for the browser screenshots (driven by the PyPI playwright package).
+TEST_DEBS := postgresql chromium fonts-noto-cjk
 
 .PHONY: run test system-deps clean
 
@@ -22,7 +23,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 ## make run: install, load the demo data into an empty warehouse, serve on http://localhost:8501
 run: $(VENV)/.installed
 	$(PY) -m loaders --db $(DB) demo --if-empty
-	CSDASH_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true \
+	CSDASH_DB=$(DB) PYTHONPATH=. $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
 ## Debian packages for the tests (root or sudo; apt-get update first)

@@ -1,4 +1,7 @@
 """话务: 3声内接听率, answer/abandon rates, ASA, AHT by month; weekday × hour heatmaps; teams side by side."""
+from ui.router import ensure_routed
+
+ensure_routed()
 import streamlit as st
 
 from ui import charts, data
@@ -15,15 +18,15 @@ if monthly.empty:
     st.info(t("no_data_month", month=""))
     st.stop()
 left, right = st.columns(2)
-left.plotly_chart(charts.trend(monthly, RATES, t("by_month")), key="calls.rates")
-right.plotly_chart(charts.trend(monthly, TIMES, t("by_month")), key="calls.times")
+left.plotly_chart(charts.trend(monthly, RATES, t("by_month")), theme=None, key="calls.rates")
+right.plotly_chart(charts.trend(monthly, TIMES, t("by_month")), theme=None, key="calls.times")
 
 teams = data.figures(*args, ("answer_within_3_rings_rate",), view.months, ("month", "team"))
 st.plotly_chart(charts.bars(teams, "answer_within_3_rings_rate", "team", t("by_team"), colour_by="month"),
-                key="calls.teams")
+                theme=None, key="calls.teams")
 
 grid = data.breakdown("hour_weekday", *args, view.months)
 left, right = st.columns(2)
-left.plotly_chart(charts.heatmap(grid, "offered", t("heatmap_offered")), key="calls.heat_offered")
-right.plotly_chart(charts.heatmap(grid, "rate", t("heatmap_rate"), percent=True), key="calls.heat_rate")
+left.plotly_chart(charts.heatmap(grid, "offered", t("heatmap_offered")), theme=None, key="calls.heat_offered")
+right.plotly_chart(charts.heatmap(grid, "rate", t("heatmap_rate"), percent=True), theme=None, key="calls.heat_rate")
 detail_link("answer_within_3_rings_rate")

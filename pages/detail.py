@@ -1,14 +1,23 @@
 """明细: the rows behind any figure (the other pages link here with ?kpi=…), phones masked,
 download as CSV or Excel that is safe from formula injection."""
+from ui.router import ensure_routed
+
+ensure_routed()
 import streamlit as st
 
 from metrics.query import DETAIL_LIMIT
 from metrics.registry import BY_KEY, KEYS
 from ui import data
-from ui.i18n import kpi_label, t
+from ui.i18n import bound, kpi_label, t
 from ui.widgets import downloads, page_view, passport
 
 PARTS = {"denominator": ("分母所计的行", "Rows in the denominator"), "numerator": ("分子所计的行", "Rows in the numerator")}
+
+
+
+def part_label(part: str, lang: str) -> str:
+    return PARTS[part][0 if lang == "zh" else 1]
+
 
 view = page_view("page.detail")
 asked = st.query_params.get("kpi")
@@ -18,9 +27,9 @@ if asked in BY_KEY and st.session_state.get("detail.asked") != asked:
         else "denominator"
 st.session_state.setdefault("detail.part", "denominator")
 left, right = st.columns([2, 1])
-kpi = left.selectbox(t("kpi"), KEYS, key="detail.kpi", format_func=kpi_label)
+kpi = left.selectbox(t("kpi"), KEYS, key="detail.kpi", format_func=bound(kpi_label))
 part = right.segmented_control(t("part"), list(PARTS), key="detail.part", required=True,
-                               format_func=lambda p: PARTS[p][0 if st.session_state.get("ui.lang", "zh") == "zh" else 1])
+                               format_func=bound(part_label))
 st.query_params["kpi"], st.query_params["part"] = kpi, part
 with st.expander(t("passport")):
     st.markdown(passport({"kpi": kpi, "basis": view.settings.describe(BY_KEY[kpi].settings)}))

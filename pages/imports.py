@@ -1,5 +1,8 @@
 """数据导入: upload exports (kind detected from the headers, or chosen), progress, the load report,
 the load log, rejected rows to download, the mapping file editor."""
+from ui.router import ensure_routed
+
+ensure_routed()
 import streamlit as st
 
 from loaders import LoadError, status

@@ -1,4 +1,7 @@
 """总览: KPI cards for the chosen month — value, target and status, MoM/YoY, n, 12-month sparkline."""
+from ui.router import ensure_routed
+
+ensure_routed()
 import streamlit as st
 
 from metrics.catalog import previous_months

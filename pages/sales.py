@@ -1,10 +1,13 @@
 """销售转化: revenue, orders, AOV, inquiry conversion by team and agent, repeat and returning shares,
 region → store drill-down."""
+from ui.router import ensure_routed
+
+ensure_routed()
 import streamlit as st
 
 from metrics import Filters
 from ui import charts, data, tables
-from ui.i18n import t, value_label
+from ui.i18n import bound, t, value_label
 from ui.widgets import detail_link, page_view
 
 KPIS = ["revenue", "orders", "aov", "inquiry_conversion_rate", "buyers", "repeat_purchase_rate",
@@ -17,9 +20,9 @@ if monthly.empty:
     st.info(t("no_data_month", month=""))
     st.stop()
 left, right = st.columns(2)
-left.plotly_chart(charts.bars(monthly, "revenue", "month", t("by_month")), key="sales.revenue")
+left.plotly_chart(charts.bars(monthly, "revenue", "month", t("by_month")), theme=None, key="sales.revenue")
 right.plotly_chart(charts.trend(monthly, ["inquiry_conversion_rate", "repeat_purchase_rate", "returning_buyer_share"],
-                                t("by_month")), key="sales.rates")
+                                t("by_month")), theme=None, key="sales.rates")
 
 st.subheader(t("by_team"))
 st.dataframe(tables.wide(data.figures(*args, tuple(KPIS), view.months, ("team",)), ["team"], KPIS),
@@ -33,7 +36,7 @@ st.subheader(t("drill"))
 regions = data.figures(*args, tuple(KPIS[:4]), view.months, ("region",))
 st.dataframe(tables.wide(regions, ["region"], KPIS[:4]), hide_index=True, width="stretch")
 choices = sorted(regions["region"].dropna().unique())
-region = st.selectbox(t("region_pick"), choices, key="sales.region", format_func=value_label)
+region = st.selectbox(t("region_pick"), choices, key="sales.region", format_func=bound(value_label))
 if region:
     narrowed = Filters(**{**view.filters.__dict__, "region": frozenset([region])})
     stores = data.figures(view.url, view.version, view.scope, narrowed, view.settings, tuple(KPIS[:4]),

@@ -1,5 +1,8 @@
 """回访满意度: reach, coverage, next-day, 满意率 and points by team and month; the A/B/C/D mix;
 the dissatisfied callbacks with their comments (phones masked)."""
+from ui.router import ensure_routed
+
+ensure_routed()
 import streamlit as st
 
 from ui import charts, data, fmt, tables
@@ -17,12 +20,12 @@ if monthly.empty:
     st.stop()
 left, right = st.columns(2)
 left.plotly_chart(charts.trend(monthly, ["callback_reach_rate", "callback_coverage_rate", "callback_next_day_rate",
-                                         "satisfaction_rate"], t("by_month")), key="sat.trend")
+                                         "satisfaction_rate"], t("by_month")), theme=None, key="sat.trend")
 mix = data.breakdown("grade_mix", *args, view.months)
 mix["month"] = [fmt.month_label(m) for m in mix["month"]]
 colours = {"A": fmt.STATUS_COLOURS["green"], "B": "#81c784", "C": fmt.STATUS_COLOURS["amber"],
            "D": fmt.STATUS_COLOURS["red"]}
-right.plotly_chart(charts.share_bars(mix, "month", "n", "grade", t("grade_mix"), colours), key="sat.mix")
+right.plotly_chart(charts.share_bars(mix, "month", "n", "grade", t("grade_mix"), colours), theme=None, key="sat.mix")
 
 st.subheader(t("by_team"))
 by_team = data.figures(*args, tuple(KPIS), view.months, ("team",))

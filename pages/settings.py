@@ -1,4 +1,7 @@
 """设置: the metric settings and the targets, checked on save (every problem at once)."""
+from ui.router import ensure_routed
+
+ensure_routed()
 import json
 
 import streamlit as st
@@ -13,7 +16,7 @@ from ui.widgets import downloads
 st.title(t("page.settings"))
 wh = data.warehouse()
 current = data.settings()
-with st.form("settings.form"):
+with st.container(border=True):
     values = {}
     cols = st.columns(3)
     for i, (key, spec) in enumerate(SETTINGS.items()):
@@ -26,7 +29,7 @@ with st.form("settings.form"):
         else:
             values[key] = col.text_input(spec.label, json.dumps(value, ensure_ascii=False).strip('"'),
                                          help=spec.help, key=f"settings.{key}")
-    if st.form_submit_button("保存设置", type="primary"):
+    if st.button("保存设置", type="primary", key="settings.save"):
         def parse(v):
             try:
                 return json.loads(v) if isinstance(v, str) else v

@@ -1,4 +1,7 @@
 """工单: volume by category and channel, FCR, complaint rate, resolution time, on-time rate, backlog."""
+from ui.router import ensure_routed
+
+ensure_routed()
 import streamlit as st
 
 from ui import charts, data
@@ -16,15 +19,15 @@ by_category = data.figures(*args, ("contacts",), view.months, ("category",))
 by_category = by_category.sort_values("value", ascending=False).head(12)
 by_channel = data.figures(*args, ("contacts",), view.months, ("channel",))
 left, right = st.columns([3, 2])
-left.plotly_chart(charts.bars(by_category, "contacts", "category", t("volume_category")), key="tickets.category")
-right.plotly_chart(charts.bars(by_channel, "contacts", "channel", t("volume_channel")), key="tickets.channel")
+left.plotly_chart(charts.bars(by_category, "contacts", "category", t("volume_category")), theme=None, key="tickets.category")
+right.plotly_chart(charts.bars(by_channel, "contacts", "channel", t("volume_channel")), theme=None, key="tickets.channel")
 
 left, right = st.columns(2)
 left.plotly_chart(charts.trend(monthly, ["fcr_rate", "complaint_rate", "on_time_resolution_rate"], t("by_month")),
-                  key="tickets.rates")
-right.plotly_chart(charts.bars(monthly, "backlog", "month", t("by_month")), key="tickets.backlog")
+                  theme=None, key="tickets.rates")
+right.plotly_chart(charts.bars(monthly, "backlog", "month", t("by_month")), theme=None, key="tickets.backlog")
 buckets = data.breakdown("resolution_buckets", *args, view.months)
 left, right = st.columns(2)
-left.plotly_chart(charts.histogram_bars(buckets, "label", "n", t("resolution_dist")), key="tickets.resolution")
-right.plotly_chart(charts.trend(monthly, ["resolution_hours"], t("by_month")), key="tickets.hours")
+left.plotly_chart(charts.histogram_bars(buckets, "label", "n", t("resolution_dist")), theme=None, key="tickets.resolution")
+right.plotly_chart(charts.trend(monthly, ["resolution_hours"], t("by_month")), theme=None, key="tickets.hours")
 detail_link("backlog")

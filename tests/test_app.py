@@ -1,10 +1,15 @@
-"""The app through its router, on an empty and on a loaded warehouse."""
+"""Every page through the router (``AppTest``), on the metric fixture warehouse and on an empty one.
+
+October 2026 figures are those counted by hand in test_metrics.py."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import FIXTURES, ROOT
 from loaders import load_file
+from ui.router import PAGES
 from warehouse import open_warehouse
+
+PAGE_FILES = [p for p, *_ in PAGES]
 
 
 @pytest.fixture(autouse=True)
@@ -14,30 +19,134 @@ def fresh_caches():
     st.cache_resource.clear()
 
 
-def run_app(db, monkeypatch):
+@pytest.fixture(scope="module")
+def fixture_db(tmp_path_factory):
+    db = str(tmp_path_factory.mktemp("app") / "warehouse.duckdb")
+    wh = open_warehouse(db)
+    for kind in ("roster", "tickets", "callbacks", "sales"):
+        load_file(wh, kind, FIXTURES / "metrics" / f"{kind}.csv")
+    wh.dispose()
+    return db
+
+
+def app(db, monkeypatch, page=None, **query):
     monkeypatch.setenv("CSDASH_DB", db)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for k, v in query.items():
+        at.query_params[k] = v
     at.run()
-    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def test_empty_warehouse_points_to_loading(tmp_path, monkeypatch):
-    at = run_app(str(tmp_path / "empty.duckdb"), monkeypatch)
+def cards(at):
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+OCTOBER = {"from": "2026-10", "to": "2026-10"}
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_renders_on_the_fixture_warehouse(fixture_db, monkeypatch, page):
+    at = app(fixture_db, monkeypatch, page, **OCTOBER)
+    assert at.title and not at.error
+
+
+@pytest.mark.parametrize("page", [p for p in PAGE_FILES if p not in ("pages/imports.py", "pages/settings.py")])
+def test_every_page_on_an_empty_warehouse_points_to_import(tmp_path, monkeypatch, page):
+    at = app(str(tmp_path / "empty.duckdb"), monkeypatch, page)
     assert "仓库还是空的" in at.info[0].value
 
 
-def test_counts_and_load_log(tmp_path, monkeypatch):
-    db = str(tmp_path / "w.duckdb")
-    wh = open_warehouse(db)
-    load_file(wh, "roster", FIXTURES / "roster.csv")
-    load_file(wh, "tickets", FIXTURES / "tickets_basic.csv")
-    at = run_app(db, monkeypatch)
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["工单/通话"] == "7" and metrics["人员名单"] == "3" and metrics["拒收行"] == "4"
-    log = at.dataframe[0].value
-    assert list(log["文件"]) == ["tickets_basic.csv", "roster.csv"]
-    # a load from elsewhere shows on the next rerun, without a restart
-    load_file(wh, "tickets", FIXTURES / "tickets_reexport.csv")
+def test_overview_figures_for_october(fixture_db, monkeypatch):
+    got = cards(app(fixture_db, monkeypatch, **OCTOBER))
+    assert got["3声内接听率"][0] == "66.7%"       # 6 / 9
+    assert got["接通率"][0] == "77.8%"            # 7 / 9
+    assert got["放弃率/呼损率"][0] == "36.4%"      # 4 / 11
+    assert got["平均应答时长"][0] == "10.4秒"      # 73 / 7
+    assert got["满意率"][0] == "60.0%"            # 3 / 5
+    assert got["销售额"][0] == "¥740.00"
+    assert got["询单转化率"][0] == "60.0%"        # 3 / 5
+    # September had 2 offered calls, both answered within 3 rings: 66.7 − 100 = −33.3 pp (MoM shown only
+    # with complete months: the fixture covers a few days, so no delta)
+    assert not got["3声内接听率"][1]
+
+
+def test_filter_change_changes_the_figures(fixture_db, monkeypatch):
+    at = app(fixture_db, monkeypatch, **OCTOBER)
+    at.multiselect(key="f.region").select("华南")
     at.run()
-    assert {m.label: m.value for m in at.metric}["工单/通话"] == "8"
+    got = cards(at)
+    # 华南: D01 + E02 answered, D02 short abandon → 2 / 2; S03 30 + S09 70 = 100
+    assert got["接通率"][0] == "100.0%" and got["销售额"][0] == "¥100.00"
+    assert at.query_params["region"] in ("华南", ["华南"])
+    # the store list is limited to the region
+    assert at.multiselect(key="f.store").options == ["广州店"]
+
+
+def test_url_reproduces_the_view(fixture_db, monkeypatch):
+    at = app(fixture_db, monkeypatch, region="华东", **OCTOBER)
+    assert at.multiselect(key="f.region").value == ["华东"]
+    assert cards(at)["销售额"][0] == "¥640.00"     # 华东 revenue
+
+
+def test_bad_query_string_is_dropped_with_a_warning(fixture_db, monkeypatch):
+    at = app(fixture_db, monkeypatch, region="火星,华东", to="2026-99", lang="fr", store="'; DROP TABLE x")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "region=火星" in warnings and "to=2026-99" in warnings and "lang=fr" in warnings and "DROP" in warnings
+    assert at.multiselect(key="f.region").value == ["华东"]
+    assert at.title[0].value == "总览"
+
+
+def test_english_toggle(fixture_db, monkeypatch):
+    at = app(fixture_db, monkeypatch, lang="en", **OCTOBER)
+    assert at.title[0].value == "Overview"
+    got = cards(at)
+    assert got["Answered within 3 rings"][0] == "66.7%" and got["Revenue"][0] == "¥740.00"
+    at.segmented_control(key="ui.lang").set_value("zh")
+    at.run()
+    assert at.title[0].value == "总览"
+
+
+def test_detail_click_through_masks_and_filters(fixture_db, monkeypatch):
+    at = app(fixture_db, monkeypatch, "pages/detail.py", kpi="dissatisfied", part="numerator", **OCTOBER)
+    rows = at.dataframe[0].value
+    assert sorted(rows["callback_id"]) == ["B03", "B05"]     # grades C and D in October
+    assert at.selectbox(key="detail.kpi").value == "dissatisfied"
+
+
+def test_matrix_colours_by_target(fixture_db, monkeypatch):
+    at = app(fixture_db, monkeypatch, "pages/matrix.py", **OCTOBER)
+    assert at.selectbox(key="matrix.kpi").value == "answer_within_3_rings_rate"
+    assert not at.error
+
+
+def test_settings_saved_and_checked(tmp_path, monkeypatch):
+    db = str(tmp_path / "w.duckdb")
+    at = app(db, monkeypatch, "pages/settings.py")
+    at.text_input(key="settings.ring_cycle_seconds").set_value("0")
+    at.button(key="settings.save").click()
+    at.run()
+    assert "每声秒数" in at.error[0].value
+    at.text_input(key="settings.ring_cycle_seconds").set_value("6")
+    at.button(key="settings.save").click()
+    at.run()
+    from metrics import load_settings
+    assert load_settings(open_warehouse(db)).ring_cycle_seconds == 6
+
+
+def test_scoped_viewer_sees_only_their_region(fixture_db, monkeypatch):
+    monkeypatch.setenv("CSDASH_SCOPE_REGIONS", "华南")
+    at = app(fixture_db, monkeypatch, region="华东", **OCTOBER)
+    assert at.multiselect(key="f.region").options == ["华南"]
+    assert "region=华东" in " ".join(w.value for w in at.warning)
+    assert cards(at)["销售额"][0] == "¥100.00"
+
+
+def test_import_page_shows_counts_and_log(fixture_db, monkeypatch):
+    at = app(fixture_db, monkeypatch, "pages/imports.py")
+    got = {m.label: m.value for m in at.metric}
+    assert got["工单/通话"] == "26" and got["回访"] == "8"

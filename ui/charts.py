@@ -10,6 +10,7 @@ from metrics.registry import BY_KEY, Unit
 from ui import fmt
 from ui.i18n import dim_label, kpi_label, lang, t, value_label, weekday
 
+px.defaults.color_discrete_sequence = fmt.PALETTE
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 

@@ -14,7 +14,7 @@ from metrics.errors import MetricError
 from metrics.months import month_key, month_range, parse_month
 from ui import data
 from ui.fmt import month_label
-from ui.i18n import LANGS, dim_label, lang, t, value_label
+from ui.i18n import LANGS, bound, dim_label, lang, t, value_label
 
 MULTI = ("region", "store", "team", "division", "channel")
 DEFAULT_SPAN = 6   # months shown by default, ending at the newest complete month
@@ -42,12 +42,6 @@ def _warn(key: str, value: str, why: str) -> None:
 def _from_url(available: list[date], values) -> None:
     """First run of a session: take the URL's values that are valid, warn about the rest."""
     qp = st.query_params
-    lang_value = qp.get("lang")
-    if lang_value is not None:
-        if lang_value in LANGS:
-            st.session_state["ui.lang"] = lang_value
-        else:
-            _warn("lang", lang_value, "zh / en")
     for key in ("from", "to"):
         raw = qp.get(key)
         if raw is None:
@@ -95,8 +89,15 @@ def sidebar() -> View | None:
     """Render the filters; None when the warehouse holds no data yet."""
     wh = data.warehouse()
     url, version, scope = wh.url, data.version(), data.viewer_scope()
+    if "f.lang_init" not in st.session_state:     # before the widget exists: its value may still be set
+        st.session_state["f.lang_init"] = True
+        asked = st.query_params.get("lang")
+        if asked in LANGS:
+            st.session_state["ui.lang"] = asked
+        elif asked is not None:
+            _warn("lang", asked, "zh / en")
     st.sidebar.segmented_control(t("lang"), list(LANGS), format_func=LANGS.get, key="ui.lang",
-                                 required=True, default=st.session_state.get("ui.lang", "zh"))
+                                 required=True, default=None if "ui.lang" in st.session_state else "zh")
     available = data.months(url, version)
     if not available:
         _to_url({"lang": None if lang() == "zh" else lang()})
@@ -113,14 +114,14 @@ def sidebar() -> View | None:
     side = st.sidebar
     side.header(t("filters"))
     newest_first = available[::-1]
-    side.selectbox(t("to"), newest_first, key="f.to", format_func=lambda m: month_label(m, lang()))
+    side.selectbox(t("to"), newest_first, key="f.to", format_func=bound(month_label))
     side.selectbox(t("from"), [m for m in newest_first if m <= st.session_state["f.to"]], key="f.from",
-                   format_func=lambda m: month_label(m, lang()))
+                   format_func=bound(month_label))
     chosen: dict[str, list[str]] = {}
     for key in MULTI:
         options = _options(values, key, chosen.get("region", []))
         st.session_state[f"f.{key}"] = [v for v in st.session_state.get(f"f.{key}", []) if v in options]
-        chosen[key] = side.multiselect(dim_label(key), options, key=f"f.{key}", format_func=value_label,
+        chosen[key] = side.multiselect(dim_label(key), options, key=f"f.{key}", format_func=bound(value_label),
                                        placeholder=t("all"))
     months = month_range(st.session_state["f.from"], st.session_state["f.to"])
     _to_url({"lang": None if lang() == "zh" else lang(),
@@ -137,7 +138,7 @@ def month_range_start(newest: date) -> date:
 
 def show_warnings() -> None:
     for text in st.session_state.pop("f.warnings", []):
-        st.warning(text, icon="⚠️")
+        st.warning(text, icon=":material/warning:")
 
 
 def current() -> View | None:

@@ -11,7 +11,8 @@ from metrics.registry import Unit
 
 EMPTY = "—"
 STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "grey": "#9e9e9e"}
-STATUS_ICONS = {"green": "🟢", "amber": "🟡", "red": "🔴", "grey": "⚪"}
+# Markdown colour directives: no emoji font needed on the viewer's machine
+STATUS_ICONS = {"green": ":green[●]", "amber": ":orange[●]", "red": ":red[●]", "grey": ":gray[●]"}
 # one palette for series everywhere (status colours above are reserved for target status)
 PALETTE = ["#1f5fa8", "#e07b39", "#5b9bd5", "#7f6aa8", "#3fa79a", "#b85c8c", "#8c8c3a", "#4d4d4d"]
 _EN_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -46,7 +47,8 @@ def delta(d, unit: Unit | str) -> str | None:
     """MoM/YoY: percentage points for rates, % for everything else; None when there is none."""
     if is_empty(d):
         return None
-    return f"{d * 100:+.1f}pp" if Unit(unit) is Unit.PERCENT else f"{d * 100:+.1f}%"
+    shown = round(d * 100, 1) + 0.0   # no "-0.0"
+    return f"{shown:+.1f}pp" if Unit(unit) is Unit.PERCENT else f"{shown:+.1f}%"
 
 
 def month_label(m: str | date, lang: str = "zh") -> str:

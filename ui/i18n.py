@@ -1,6 +1,8 @@
 """Chinese first, English as a toggle: every label the pages show, in both languages."""
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from metrics.registry import BY_KEY
@@ -78,20 +80,29 @@ def lang() -> str:
     return st.session_state.get("ui.lang", "zh")
 
 
-def t(key: str, **kw) -> str:
-    zh, en = TEXT[key]
+_lang = lang
+
+
+def t(text_key: str, /, **kw) -> str:
+    zh, en = TEXT[text_key]
     text = en if lang() == "en" else zh
     return text.format(**kw) if kw else text
 
 
-def kpi_label(key: str) -> str:
+def kpi_label(key: str, lang: str | None = None) -> str:
     m = BY_KEY[key]
-    return m.label_en if lang() == "en" else m.label
+    return m.label_en if (lang or _lang()) == "en" else m.label
 
 
-def dim_label(key: str) -> str:
+def dim_label(key: str, lang: str | None = None) -> str:
     zh, en = DIMENSIONS[key]
-    return en if lang() == "en" else zh
+    return en if (lang or _lang()) == "en" else zh
+
+
+def bound(fn):
+    """``fn`` with the viewer's language fixed now: a widget's ``format_func`` is also called outside the
+    session (by AppTest), where the language would otherwise fall back to Chinese."""
+    return functools.partial(fn, lang=_lang())
 
 
 _VALUES = {"presales": ("售前", "Pre-sales"), "aftersales": ("售后", "After-sales"), "phone": ("电话", "Phone"),
@@ -99,12 +110,13 @@ _VALUES = {"presales": ("售前", "Pre-sales"), "aftersales": ("售后", "After-
 WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 
 
-def value_label(v) -> str:
+def value_label(v, lang: str | None = None) -> str:
     """Vocabulary values (presales, phone…) in the viewer's language; names as they are; empty as （未分配）."""
+    zh = (lang or _lang()) == "zh"
     if v is None or (isinstance(v, float) and v != v):
-        return "（未分配）" if lang() == "zh" else "(unassigned)"
+        return "（未分配）" if zh else "(unassigned)"
     pair = _VALUES.get(str(v))
-    return (pair[1] if lang() == "en" else pair[0]) if pair else str(v)
+    return (pair[0] if zh else pair[1]) if pair else str(v)
 
 
 def weekday(i: int) -> str:

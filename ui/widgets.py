@@ -28,7 +28,7 @@ def passport(row: dict) -> str:
     if row.get("basis"):
         lines.append(f"- {t('settings_used')}：{row['basis']}")
     if row.get("pending"):
-        lines.append(f"- ⏳ {t('pending')}")
+        lines.append(f"- {t('pending')}")
     return "\n".join(lines)
 
 
@@ -48,17 +48,17 @@ def kpi_card(container, row: dict, spark: list[float] | None = None) -> None:
     if yoy:
         bits.append(f"{t('yoy')} {yoy}")
     if row.get("mom_flag") == "incomplete" or row.get("yoy_flag") == "incomplete":
-        bits.append(f"⚠ {t('incomplete')}")
+        bits.append(f":orange[{t('incomplete')}]")
     if m.is_ratio:
         bits.append(f"n={fmt.value(row.get('denominator'), 'count', lang())}")
     if row.get("pending"):
-        bits.append(f"⏳ {t('pending')}")
+        bits.append(f":orange[{t('pending')}]")
     container.caption(" · ".join(bits))
 
 
 def empty_state() -> None:
-    st.info(t("empty"), icon="📭")
-    st.page_link("pages/imports.py", label=t("go_import"), icon="📥")
+    st.info(t("empty"), icon=":material/inbox:")
+    st.page_link("pages/imports.py", label=t("go_import"), icon=":material/upload_file:")
 
 
 def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -95,5 +95,5 @@ def page_view(title_key: str):
 
 
 def detail_link(kpi: str, part: str = "denominator") -> None:
-    st.page_link("pages/detail.py", label=f"{t('view_detail')} · {kpi_label(kpi)}", icon="🔎",
+    st.page_link("pages/detail.py", label=f"{t('view_detail')} · {kpi_label(kpi)}", icon=":material/table_rows:",
                  query_params={"kpi": kpi, "part": part})

@@ -1,0 +1,101 @@
+"""A real headless Chromium opens every page of the running app and saves a screenshot per page
+under tests/artifacts/ (git-ignored); a page that shows a Streamlit exception fails.
+
+Debian's ``chromium`` (and ``fonts-noto-cjk`` so Chinese renders) come from ``make test``; the
+PyPI ``playwright`` package drives it — no browser download.  Outside CI a machine without
+chromium skips this file; in CI that is a failure."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+PAGES = ["overview", "calls", "tickets", "satisfaction", "sales", "matrix", "detail", "import", "settings"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium missing in CI: make test should have installed it")
+        pytest.skip("Debian chromium not installed")
+    db = str(tmp_path_factory.mktemp("browser") / "warehouse.duckdb")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CSDASH_DB": db}
+    subprocess.run([sys.executable, "-m", "loaders", "--db", db, "demo", "--months", "3",
+                    "--out", str(tmp_path_factory.mktemp("demo"))], check=True, env=env, cwd=ROOT,
+                   capture_output=True, timeout=600)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+                             str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)   # polling a starting server, not waiting for app state
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def _rendered(page) -> None:
+    """Wait until Streamlit has finished running the script and drawn the main area."""
+    page.wait_for_selector('[data-testid="stMain"]', timeout=60_000)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+               && document.querySelector('[data-testid="stMainBlockContainer"] h1')""", timeout=90_000)
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_renders_in_chromium(server, browser, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    try:
+        page.goto(f"{server}/{name}", wait_until="domcontentloaded")
+        _rendered(page)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+            '[data-testid="stException"]').first.inner_text()
+        assert page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text().strip()
+    finally:
+        page.close()
+
+
+def test_english_toggle_from_the_url(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        page.goto(f"{server}/overview?lang=en", wait_until="domcontentloaded")
+        _rendered(page)
+        page.screenshot(path=str(ARTIFACTS / "overview_en.png"), full_page=True)
+        assert page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text().strip() == "Overview"
+    finally:
+        page.close()
