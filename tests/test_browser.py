@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,11 @@ from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
-PAGES = ["overview", "calls", "tickets", "satisfaction", "sales", "matrix", "detail", "import", "settings"]
+from ui.i18n import TEXT
+from ui.router import PAGES as ROUTES
+
+# url path → expected Chinese title: a wrong URL would fall back to the overview and fail here
+PAGES = {Path(path).stem: TEXT[key][0] for path, key, _ in ROUTES}
 
 
 def _free_port() -> int:
@@ -73,19 +78,26 @@ def _rendered(page) -> None:
         """() => !document.querySelector('[data-testid="stStatusWidget"]')
                && document.querySelector('[data-testid="stMainBlockContainer"] h1')""", timeout=90_000)
     page.wait_for_load_state("networkidle")
+    # cards and charts draw after the script finished: wait for their placeholders to go
+    page.wait_for_function("""() => !document.querySelector('[data-testid="stSkeleton"]')""", timeout=60_000)
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", list(PAGES))
 def test_page_renders_in_chromium(server, browser, name):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
     try:
         page.goto(f"{server}/{name}", wait_until="domcontentloaded")
         _rendered(page)
+        if name == "overview":
+            page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
             '[data-testid="stException"]').first.inner_text()
-        assert page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text().strip()
+        assert page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text().strip() == PAGES[name]
+        assert page.get_by_text("Page not found").count() == 0
+        if name == "overview":
+            assert page.locator('[data-testid="stMetricValue"]').count() == 15
     finally:
         page.close()
 

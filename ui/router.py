@@ -42,13 +42,21 @@ PAGES = [
 ]
 
 
+def _home() -> None:
+    """The root URL opens the overview at /overview, the same address a direct link uses."""
+    st.switch_page(str(APP.parent / PAGES[0][0]), query_params=st.query_params.to_dict())
+
+
 def navigation():
-    """``st.navigation`` over every page, titles in the viewer's language."""
+    """``st.navigation`` over every page, titles in the viewer's language.  Each page's URL is its file
+    name, including the overview (the hidden default page forwards / to /overview), so a page keeps
+    the same identity whether the router or Streamlit's legacy ``pages/`` scan found it."""
     from ui.i18n import t
 
     root = APP.parent
-    return st.navigation([st.Page(str(root / path), title=t(key), url_path=Path(path).stem, icon=icon,
-                                  default=(i == 0)) for i, (path, key, icon) in enumerate(PAGES)])
+    home = st.Page(_home, title=t(PAGES[0][1]), url_path="home", default=True, visibility="hidden")
+    return st.navigation([home] + [st.Page(str(root / path), title=t(key), url_path=Path(path).stem, icon=icon)
+                                   for path, key, icon in PAGES])
 
 
 def ensure_routed() -> None:
