@@ -7,6 +7,5 @@ from ui.router import navigation, routing
 st.set_page_config(page_title="客服运营驾驶舱", page_icon=":material/monitoring:", layout="wide")
 page = navigation()
 st.session_state["ui.view"] = filters.sidebar()
-filters.show_warnings()
 with routing():
     page.run()

@@ -11,9 +11,9 @@ from loaders.schema import SCHEMAS
 from ui import data
 from ui.imports import kind_label, load_upload, mapping_path, save_mapping
 from ui.i18n import t
-from ui.widgets import downloads
+from ui.widgets import downloads, page_title
 
-st.title(t("page.import"))
+page_title("page.import")
 wh = data.warehouse()
 with st.form("import.form", clear_on_submit=True):
     files = st.file_uploader("导出文件（CSV / Excel，可多选）", accept_multiple_files=True, key="import.files",

@@ -11,9 +11,9 @@ from metrics.settings import ABANDON_TREATMENTS, SETTINGS
 from metrics.targets import load_targets, read_targets_excel, save_targets, targets_frame
 from ui import data
 from ui.i18n import t
-from ui.widgets import downloads
+from ui.widgets import downloads, page_title
 
-st.title(t("page.settings"))
+page_title("page.settings")
 wh = data.warehouse()
 current = data.settings()
 with st.container(border=True):

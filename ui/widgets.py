@@ -82,11 +82,19 @@ def downloads(df: pd.DataFrame, name: str, key: str) -> None:
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx")
 
 
+def page_title(title_key: str) -> None:
+    """The page's title, then any warning about the link's parameters (shown once, on a real page)."""
+    from ui.filters import show_warnings
+
+    st.title(t(title_key))
+    show_warnings()
+
+
 def page_view(title_key: str):
     """Title the page and return the sidebar's View; an empty warehouse shows the pointer and stops."""
     from ui.filters import current
 
-    st.title(t(title_key))
+    page_title(title_key)
     view = current()
     if view is None:
         empty_state()
