@@ -150,3 +150,25 @@ def test_import_page_shows_counts_and_log(fixture_db, monkeypatch):
     at = app(fixture_db, monkeypatch, "pages/imports.py")
     got = {m.label: m.value for m in at.metric}
     assert got["工单/通话"] == "26" and got["回访"] == "8"
+
+
+class _Upload:
+    """What st.file_uploader hands the page: a name and the bytes."""
+
+    def __init__(self, path):
+        self.name, self._data = path.name, path.read_bytes()
+
+    def getvalue(self):
+        return self._data
+
+
+def test_upload_detects_the_kind_and_loads(tmp_path):
+    from ui.imports import load_upload
+
+    wh = open_warehouse(str(tmp_path / "w.duckdb"))
+    kind, report = load_upload(wh, _Upload(FIXTURES / "metrics" / "sales.csv"), None, False, "测试")
+    assert kind == "sales" and report.rows_inserted == 12 and report.file == "sales.csv"
+    with pytest.raises(Exception, match="无法从表头识别文件类型"):
+        bad = tmp_path / "notes.csv"
+        bad.write_text("a,b\n1,2\n", encoding="utf-8")
+        load_upload(wh, _Upload(bad), None, False, "测试")
