@@ -10,7 +10,7 @@ from metrics import MetricError, save_settings
 from metrics.settings import ABANDON_TREATMENTS, SETTINGS
 from metrics.targets import load_targets, read_targets_excel, save_targets, targets_frame
 from ui import data
-from ui.i18n import t
+from ui.i18n import lang, t
 from ui.widgets import downloads, page_title
 
 page_title("page.settings")
@@ -21,15 +21,16 @@ with st.container(border=True):
     cols = st.columns(3)
     for i, (key, spec) in enumerate(SETTINGS.items()):
         col, value = cols[i % 3], current.value(key)
+        label = spec.label_en if lang() == "en" else spec.label
         if key == "abandon_treatment":
-            values[key] = col.selectbox(spec.label, list(ABANDON_TREATMENTS), index=list(ABANDON_TREATMENTS).index(value),
+            values[key] = col.selectbox(label, list(ABANDON_TREATMENTS), index=list(ABANDON_TREATMENTS).index(value),
                                         format_func=ABANDON_TREATMENTS.get, help=spec.help, key=f"settings.{key}")
         elif isinstance(value, bool):
-            values[key] = col.checkbox(spec.label, value, help=spec.help, key=f"settings.{key}")
+            values[key] = col.checkbox(label, value, help=spec.help, key=f"settings.{key}")
         else:
-            values[key] = col.text_input(spec.label, json.dumps(value, ensure_ascii=False).strip('"'),
+            values[key] = col.text_input(label, json.dumps(value, ensure_ascii=False).strip('"'),
                                          help=spec.help, key=f"settings.{key}")
-    if st.button("保存设置", type="primary", key="settings.save"):
+    if st.button(t("set.save"), type="primary", key="settings.save"):
         def parse(v):
             try:
                 return json.loads(v) if isinstance(v, str) else v
@@ -37,17 +38,17 @@ with st.container(border=True):
                 return v
         try:
             save_settings(wh, {k: parse(v) for k, v in values.items() if parse(v) != current.value(k)})
-            st.success("设置已保存。")
+            st.success(t("set.saved"))
         except MetricError as exc:
             st.error(str(exc))
 
-st.subheader("目标")
+st.subheader(t("set.targets"))
 st.dataframe(targets_frame(load_targets(wh)), hide_index=True, width="stretch")
-upload = st.file_uploader("从 Excel 导入目标（列：指标、范围、对象、生效月份、目标、黄色区间）", type=["xlsx"],
+upload = st.file_uploader(t("set.targets_file"), type=["xlsx"],
                           key="settings.targets_file")
-if upload is not None and st.button("导入目标", key="settings.import_targets"):
+if upload is not None and st.button(t("set.import_targets"), key="settings.import_targets"):
     try:
-        st.success(f"已导入 {save_targets(wh, read_targets_excel(upload))} 条目标。")
+        st.success(t("set.imported", n=save_targets(wh, read_targets_excel(upload))))
     except MetricError as exc:
         st.error(str(exc))
 downloads(targets_frame(load_targets(wh)), "targets", "settings.targets")

@@ -172,3 +172,14 @@ def test_upload_detects_the_kind_and_loads(tmp_path):
         bad = tmp_path / "notes.csv"
         bad.write_text("a,b\n1,2\n", encoding="utf-8")
         load_upload(wh, _Upload(bad), None, False, "测试")
+
+
+@pytest.mark.parametrize("page, title, words", [
+    ("pages/imports.py", "Import", ["Load log", "Rejected rows"]),
+    ("pages/settings.py", "Settings", ["Targets"]),
+    ("pages/calls.py", "Calls", []),
+])
+def test_english_on_every_kind_of_page(fixture_db, monkeypatch, page, title, words):
+    at = app(fixture_db, monkeypatch, page, lang="en", **OCTOBER)
+    assert at.title[0].value == title
+    assert set(words) <= {h.value for h in at.subheader}

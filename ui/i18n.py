@@ -73,6 +73,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "unknown_value": ("没有这个取值", "no such value"),
     "bad_month": ("不是 YYYY-MM 格式的已有月份", "not a loaded month in YYYY-MM"),
     "swapped": ("开始月份晚于结束月份，已对调。", "From was after To; swapped."),
+    "imp.files": ("导出文件（CSV / Excel，可多选）", "Export files (CSV / Excel, several at once)"),
+    "imp.kind": ("文件类型", "File kind"),
+    "imp.auto": ("自动识别（按表头）", "Detect from the headers"),
+    "imp.strict": ("严格模式：有任何坏行就整份文件不导入", "Strict: refuse the whole file if any row is bad"),
+    "imp.go": ("导入", "Import"),
+    "imp.log": ("导入日志", "Load log"),
+    "imp.rejects": ("拒收的行", "Rejected rows"),
+    "imp.mapping": ("映射文件（额外表头别名与取值）", "Mapping file (extra header aliases and value words)"),
+    "imp.save_mapping": ("保存映射文件", "Save the mapping file"),
+    "imp.mapping_saved": ("映射文件已保存，下次导入生效。", "Mapping file saved; it applies from the next import."),
+    "set.save": ("保存设置", "Save settings"),
+    "set.saved": ("设置已保存。", "Settings saved."),
+    "set.targets": ("目标", "Targets"),
+    "set.targets_file": ("从 Excel 导入目标（列：指标、范围、对象、生效月份、目标、黄色区间）",
+                         "Import targets from Excel (columns 指标, 范围, 对象, 生效月份, 目标, 黄色区间)"),
+    "set.import_targets": ("导入目标", "Import targets"),
+    "set.imported": ("已导入 {n} 条目标。", "{n} targets imported."),
 }
 
 
