@@ -6,17 +6,14 @@ import streamlit as st
 
 from ui import charts, data
 from ui.i18n import t
-from ui.widgets import detail_link, page_view
+from ui.widgets import detail_link, monthly_or_stop, page_view
 
 RATES = ["answer_within_3_rings_rate", "answer_rate", "abandon_rate"]
 TIMES = ["asa_seconds", "aht_seconds"]
 
 view = page_view("page.calls")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
-monthly = data.figures(*args, tuple(RATES + TIMES + ["offered_calls"]), view.months, ("month",))
-if monthly.empty:
-    st.info(t("no_data_month", month=""))
-    st.stop()
+monthly = monthly_or_stop(view, tuple(RATES + TIMES + ["offered_calls"]))
 left, right = st.columns(2)
 left.plotly_chart(charts.trend(monthly, RATES, t("by_month")), theme=None, key="calls.rates")
 right.plotly_chart(charts.trend(monthly, TIMES, t("by_month")), theme=None, key="calls.times")

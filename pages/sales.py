@@ -8,17 +8,14 @@ import streamlit as st
 from metrics import Filters
 from ui import charts, data, tables
 from ui.i18n import bound, t, value_label
-from ui.widgets import detail_link, page_view
+from ui.widgets import detail_link, monthly_or_stop, page_view
 
 KPIS = ["revenue", "orders", "aov", "inquiry_conversion_rate", "buyers", "repeat_purchase_rate",
         "returning_buyer_share", "returning_revenue_share", "refund_rate"]
 
 view = page_view("page.sales")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
-monthly = data.figures(*args, tuple(KPIS), view.months, ("month",))
-if monthly.empty:
-    st.info(t("no_data_month", month=""))
-    st.stop()
+monthly = monthly_or_stop(view, tuple(KPIS))
 left, right = st.columns(2)
 left.plotly_chart(charts.bars(monthly, "revenue", "month", t("by_month")), theme=None, key="sales.revenue")
 right.plotly_chart(charts.trend(monthly, ["inquiry_conversion_rate", "repeat_purchase_rate", "returning_buyer_share"],

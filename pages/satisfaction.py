@@ -7,17 +7,14 @@ import streamlit as st
 
 from ui import charts, data, fmt, tables
 from ui.i18n import t
-from ui.widgets import detail_link, page_view
+from ui.widgets import detail_link, monthly_or_stop, page_view
 
 KPIS = ["callbacks", "callback_reach_rate", "callback_coverage_rate", "callback_next_day_rate",
         "satisfaction_rate", "satisfaction_points", "dissatisfied"]
 
 view = page_view("page.satisfaction")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
-monthly = data.figures(*args, tuple(KPIS), view.months, ("month",))
-if monthly.empty:
-    st.info(t("no_data_month", month=""))
-    st.stop()
+monthly = monthly_or_stop(view, tuple(KPIS))
 left, right = st.columns(2)
 left.plotly_chart(charts.trend(monthly, ["callback_reach_rate", "callback_coverage_rate", "callback_next_day_rate",
                                          "satisfaction_rate"], t("by_month")), theme=None, key="sat.trend")

@@ -6,15 +6,12 @@ import streamlit as st
 
 from ui import charts, data
 from ui.i18n import t
-from ui.widgets import detail_link, page_view
+from ui.widgets import detail_link, monthly_or_stop, page_view
 
 view = page_view("page.tickets")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
-monthly = data.figures(*args, ("contacts", "fcr_rate", "complaint_rate", "on_time_resolution_rate",
-                               "resolution_hours", "backlog"), view.months, ("month",))
-if monthly.empty:
-    st.info(t("no_data_month", month=""))
-    st.stop()
+monthly = monthly_or_stop(view, ("contacts", "fcr_rate", "complaint_rate", "on_time_resolution_rate",
+                               "resolution_hours", "backlog"))
 by_category = data.figures(*args, ("contacts",), view.months, ("category",))
 by_category = by_category.sort_values("value", ascending=False).head(12)
 by_channel = data.figures(*args, ("contacts",), view.months, ("channel",))

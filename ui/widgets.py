@@ -105,3 +105,18 @@ def page_view(title_key: str):
 def detail_link(kpi: str, part: str = "denominator") -> None:
     st.page_link("pages/detail.py", label=f"{t('view_detail')} · {kpi_label(kpi)}", icon=":material/table_rows:",
                  query_params={"kpi": kpi, "part": part})
+
+
+def monthly_or_stop(view, kpis) -> pd.DataFrame:
+    """The KPIs by month over the view's range; a range without data says so and stops the page."""
+    from ui import data
+
+    df = data.figures(view.url, view.version, view.scope, view.filters, view.settings, tuple(kpis), view.months,
+                      ("month",))
+    if df.empty:
+        span = fmt.month_label(view.months[0], lang())
+        if len(view.months) > 1:
+            span += "–" + fmt.month_label(view.months[-1], lang())
+        st.info(t("no_data_month", month=span))
+        st.stop()
+    return df
