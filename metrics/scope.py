@@ -7,7 +7,7 @@ are frozen and hashable, so a cached result keyed on them cannot leak between vi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Iterable
 
 
@@ -55,6 +55,10 @@ class Filters:
     @classmethod
     def of(cls, **chosen: Iterable[str] | None) -> "Filters":
         return cls(**{k: _frozen(v) for k, v in chosen.items()})
+
+    def narrowed(self, **chosen: Iterable[str]) -> "Filters":
+        """A copy with some dimensions replaced (a drill-down inside the current filters)."""
+        return replace(self, **{k: _frozen(v) for k, v in chosen.items()})
 
     def items(self):
         for f in fields(self):

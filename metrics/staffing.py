@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from metrics.months import add_months, month_key, parse_month
+from metrics.months import add_months, parse_month
 from metrics.query import aggregate
 from metrics.registry import Count, Sum
 from metrics.scope import NO_FILTERS, Filters, Scope
@@ -156,6 +156,3 @@ def capacity(subscribers: int, settings: Settings) -> dict:
                          settings.legal_hours_per_month)
     return {"seats": n, "staff_per_seat": per, "staff": math.ceil(n * per)}
 
-
-__all__ = ["seats", "staff_per_seat", "erlang_c", "evaluate", "agents_needed", "interval_requirements",
-           "weekly_answer_rates", "seat_alert", "capacity", "Staffing", "month_key"]

@@ -5,7 +5,6 @@ from ui.router import ensure_routed
 ensure_routed()
 import streamlit as st
 
-from metrics import Filters
 from ui import charts, data, tables
 from ui.i18n import bound, t, value_label
 from ui.widgets import detail_link, monthly_or_stop, page_view
@@ -35,8 +34,8 @@ st.dataframe(tables.wide(regions, ["region"], KPIS[:4]), hide_index=True, width=
 choices = sorted(regions["region"].dropna().unique())
 region = st.selectbox(t("region_pick"), choices, key="sales.region", format_func=bound(value_label))
 if region:
-    narrowed = Filters(**{**view.filters.__dict__, "region": frozenset([region])})
-    stores = data.figures(view.url, view.version, view.scope, narrowed, view.settings, tuple(KPIS[:4]),
+    stores = data.figures(view.url, view.version, view.scope, view.filters.narrowed(region=[region]),
+                          view.settings, tuple(KPIS[:4]),
                           view.months, ("store",))
     st.dataframe(tables.wide(stores, ["store"], KPIS[:4]), hide_index=True, width="stretch")
 detail_link("revenue", "numerator")

@@ -183,3 +183,21 @@ def test_english_on_every_kind_of_page(fixture_db, monkeypatch, page, title, wor
     at = app(fixture_db, monkeypatch, page, lang="en", **OCTOBER)
     assert at.title[0].value == title
     assert set(words) <= {h.value for h in at.subheader}
+
+
+def test_a_saved_target_shows_on_the_next_rerun(tmp_path, monkeypatch):
+    from datetime import date
+
+    from metrics.targets import Target, save_targets
+
+    db = str(tmp_path / "w.duckdb")
+    wh = open_warehouse(db)
+    for kind in ("roster", "tickets"):
+        load_file(wh, kind, FIXTURES / "metrics" / f"{kind}.csv")
+    at = app(db, monkeypatch, **OCTOBER)
+    captions = " ".join(c.value for c in at.caption)
+    assert "目标 95.0%" in captions                       # the spec's default for answer_rate
+    save_targets(wh, [Target("answer_rate", 0.70, effective_month=date(2026, 10, 1))])
+    at.run()                                               # same data version, cached figures
+    captions = " ".join(c.value for c in at.caption)
+    assert "目标 70.0%" in captions and "目标 95.0%" not in captions

@@ -78,17 +78,29 @@ def filter_values(url: str, version: int, scope: Scope, months: tuple[date, ...]
 
 
 @st.cache_data(ttl=600, max_entries=512)
-def figures(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
-            months: tuple[date, ...], dims: tuple[str, ...]) -> pd.DataFrame:  # noqa: ARG001
-    df = compute(warehouse(), list(kpis), months=months, dims=dims, filters=filters, scope=scope, settings=settings)
-    return attach(df, load_targets(warehouse()), as_of=months[-1])
+def _figures(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
+             months: tuple[date, ...], dims: tuple[str, ...]) -> pd.DataFrame:  # noqa: ARG001
+    return compute(warehouse(), list(kpis), months=months, dims=dims, filters=filters, scope=scope, settings=settings)
 
 
 @st.cache_data(ttl=600, max_entries=256)
+def _comparisons(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
+                 month: date, dims: tuple[str, ...]) -> pd.DataFrame:  # noqa: ARG001
+    return with_comparisons(warehouse(), list(kpis), months=[month], dims=("month", *dims), filters=filters,
+                            scope=scope, settings=settings)
+
+
+# Targets are attached after the cache, on every run: a target saved on the settings page shows at
+# once (the cached figures do not depend on targets, which change without a new data version).
+def figures(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
+            months: tuple[date, ...], dims: tuple[str, ...]) -> pd.DataFrame:
+    df = _figures(url, version, scope, filters, settings, kpis, months, dims)
+    return attach(df, load_targets(warehouse()), as_of=months[-1])
+
+
 def comparisons(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
-                month: date, dims: tuple[str, ...] = ()) -> pd.DataFrame:  # noqa: ARG001
-    df = with_comparisons(warehouse(), list(kpis), months=[month], dims=("month", *dims), filters=filters,
-                          scope=scope, settings=settings)
+                month: date, dims: tuple[str, ...] = ()) -> pd.DataFrame:
+    df = _comparisons(url, version, scope, filters, settings, kpis, month, dims)
     return attach(df, load_targets(warehouse()))
 
 

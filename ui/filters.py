@@ -11,7 +11,7 @@ import streamlit as st
 
 from metrics import Filters, Scope, Settings
 from metrics.errors import MetricError
-from metrics.months import month_key, month_range, parse_month
+from metrics.months import add_months, month_key, month_range, parse_month
 from ui import data
 from ui.fmt import month_label
 from ui.i18n import LANGS, bound, dim_label, lang, t, value_label
@@ -131,8 +131,6 @@ def sidebar() -> View | None:
 
 
 def month_range_start(newest: date) -> date:
-    from metrics.months import add_months
-
     return add_months(newest, -(DEFAULT_SPAN - 1))
 
 
