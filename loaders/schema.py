@@ -161,6 +161,40 @@ SCORECARD_INPUTS = ExportSchema(
         C("suggestions_adopted", Kind.int, ("建议采纳次数",)),
         C("complaints", Kind.int, ("客户投诉次数",)),
         C("red_line", Kind.text, ("红线事件",)),
+        # per-item counts of the paper forms (表A监听 / 表B纪律); the totals above are the alternative
+        C("qa_greeting", Kind.int, ("未使用标准接听语", "A2")),
+        C("qa_agent_number", Kind.int, ("未报工号", "A3")),
+        C("qa_closing", Kind.int, ("未使用标准结束语", "A4")),
+        C("qa_wording", Kind.int, ("用语不佳", "A7")),
+        C("qa_uncivil", Kind.int, ("不文明用语", "A8")),
+        C("qa_off_topic", Kind.int, ("答非所问", "A9")),
+        C("qa_notes_missing", Kind.int, ("未按要求记录", "未按要求记录条数", "A10")),
+        C("qa_forced_hangup", Kind.int, ("强制挂断", "A11")),
+        C("dis_late_early", Kind.int, ("迟到早退", "B1")),
+        C("dis_proxy_clock", Kind.int, ("代打卡", "B2")),
+        C("dis_absence", Kind.int, ("旷工", "未及时请假", "B3")),
+        C("dis_duty_report", Kind.int, ("值班主管未及时上报", "B4")),
+        C("dis_off_post", Kind.int, ("擅自离岗", "脱岗", "B5")),
+        C("dis_leave_days", Kind.int, ("事假天数", "事假", "B6")),
+        C("dis_games", Kind.int, ("玩游戏", "B7")),
+        C("dis_chat", Kind.int, ("闲聊", "B8")),
+        C("dis_websites", Kind.int, ("浏览无关网站", "B9")),
+        C("dis_phone", Kind.int, ("手机未调振动", "手机未静音", "B10")),
+        C("dis_smoking", Kind.int, ("吸烟", "抽烟", "B11")),
+        C("dis_insubordination", Kind.int, ("不服从工作分配", "不服从管理", "B12")),
     ))
 
-SCHEMAS: dict[str, ExportSchema] = {s.kind: s for s in (TICKETS, CALLBACKS, SALES, ROSTER, SCORECARD_INPUTS)}
+INSTALLER_SCORES = ExportSchema(
+    kind="installer_scores", label="装维单位考核", key=("month", "unit"), columns=(
+        C("month", Kind.month, ("考核月份", "月份"), required=True),
+        C("unit", Kind.text, ("装维单位", "装维网点", "单位", "网点"), required=True),
+        C("score", Kind.number, ("得分", "总分", "考核得分"), max_value=100),
+        C("timeliness", Kind.number, ("装移机及时率",), max_value=100),
+        C("quality", Kind.number, ("维护质量",), max_value=100),
+        C("service", Kind.number, ("客户服务",), max_value=100),
+        C("room", Kind.number, ("机房管理",), max_value=100),
+        C("note", Kind.text, ("备注",)),
+    ))
+
+SCHEMAS: dict[str, ExportSchema] = {s.kind: s for s in (TICKETS, CALLBACKS, SALES, ROSTER, SCORECARD_INPUTS,
+                                                      INSTALLER_SCORES)}

@@ -9,7 +9,8 @@ from warehouse.db import Warehouse
 from warehouse.schema import DATA_TABLES
 
 TABLE_LABELS = {"tickets": "工单/通话", "callbacks": "回访", "sales": "销售订单", "roster": "人员名单",
-                "scorecard_inputs": "月度考核录入", "rejects": "拒收行"}
+                "scorecard_inputs": "月度考核录入",
+                "installer_scores": "装维单位考核", "rejects": "拒收行"}
 
 
 def table_counts(wh: Warehouse) -> pd.DataFrame:

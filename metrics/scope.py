@@ -34,6 +34,18 @@ class Scope:
     def is_all(self) -> bool:
         return self.regions is None and self.stores is None and self.teams is None
 
+    def mask(self, frame):
+        """Rows of a finished frame (columns region, store, team) this viewer may see: for results
+        that must be computed over everyone first, like a division's ranking."""
+        import pandas as pd
+
+        keep = pd.Series(True, index=frame.index)
+        for level, column in (("regions", "region"), ("stores", "store"), ("teams", "team")):
+            allowed = getattr(self, level)
+            if allowed is not None:
+                keep &= frame[column].isin(allowed)
+        return keep
+
     def describe(self) -> str:
         if self.is_all:
             return "全部"

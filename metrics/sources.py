@@ -128,7 +128,7 @@ def _ticket_facts(req: Request) -> str:
 def _resolved_rows(req: Request) -> str:
     sla = sla_case(req.settings, "t.category", req.params)
     return f"""SELECT {month_of('t.resolved_at')} AS month, {ticket_dims()},
-        t.ticket_id, t.created_at, t.resolved_at, t.status,
+        t.ticket_id, t.created_at, t.resolved_at, t.status, t.customer_id, t.customer_phone,
         (EXTRACT(EPOCH FROM t.resolved_at) - EXTRACT(EPOCH FROM t.created_at)) / 3600.0 AS resolution_hours,
         {sla} AS sla_hours,
         CAST(t.resolved_at AS DATE) AS resolved_day,

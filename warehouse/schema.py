@@ -14,7 +14,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 metadata = sa.MetaData()
 
 T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Double, sa.Integer, sa.Boolean, sa.Date
@@ -53,11 +53,25 @@ roster = _table(
     ("agent_id", T), ("agent_name", T), ("nickname", T), ("team", T), ("division", T), ("region", T),
     ("store", T), ("leader", T), ("employment", T), ("active_from", D), ("active_to", D),
 )
+# Per-item counts of the paper forms (appraisal/items.py names them); added in version 3.
+SCORECARD_ITEM_COLUMNS = (
+    "qa_greeting", "qa_agent_number", "qa_closing", "qa_wording", "qa_uncivil", "qa_off_topic",
+    "qa_notes_missing", "qa_forced_hangup",
+    "dis_late_early", "dis_proxy_clock", "dis_absence", "dis_duty_report", "dis_off_post", "dis_leave_days",
+    "dis_games", "dis_chat", "dis_websites", "dis_phone", "dis_smoking", "dis_insubordination",
+)
 scorecard_inputs = _table(
     "scorecard_inputs",
     ("month", D), ("agent_id", T), ("qa_deductions", F), ("discipline_deductions", F), ("exam_score", F),
     ("attitude_grade", T), ("late_reports", I), ("rule_violations", I), ("teamwork_grade", T),
     ("suggestions_adopted", I), ("complaints", I), ("red_line", T),
+    *((c, I) for c in SCORECARD_ITEM_COLUMNS),
+)
+# Installer units' monthly 100-point scores (宽带装维), entered or imported.
+installer_scores = _table(
+    "installer_scores",
+    ("month", D), ("unit", T), ("score", F), ("timeliness", F), ("quality", F), ("service", F),
+    ("room", F), ("note", T),
 )
 load_log = _table(
     "load_log",
@@ -84,6 +98,41 @@ targets = _table(
     ("updated_by", T), ("updated_at", TS),
     provenance=False,
 )
+# ---- appraisal (appraisal/): rules in force per month, edits, publications, follow-up
+# A rule value (JSON) in force from effective_month until the key's next row.
+appraisal_rules = _table(
+    "appraisal_rules", ("key", T), ("value", T), ("effective_month", D), ("updated_by", T), ("updated_at", TS),
+    provenance=False,
+)
+# Calls a supervisor excused from A1 (not answered within the rings) with the reason.
+appraisal_excusals = _table(
+    "appraisal_excusals", ("ticket_id", T), ("reason", T), ("excused_by", T), ("excused_at", TS),
+    provenance=False,
+)
+# Every change made to scorecard_inputs in the app: one row per cell.
+scorecard_input_audit = _table(
+    "scorecard_input_audit", ("month", D), ("agent_id", T), ("column_name", T), ("old_value", T),
+    ("new_value", T), ("changed_by", T), ("changed_at", TS),
+    provenance=False,
+)
+# A published month's scorecards, frozen: one row per agent with its full working as JSON.
+appraisal_published = _table(
+    "appraisal_published", ("month", D), ("division", T), ("agent_id", T), ("score", F), ("rank", I),
+    ("record", T), ("rules_version", T), ("published_by", T), ("published_at", TS),
+    provenance=False,
+)
+appraisal_publish_log = _table(
+    "appraisal_publish_log", ("month", D), ("division", T), ("action", T), ("agents", I),
+    ("rules_version", T), ("published_by", T), ("published_at", TS),
+    provenance=False,
+)
+# Rectification plans (整改方案) of the bottom agents of a published month.
+rectification_plans = _table(
+    "rectification_plans", ("month", D), ("division", T), ("agent_id", T), ("due_date", D),
+    ("submitted_at", TS), ("accepted_at", TS), ("accepted_by", T), ("note", T), ("updated_by", T),
+    ("updated_at", TS),
+    provenance=False,
+)
 
 # Natural keys: a re-export replaces rows with the same key (the newer load wins).
 KEYS: dict[str, tuple[str, ...]] = {
@@ -92,6 +141,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "sales": ("order_id",),
     "roster": ("agent_id", "active_from"),
     "scorecard_inputs": ("month", "agent_id"),
+    "installer_scores": ("month", "unit"),
 }
 DATA_TABLES = tuple(KEYS)
 TABLES = {t.name: t for t in metadata.sorted_tables}
@@ -107,8 +157,17 @@ def _no_change(conn: sa.Connection) -> None:
     """A version that only adds tables: ``create_all`` after the migrations creates them."""
 
 
+def _scorecard_items(conn: sa.Connection) -> None:
+    """2 → 3: per-item counts on scorecard_inputs; the appraisal tables are created afterwards."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns("scorecard_inputs")}
+    for name in SCORECARD_ITEM_COLUMNS:
+        if name not in have:
+            conn.execute(sa.text(f"ALTER TABLE scorecard_inputs ADD COLUMN {name} INTEGER"))
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _no_change,  # 1 → 2: settings and targets tables (metric layer)
+    2: _scorecard_items,  # 2 → 3: appraisal
 }
 
 
