@@ -76,6 +76,7 @@ class Month:
     cards: dict[str, dict]            # agent_id → card as a dict (lines, parts, flags…)
     rules_version: str
     published: dict | None = None     # {"by", "at", "rules_version"} when frozen
+    started: bool = True              # published, or someone of the division has inputs this month
 
 
 def card_dict(card: Card) -> dict:
@@ -105,7 +106,8 @@ def month_cards(wh, month: str | date, division: str, rules: Rules | None = None
             g = graded.loc[a] if a in graded.index else {"graded": 0, "points": 0.0}
             cards[a] = aftersales_card(given.get(a), own[a], mean, int(g["graded"]), float(g["points"]), rules)
     frame = _summary(people, cards, division, rules)
-    return Month(m, division, frame, {a: card_dict(c) for a, c in cards.items()}, rules.version)
+    return Month(m, division, frame, {a: card_dict(c) for a, c in cards.items()}, rules.version,
+                 started=any(a in given for a in people["agent_id"]))
 
 
 def _summary(people: pd.DataFrame, cards: dict[str, Card], division: str, rules: Rules) -> pd.DataFrame:
@@ -179,17 +181,20 @@ def appraisal(wh, month: str | date, division: str, *, scope: Scope) -> Month:
     frame = _streak_flags(wh, result)
     frame = frame[scope.mask(frame)].sort_values(["rank", "agent_id"]).reset_index(drop=True)
     cards = {a: c for a, c in result.cards.items() if a in set(frame["agent_id"])}
-    return Month(result.month, result.division, frame, cards, result.rules_version, result.published)
+    return Month(result.month, result.division, frame, cards, result.rules_version, result.published,
+                 result.started)
 
 
 def year_view(wh, year: int, division: str, *, scope: Scope, until: date | None = None) -> pd.DataFrame:
     """Agent × month score for the year's months up to ``until`` (12 columns), with the mean over the
-    months the agent was appraised and the number of those months."""
+    months the agent was appraised and the number of those months.  A month counts when it is
+    published or has inputs (a month nobody entered is not an appraisal)."""
     months = [date(year, k, 1) for k in range(1, 13) if until is None or date(year, k, 1) <= until]
     frames = []
     for m in months:
-        f = appraisal(wh, m, division, scope=scope).frame
-        if not f.empty:
+        result = appraisal(wh, m, division, scope=scope)
+        f = result.frame
+        if result.started and not f.empty:
             frames.append(f.assign(month=month_key(m))[["agent_id", "agent_name", "team", "month", "composite"]])
     cols = [month_key(m) for m in months]
     if not frames:

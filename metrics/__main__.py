@@ -1,8 +1,9 @@
-"""Command line: ``python -m metrics --db DB report|kpis|staffing|targets``.
+"""Command line: ``python -m metrics --db DB report|kpis|staffing|targets|appraisal``.
 
     python -m metrics --db data/warehouse.duckdb report --month 2026-10 --by team
     python -m metrics --db data/warehouse.duckdb report --from 2026-08 --to 2026-10 --kpi answer_rate --format json
     python -m metrics kpis
+    python -m metrics --db data/warehouse.duckdb appraisal --month 2026-10 --division presales --format csv
 
 ``report`` prints long rows ``month, <each --by dimension>, kpi, value, numerator, denominator``:
 rates as fractions, seconds as seconds, money in yuan, ``value`` empty when undefined.  Without
@@ -148,6 +149,33 @@ def cmd_targets(args, wh) -> int:
     return 0
 
 
+def cmd_appraisal(args, wh) -> int:
+    """One division's month: ``agent_id, agent_name, team, <each item>, total, composite, pay, rank, flags``
+    (flags as codes joined by ``;``).  ``--publish`` freezes the month first; ``--xlsx`` writes the
+    workbook (summary + one sheet per agent)."""
+    import getpass
+
+    from appraisal.export import workbook
+    from appraisal.month import ITEM_COLUMNS, appraisal
+    from appraisal.publish import publish
+
+    if args.publish or args.republish:
+        n = publish(wh, args.month, args.division, by=args.by or getpass.getuser(), republish=args.republish)
+        print(f"已发布 {args.month} {args.division}：{n} 人。", file=sys.stderr)
+    month = appraisal(wh, args.month, args.division, scope=Scope.all())
+    header = ["agent_id", "agent_name", "team", *ITEM_COLUMNS[args.division], "total", "composite", "pay", "rank",
+              "flags"]
+    rows = [[r[h] if h in ("agent_id", "agent_name", "team") else
+             ";".join(r[h]) if h == "flags" else _number(r[h]) for h in header]
+            for r in month.frame.to_dict("records")]
+    if args.xlsx:
+        with open(args.xlsx, "wb") as fh:
+            fh.write(workbook(month))
+        print(f"已写出 {args.xlsx}", file=sys.stderr)
+    _emit(header, rows, args.format)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m metrics", description="客服运营驾驶舱 指标计算")
     p.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB 文件或 SQLAlchemy URL（默认 {DEFAULT_DB}）")
@@ -184,6 +212,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("file", nargs="?", help="Excel 文件（import/template）")
     t.add_argument("--format", choices=("csv", "json", "table"), default="table")
     t.set_defaults(func=cmd_targets)
+
+    a = sub.add_parser("appraisal", help="月度绩效考核：排名、各项得分、绩效工资与标记")
+    a.add_argument("--month", required=True, type=_month, metavar="YYYY-MM")
+    a.add_argument("--division", required=True, choices=("presales", "aftersales"))
+    a.add_argument("--format", choices=("csv", "json", "table"), default="table")
+    a.add_argument("--xlsx", metavar="FILE", help="同时写出 Excel（汇总 + 每人一页）")
+    a.add_argument("--publish", action="store_true", help="先发布（冻结）这个月")
+    a.add_argument("--republish", action="store_true", help="重新发布已发布的月份（记录操作人与时间）")
+    a.add_argument("--by", help="发布人（默认当前系统用户）")
+    a.set_defaults(func=cmd_appraisal)
     return p
 
 

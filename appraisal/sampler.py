@@ -1,0 +1,69 @@
+"""The callback sampler: a reproducible draw of handled after-sales tickets per agent and month
+(the seed's supervisors call back 20 per agent), as a call list, with progress toward 20 graded.
+
+The draw orders each agent's handled tickets by SHA-256 of ``month|agent|ticket_id`` and takes the
+first ``sampler.size``: the same data always gives the same list, whatever the load order, and no
+one can pick the easy customers.  Phones are masked (the list is for the UI and its download;
+callers dial from the ticketing system by ticket id).
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import pandas as pd
+import sqlalchemy as sa
+
+from appraisal.rules import rules_for
+from metrics.months import month_key, parse_month
+from metrics.query import aggregate
+from metrics.scope import Scope
+from warehouse.safety import mask_phone
+
+COLUMNS = ["agent", "draw", "ticket_id", "category", "created_at", "resolved_at", "customer_phone", "graded",
+           "satisfaction"]
+
+
+def _key(month: date, agent: str, ticket: str) -> str:
+    return hashlib.sha256(f"{month_key(month)}|{agent}|{ticket}".encode()).hexdigest()
+
+
+def sample(wh, month: str | date, *, scope: Scope, size: int | None = None) -> pd.DataFrame:
+    """The call list: up to ``size`` handled tickets per agent, in draw order, graded or not."""
+    m = parse_month(month)
+    size = size or rules_for(wh, m).int("sampler.size")
+    df = aggregate(wh, "resolved", months=[m], scope=scope, group={
+        "agent": "agent", "ticket_id": "ticket_id", "category": "category", "customer_phone": "customer_phone"},
+        measures={"created_at": "MIN(created_at)", "resolved_at": "MIN(resolved_at)",
+                  "handled": "SUM(CASE WHEN aftersales AND status IN ('resolved', 'closed') THEN 1 ELSE 0 END)"})
+    df = df[(df["handled"] > 0) & df["agent"].notna()]
+    if df.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    df = df.assign(_k=[_key(m, a, t) for a, t in zip(df["agent"], df["ticket_id"])]).sort_values(["agent", "_k"])
+    df["draw"] = df.groupby("agent").cumcount() + 1
+    df = df[df["draw"] <= size].copy()
+    grades = _grades(wh, list(df["ticket_id"]))
+    df["satisfaction"] = df["ticket_id"].map(grades)
+    df["graded"] = df["satisfaction"].notna()
+    df["customer_phone"] = df["customer_phone"].map(mask_phone)
+    return df[COLUMNS].reset_index(drop=True)
+
+
+def _grades(wh, tickets: list[str]) -> dict[str, str]:
+    """The latest grade of each ticket's callbacks, whenever they were made."""
+    if not tickets:
+        return {}
+    stmt = sa.text("SELECT ticket_id, satisfaction FROM callbacks WHERE satisfaction IS NOT NULL "
+                   "AND ticket_id IN :ids ORDER BY callback_at").bindparams(sa.bindparam("ids", expanding=True))
+    with wh.connect() as conn:
+        return {t: s for t, s in conn.execute(stmt, {"ids": tickets}).fetchall()}
+
+
+def progress(calls: pd.DataFrame, size: int) -> pd.DataFrame:
+    """Per agent: tickets drawn, graded so far, the target and the share done."""
+    if calls.empty:
+        return pd.DataFrame(columns=["agent", "drawn", "graded", "target", "done"])
+    out = calls.groupby("agent").agg(drawn=("ticket_id", "count"), graded=("graded", "sum")).reset_index()
+    out["target"] = size
+    out["done"] = out["graded"] / size
+    return out
