@@ -26,8 +26,9 @@ INSTALL_WORDS = ("装机", "移机", "安装")
 _IS_INSTALL = "(" + " OR ".join(f"category LIKE '%{w}%'" for w in INSTALL_WORDS) + ")"
 
 
-def unit_scores(wh, month: str | date) -> pd.DataFrame:
-    """unit, score of the month, strikes in the window, the months under the threshold, flagged."""
+def unit_scores(wh, month: str | date, *, scope: Scope) -> pd.DataFrame:
+    """unit, score of the month, strikes in the window, the months under the threshold, flagged.
+    A scoped viewer sees the units (stores) their scope has tickets in over the window."""
     m = parse_month(month)
     rules = rules_for(wh, m)
     first = add_months(m, 1 - rules.int("installers.window_months"))
@@ -39,6 +40,12 @@ def unit_scores(wh, month: str | date) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=cols)
     df["month"] = pd.to_datetime(df["month"]).dt.date
+    if not scope.is_all:
+        seen = aggregate(wh, "tickets", group={"store": "store"}, measures={}, scope=scope,
+                         months=[add_months(m, -k) for k in range(rules.int("installers.window_months"))])
+        df = df[df["unit"].isin(set(seen["store"]))]
+        if df.empty:
+            return pd.DataFrame(columns=cols)
     under = df[df["score"] < rules["installers.threshold"]]
     out = pd.DataFrame({"unit": sorted(df["unit"].unique())})
     out["score"] = out["unit"].map(df[df["month"] == m].set_index("unit")["score"])

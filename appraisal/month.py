@@ -210,3 +210,15 @@ def year_view(wh, year: int, division: str, *, scope: Scope, until: date | None 
 
 def flag_labels(flags, lang: str = "zh") -> str:
     return "、".join(FLAGS[f][0 if lang == "zh" else 1] for f in flags if f in FLAGS)
+
+
+def state_token(wh) -> str:
+    """Changes whenever anything a scorecard depends on changes (loads, inputs edited in the app, rules,
+    excusals, publications, plans): the pages' caches key on it."""
+    parts = ["SELECT coalesce(max(load_id), 0) FROM load_log",
+             "SELECT count(*) FROM scorecard_input_audit", "SELECT max(changed_at) FROM scorecard_input_audit",
+             "SELECT count(*) FROM appraisal_rules", "SELECT max(updated_at) FROM appraisal_rules",
+             "SELECT count(*) FROM appraisal_excusals", "SELECT count(*) FROM appraisal_publish_log",
+             "SELECT max(updated_at) FROM rectification_plans"]
+    with wh.connect() as conn:
+        return "|".join(str(conn.execute(sa.text(q)).scalar()) for q in parts)

@@ -95,13 +95,14 @@ def make_tickets(rng: np.random.Generator, roster: pd.DataFrame, months: list[pd
                               np.where(u < 0.035 + (1 - p_answer), "voicemail", "answered")))
             if channel == "online":
                 result = np.where(result == "not_offered", "answered", result)
-            # rings: strong teams answer fast; ring cycle 5 s
-            ring = np.where(result == "answered", rng.gamma(2.0, 3.0 + 9.0 * (1 - q), n), rng.gamma(1.5, 6.0, n))
+            # rings: strong teams answer fast (ring cycle 5 s): 0–10 % of answers after the 3rd ring
+            ring = np.where(result == "answered", rng.gamma(2.0, 1.5 + 3.5 * (1 - q), n), rng.gamma(1.5, 6.0, n))
             queue = rng.exponential(6 + 25 * (1 - q), n)
             talk = rng.gamma(3.0, 60.0 if division == "presales" else 90.0, n)
-            long_hold = rng.random(n) < (0.02 + 0.10 * (1 - q))
-            hold = np.where(long_hold, rng.uniform(31, 150, n), np.where(rng.random(n) < 0.2, rng.uniform(5, 30, n), 0))
-            hold_count = np.where(hold > 0, np.where(rng.random(n) < 0.15 + 0.2 * (1 - q), 2, 1), 0)
+            # holds: the appraisal deducts for > 30 s (A5) and for a second hold (A6), so they are rare
+            long_hold = rng.random(n) < (0.002 + 0.02 * (1 - q))
+            hold = np.where(long_hold, rng.uniform(31, 150, n), np.where(rng.random(n) < 0.06, rng.uniform(5, 30, n), 0))
+            hold_count = np.where(hold > 0, np.where(rng.random(n) < 0.05 + 0.2 * (1 - q), 2, 1), 0)
             cats = PRESALES_CATS if division == "presales" else AFTERSALES_CATS
             cat_p = None if division == "presales" else [0.25, 0.2, 0.2, 0.25, 0.05 * (1.6 - q), 0.05 * (1.6 - q)]
             if cat_p:
@@ -281,6 +282,19 @@ def make_scorecard_inputs(rng: np.random.Generator, roster: pd.DataFrame, months
     return pd.DataFrame(rows)
 
 
+def make_installer_scores(rng: np.random.Generator, months: list[pd.Period]) -> pd.DataFrame:
+    """Each store's installer unit: four components out of 25 each (a weak unit or two dips under 80)."""
+    rows = []
+    for region, stores in REGIONS.items():
+        for k, store in enumerate(stores):
+            weak = 4 if k == len(stores) - 1 else 0
+            for m in months:
+                parts = np.clip(rng.normal(21.5 - weak, 1.8, 4), 10, 25).round(1)
+                rows.append({"考核月份": f"{m.year}-{m.month:02d}", "装维单位": store, "装移机及时率": parts[0],
+                             "维护质量": parts[1], "客户服务": parts[2], "机房管理": parts[3]})
+    return pd.DataFrame(rows)
+
+
 def write_demo(out_dir: str | Path, months: int = 12, end_month: str | None = None,
                seed: int = 20261) -> list[tuple[str, Path]]:
     """Write the demo exports; returns (kind, path) in the order they must load."""
@@ -312,9 +326,21 @@ def write_demo(out_dir: str | Path, months: int = 12, end_month: str | None = No
     p = out / "月度考核录入.xlsx"
     inputs.to_excel(p, index=False, sheet_name="考核", engine="xlsxwriter")
     files.append(("scorecard_inputs", p))
+    p = out / "装维单位考核.csv"
+    make_installer_scores(rng, ms).to_csv(p, index=False, encoding="utf-8-sig")
+    files.append(("installer_scores", p))
     return files
 
 
 def load_demo(wh, months: int = 12, out_dir: str | Path = "data/demo", end_month: str | None = None,
               user: str = "demo") -> list[LoadReport]:
-    return [load_file(wh, kind, path, user=user) for kind, path in write_demo(out_dir, months, end_month)]
+    """Load the demo exports, then publish every month's appraisal but the last (as the company would
+    have done at each month's review), so streaks, rectification plans and the year view have history."""
+    from appraisal.publish import publish
+
+    reports = [load_file(wh, kind, path, user=user) for kind, path in write_demo(out_dir, months, end_month)]
+    for m in _months(end_month, months)[:-1]:
+        published_at = (m + 1).start_time.to_pydatetime().replace(day=5, hour=10)
+        for division in ("presales", "aftersales"):
+            publish(wh, m.start_time.date(), division, by=user, now=published_at)
+    return reports

@@ -231,7 +231,8 @@ def test_callback_sampler(awh):
 
 
 def test_installer_units(awh):
-    units = unit_scores(awh, "2026-10").set_index("unit")
+    assert list(unit_scores(awh, "2026-10", scope=Scope.of(stores=["广州店"]))["unit"]) == ["广州店"]
+    units = unit_scores(awh, "2026-10", scope=Scope.all()).set_index("unit")
     # 上海店: 2025-11 79 and 2026-10 20+25+20+10 = 75 (2025-10 is outside the 12 months) → 2 strikes
     assert units.loc["上海店", "score"] == 75 and units.loc["上海店", "strikes"] == 2
     assert bool(units.loc["上海店", "flagged"]) and not bool(units.loc["广州店", "flagged"])
@@ -398,3 +399,26 @@ def test_cli_appraisal(awh, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "metrics", "--db", db, "appraisal", "--month", "2026-13",
                           "--division", "presales"], capture_output=True, text=True)
     assert bad.returncode == 2
+
+
+def test_upgrade_from_version_2_keeps_inputs(wh):
+    """A warehouse made before the appraisal (schema 2) gains the item columns and tables, rows kept."""
+    import sqlalchemy as sa
+
+    from warehouse.schema import SCHEMA_VERSION, SCORECARD_ITEM_COLUMNS, ensure_schema
+
+    load_file(wh, "roster", A / "roster.csv")
+    load_file(wh, "scorecard_inputs", A / "inputs.csv")
+    with wh.begin() as conn:
+        for name in SCORECARD_ITEM_COLUMNS:
+            conn.execute(sa.text(f"ALTER TABLE scorecard_inputs DROP COLUMN {name}"))
+        for table in ("appraisal_rules", "appraisal_published", "rectification_plans", "installer_scores"):
+            conn.execute(sa.text(f"DROP TABLE {table}"))
+        conn.execute(sa.text("UPDATE schema_version SET version = 2"))
+    assert ensure_schema(wh) == SCHEMA_VERSION == 3
+    with wh.connect() as conn:
+        columns = {r[0] for r in conn.execute(sa.text(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'scorecard_inputs'"))}
+        assert set(SCORECARD_ITEM_COLUMNS) <= columns
+        assert conn.execute(sa.text("SELECT count(*) FROM scorecard_inputs")).scalar() == 6
+    assert by_agent(month_cards(wh, "2026-10", "presales"))["P2"]["total"] == pytest.approx(78.5)

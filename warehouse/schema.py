@@ -159,7 +159,9 @@ def _no_change(conn: sa.Connection) -> None:
 
 def _scorecard_items(conn: sa.Connection) -> None:
     """2 → 3: per-item counts on scorecard_inputs; the appraisal tables are created afterwards."""
-    have = {c["name"] for c in sa.inspect(conn).get_columns("scorecard_inputs")}
+    # information_schema, not sa.inspect: duckdb_engine's column reflection queries pg_catalog
+    have = {r[0] for r in conn.execute(sa.text(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'scorecard_inputs'"))}
     for name in SCORECARD_ITEM_COLUMNS:
         if name not in have:
             conn.execute(sa.text(f"ALTER TABLE scorecard_inputs ADD COLUMN {name} INTEGER"))

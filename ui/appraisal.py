@@ -1,0 +1,289 @@
+"""The 绩效考核 page's sections: ranking, the paper form of one agent, inputs, callback sample,
+rectification plans, year view, installer units and rules.  Results are cached per warehouse,
+appraisal state token, viewer scope, month and division (``data``-style keys)."""
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import date
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from appraisal import inputs as ap_inputs
+from appraisal import installers, publish, sampler
+from appraisal.export import SUMMARY_HEADERS, workbook
+from appraisal.month import DIVISIONS, ITEM_COLUMNS, Month, appraisal, flag_labels, state_token, year_view
+from appraisal.rules import RULES, rule_history, rules_for, save_rules
+from appraisal.scorecard import RED_FLAGS
+from metrics import MetricError, Scope
+from metrics.months import month_key
+from ui import charts, fmt
+from ui.i18n import lang, t
+from ui.widgets import downloads, safe_frame
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EN_HEADERS = {"rank": "Rank", "agent_id": "Agent id", "agent_name": "Name", "team": "Team", "region": "Region",
+              "store": "Store", "qa": "QA deductions", "business": "Business", "b_total": "Discipline deductions",
+              "discipline": "Discipline", "exam": "Exam", "bonus": "Suggestions +", "penalty": "Complaints −",
+              "total": "Total", "composite": "Composite", "pay": "Pay (¥)", "flags": "Flags"}
+
+
+def viewer_name() -> str:
+    """Who is acting, for the publish log and the audits (until login lands: CSDASH_USER or the OS user)."""
+    return os.environ.get("CSDASH_USER") or getpass.getuser()
+
+
+def token(wh) -> str:
+    return state_token(wh)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def month_view(url: str, state: str, scope: Scope, month: date, division: str) -> Month:  # noqa: ARG001
+    from ui.data import warehouse
+
+    return appraisal(warehouse(), month, division, scope=scope)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def year_frame(url: str, state: str, scope: Scope, year: int, until: date, division: str) -> pd.DataFrame:  # noqa: ARG001
+    from ui.data import warehouse
+
+    return year_view(warehouse(), year, division, scope=scope, until=until)
+
+
+def narrowed(month: Month, filters) -> Month:
+    """The month's rows within the sidebar's region / store / team choices (ranks stay the division's)."""
+    keep = Scope.of(filters.region, filters.store, filters.team).mask(month.frame)
+    frame = month.frame[keep].reset_index(drop=True)
+    return Month(month.month, month.division, frame, {a: month.cards[a] for a in frame["agent_id"]},
+                 month.rules_version, month.published, month.started)
+
+
+def _headers(columns) -> dict[str, str]:
+    if lang() == "en":
+        return {c: EN_HEADERS.get(c, c) for c in columns}
+    return {c: SUMMARY_HEADERS.get(c, c) for c in columns}
+
+
+def _flag_text(flags) -> str:
+    text = flag_labels(flags, lang())
+    return ("🔴 " + text) if set(flags) & RED_FLAGS else text
+
+
+def ranking_table(month: Month) -> pd.DataFrame:
+    cols = ["rank", "agent_id", "agent_name", "team", *ITEM_COLUMNS[month.division], "total",
+            *(["composite"] if month.division == "aftersales" else []), "pay", "flags"]
+    frame = month.frame[cols].copy()
+    for c in cols:
+        if c not in ("agent_id", "agent_name", "team", "flags"):
+            frame[c] = pd.to_numeric(frame[c], errors="coerce")  # None (item not entered) → NaN → "—"
+    frame["flags"] = frame["flags"].map(_flag_text)
+    return frame.rename(columns=_headers(cols))
+
+
+def status_line(month: Month) -> None:
+    if month.published:
+        st.success(t("ap.published", by=month.published["by"], at=month.published["at"],
+                     version=month.published["rules_version"]), icon=":material/lock:")
+    else:
+        st.info(t("ap.live", version=month.rules_version), icon=":material/sync:")
+        if not month.started:
+            st.warning(t("ap.not_started"))
+
+
+def ranking(wh, month: Month) -> None:
+    frame = month.frame
+    red = int(sum(bool(set(f) & {"red_line"}) for f in frame["flags"]))
+    c = st.columns(4)
+    c[0].metric(t("ap.agents"), len(frame))
+    c[1].metric(t("ap.mean"), fmt.value(frame["composite"].mean(), "points", lang()))
+    c[2].metric(t("ap.pay_total"), fmt.value(frame["pay"].sum(), "yuan", lang()))
+    c[3].metric(t("ap.red"), red)
+    table = ranking_table(month)
+    red_rows = [bool(set(f) & RED_FLAGS) for f in frame["flags"]]
+    styled = table.style.apply(lambda row: ["color: #C0392B; font-weight: 600" if red_rows[row.name] else ""
+                                            for _ in row], axis=1).format(precision=1, na_rep="—")
+    st.dataframe(styled, hide_index=True, width="stretch", key="ap.ranking")
+    chart = frame.assign(name=frame["agent_name"].fillna(frame["agent_id"]))
+    fig = px.bar(chart.sort_values("composite"), x="composite", y="name", orientation="h",
+                 text=[f"{v:.1f}" for v in chart.sort_values("composite")["composite"]],
+                 labels={"composite": t("ap.score"), "name": ""}, title=t("ap.tab.ranking"))
+    fig.update_traces(marker_color=fmt.PALETTE[0])
+    st.plotly_chart(charts._style(fig, height=max(260, 28 * len(chart) + 80)), theme=None, key="ap.chart")
+    name = f"{month_key(month.month)}_{month.division}_appraisal"
+    st.download_button(t("ap.export"), workbook(month), f"{name}.xlsx", XLSX, key="ap.export",
+                       icon=":material/download:")
+    with st.container(border=True):
+        again = st.checkbox(t("ap.republish"), key="ap.republish", disabled=not month.published)
+        if st.button(t("ap.publish"), type="primary", key="ap.publish", disabled=bool(month.published) and not again):
+            try:
+                n = publish.publish(wh, month.month, month.division, by=viewer_name(), republish=bool(month.published))
+                st.success(t("ap.published_ok", n=n))
+                st.rerun()
+            except MetricError as exc:
+                st.error(str(exc))
+        log = publish.publish_log(wh, month.month)
+        if not log.empty:
+            st.caption(t("ap.publish_log"))
+            st.dataframe(log, hide_index=True, width="stretch")
+
+
+def agent_form(month: Month) -> None:
+    """One agent's card laid out like the paper form: header, the items table, totals, flags."""
+    rows = month.frame.set_index("agent_id")
+    agent = st.selectbox(t("ap.agent"), list(rows.index), key="ap.agent",
+                         format_func=lambda a: f"{rows.at[a, 'agent_name'] or ''}（{a}）")
+    if agent is None:
+        return
+    row, card = rows.loc[agent], month.cards[agent]
+    division = DIVISIONS[month.division][0 if lang() == "zh" else 1]
+    st.markdown(f"#### {t('ap.form_title', division=division)}")
+    c = st.columns(4)
+    c[0].markdown(f"**{t('ap.agent')}**  \n{row['agent_name'] or ''}（{agent}）")
+    c[1].markdown(f"**{'班组' if lang() == 'zh' else 'Team'}**  \n{row['team'] or '—'}")
+    c[2].markdown(f"**{t('ap.month')}**  \n{fmt.month_label(month.month, lang())}")
+    c[3].markdown(f"**{t('ap.rank')}**  \n{int(row['rank'])} / {len(rows)}")
+    lines = pd.DataFrame(card["lines"])
+    zh = lang() == "zh"
+    names = {"section": "部分" if zh else "Part", "item": "项目" if zh else "Item", "label": "内容" if zh else "Content",
+             "rule": "标准" if zh else "Rule", "count": "次数" if zh else "Count",
+             "points": "扣分/得分" if zh else "Points", "weight": "权重" if zh else "Weight",
+             "weighted": "加权得分" if zh else "Weighted"}
+    sections = {"A": "业务考核（表A）", "B": "工作纪律（表B）", "T": "汇总", "S": "考核项目", "X": "加减分"}
+    lines["section"] = lines["section"].map(lambda s: sections.get(s, s) if zh else s)
+    st.dataframe(lines[list(names)].rename(columns=names).style.format(precision=2, na_rep=""),
+                 hide_index=True, width="stretch", key="ap.form")
+    c = st.columns(3)
+    c[0].metric(t("ap.score"), fmt.value(row["composite"], "points", lang()))
+    c[1].metric(t("ap.pay"), fmt.value(row["pay"], "yuan", lang()))
+    c[2].metric(t("ap.rank"), int(row["rank"]))
+    if row["flags"]:
+        text = flag_labels(row["flags"], lang())
+        (st.error if set(row["flags"]) & RED_FLAGS else st.warning)(text)
+
+
+def inputs_editor(wh, month: date, division: str) -> None:
+    st.download_button(t("ap.template"), ap_inputs.template(wh, month, division),
+                       f"scorecard_inputs_{month_key(month)}_{division}.xlsx", XLSX, key="ap.template",
+                       icon=":material/download:")
+    st.caption(t("ap.upload_hint"))
+    st.page_link("pages/imports.py", label=t("page.import"), icon=":material/upload_file:")
+    frame = ap_inputs.current(wh, month, division)
+    config = {"agent_id": st.column_config.TextColumn(disabled=True),
+              "agent_name": st.column_config.TextColumn(disabled=True),
+              "team": st.column_config.TextColumn(disabled=True),
+              **{c.name: _input_column(c) for c in ap_inputs.EDITABLE}}
+    edited = st.data_editor(frame, hide_index=True, width="stretch", column_config=config, num_rows="fixed",
+                            key=f"ap.editor.{month_key(month)}.{division}")
+    if st.button(t("ap.save_inputs"), type="primary", key="ap.save_inputs"):
+        try:
+            st.success(t("ap.saved_inputs", n=ap_inputs.save_edits(wh, month, edited, by=viewer_name())))
+        except MetricError as exc:
+            st.error(str(exc))
+    log = ap_inputs.audit(wh, month)
+    if not log.empty:
+        st.caption(t("ap.audit"))
+        st.dataframe(safe_frame(log), hide_index=True, width="stretch")
+    with st.form("ap.excuse_form", border=True):
+        ids = st.text_input(t("ap.excuse"), key="ap.excuse_ids")
+        reason = st.text_input(t("ap.excuse_reason"), key="ap.excuse_reason")
+        if st.form_submit_button(t("ap.excuse_go")):
+            try:
+                st.success(t("ap.excused", n=ap_inputs.excuse(wh, ids.replace("，", ",").split(","), reason,
+                                                                by=viewer_name())))
+            except MetricError as exc:
+                st.error(str(exc))
+
+
+def _input_column(column):
+    label = ap_inputs.HEADERS[column.name] if lang() == "zh" else column.name
+    if column.kind.value == "vocab":
+        return st.column_config.SelectboxColumn(label, options=["A", "B", "C", "D", "E"])
+    if column.kind.value == "int":
+        return st.column_config.NumberColumn(label, min_value=0, step=1)
+    if column.kind.value == "number":
+        return st.column_config.NumberColumn(label, min_value=0, max_value=column.max_value)
+    return st.column_config.TextColumn(label)
+
+
+def callback_sample(wh, month: date, division: str, scope: Scope) -> None:
+    if division != "aftersales":
+        st.info(t("ap.sampler_only"))
+        return
+    size = rules_for(wh, month).int("sampler.size")
+    calls = sampler.sample(wh, month, scope=scope, size=size)
+    prog = sampler.progress(calls, size)
+    st.caption(t("ap.progress"))
+    st.dataframe(prog, hide_index=True, width="stretch", key="ap.progress", column_config={
+        "done": st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
+    st.caption(t("ap.call_list"))
+    st.dataframe(calls, hide_index=True, width="stretch", key="ap.calls")
+    downloads(calls, f"callback_sample_{month_key(month)}", "ap.calls")
+
+
+def plans_tracker(wh, month: date, division: str, visible: set[str]) -> None:
+    frame = publish.plans(wh, month, division)
+    frame = frame[frame["agent_id"].isin(visible)]
+    if frame.empty:
+        st.info(t("ap.no_plans"))
+        return
+    shown = frame.assign(status=[publish.PLAN_STATUS[s][0 if lang() == "zh" else 1] for s in frame["status"]])
+    st.dataframe(shown.drop(columns=["month"]), hide_index=True, width="stretch", key="ap.plans")
+    agent = st.selectbox(t("ap.agent"), list(frame["agent_id"]), key="ap.plan_agent")
+    c1, c2 = st.columns(2)
+    for col, action, label in ((c1, "submit", "ap.plan_submit"), (c2, "accept", "ap.plan_accept")):
+        if col.button(t(label), key=f"ap.plan.{action}"):
+            publish.update_plan(wh, month, division, agent, action=action, by=viewer_name())
+            st.success(t("ap.plan_done"))
+            st.rerun()
+
+
+def year_table(url: str, state: str, scope: Scope, month: date, division: str) -> None:
+    st.caption(t("ap.year", year=month.year))
+    frame = year_frame(url, state, scope, month.year, month, division)
+    st.dataframe(frame.style.format(precision=1, na_rep="—"), hide_index=True, width="stretch", key="ap.year")
+    downloads(frame, f"appraisal_{month.year}_{division}", "ap.year")
+
+
+def installer_units(wh, month: date, scope: Scope) -> None:
+    units = installers.unit_scores(wh, month, scope=scope)
+    st.caption(t("ap.units"))
+    if units.empty:
+        st.info(t("ap.no_units"))
+    else:
+        st.dataframe(units.style.apply(lambda r: ["color: #C0392B; font-weight: 600" if r["flagged"] else ""
+                                                  for _ in r], axis=1).format(precision=1, na_rep="—"),
+                     hide_index=True, width="stretch", key="ap.units")
+    daily, overdue = installers.callback_coverage(wh, month, scope=scope)
+    st.caption(t("ap.coverage"))
+    st.dataframe(daily, hide_index=True, width="stretch", key="ap.coverage", column_config={
+        "coverage": st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
+    st.caption(t("ap.overdue"))
+    st.dataframe(overdue, hide_index=True, width="stretch", key="ap.overdue")
+
+
+def rules_panel(wh, month: date) -> None:
+    rules = rules_for(wh, month)
+    st.caption(t("ap.rules_in_force") + f" · {rules.version}")
+    table = pd.DataFrame([{"key": k, "rule": r.label, "value": rules[k], "default": r.default,
+                           "changed": "●" if rules[k] != r.default else ""} for k, r in RULES.items()])
+    st.dataframe(table, hide_index=True, width="stretch", key="ap.rules")
+    with st.form("ap.rule_form", border=True):
+        st.markdown(f"**{t('ap.rule_change')}**")
+        c = st.columns(3)
+        key = c[0].selectbox(t("ap.rule_key"), list(RULES), format_func=lambda k: f"{RULES[k].label}（{k}）",
+                             key="ap.rule_key")
+        value = c[1].number_input(t("ap.rule_value"), value=float(rules[key]), key="ap.rule_value")
+        start = c[2].text_input(t("ap.rule_from"), month_key(month), key="ap.rule_from")
+        if st.form_submit_button(t("ap.rule_save")):
+            try:
+                save_rules(wh, {key: value}, start, by=viewer_name())
+                st.success(t("ap.rule_saved"))
+            except MetricError as exc:
+                st.error(str(exc))
+    history = rule_history(wh)
+    if history:
+        st.caption(t("ap.rule_history"))
+        st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch")
