@@ -83,7 +83,7 @@ def _g(x: float) -> str:
 
 
 def _itemised(inputs, columns: Mapping[str, str], total_column: str, points, flags: list[str], section: str,
-              labels: Mapping[str, str], rule_text) -> tuple[list[Line], float]:
+              labels: Mapping[str, str], rule_text, total_label: str) -> tuple[list[Line], float]:
     counts = {item: _count(inputs, col) for item, col in columns.items()}
     total = _count(inputs, total_column)
     lines = []
@@ -96,7 +96,7 @@ def _itemised(inputs, columns: Mapping[str, str], total_column: str, points, fla
             flags.append("total_mismatch")
     else:
         deducted = total or 0.0
-        lines.append(Line(section, f"{section}*", "分项扣分（合计录入）", "按录入的扣分合计", None, deducted))
+        lines.append(Line(section, f"{section}*", total_label, "按录入的扣分合计", None, deducted))
     return lines, deducted
 
 
@@ -115,7 +115,8 @@ def presales_card(inputs: Mapping | None, calls: Mapping, rules: Rules, prior_in
              calls.get("a6", 0) * p("A6")),
     ]
     qa_lines, qa = _itemised(inputs, QA_COLUMNS, "qa_deductions", lambda item, n: n * p(item), flags, "A",
-                             PRESALES_ITEMS, lambda item: f"每次 {_g(p(item))} 分（监听录入）")
+                             PRESALES_ITEMS, lambda item: f"每次 {_g(p(item))} 分（监听录入）",
+                             "监听扣分（A2–A4、A7–A11 合计录入）")
     a_lines = sorted(data_lines + qa_lines, key=lambda line: _order(line.item))
     business = max(0.0, 100 - sum(line.points for line in data_lines) - qa)
 
@@ -134,7 +135,7 @@ def presales_card(inputs: Mapping | None, calls: Mapping, rules: Rules, prior_in
         return f"每{'天' if item == 'B6' else '次'} {_g(d(item))} 分"
 
     b_lines, deducted = _itemised(inputs, DISCIPLINE_COLUMNS, "discipline_deductions", discipline_points, flags,
-                                  "B", DISCIPLINE_ITEMS, discipline_rule)
+                                  "B", DISCIPLINE_ITEMS, discipline_rule, "纪律扣分（B1–B12 合计录入）")
     discipline = max(0.0, 100 - deducted)
     exam = _count(inputs, "exam_score")
     exam = 0.0 if exam is None else exam

@@ -287,7 +287,7 @@ def make_installer_scores(rng: np.random.Generator, months: list[pd.Period]) -> 
     rows = []
     for region, stores in REGIONS.items():
         for k, store in enumerate(stores):
-            weak = 4 if k == len(stores) - 1 else 0
+            weak = 1.2 if k == len(stores) - 1 else 0
             for m in months:
                 parts = np.clip(rng.normal(21.5 - weak, 1.8, 4), 10, 25).round(1)
                 rows.append({"考核月份": f"{m.year}-{m.month:02d}", "装维单位": store, "装移机及时率": parts[0],

@@ -35,5 +35,5 @@ with st.expander(t("passport")):
     st.markdown(passport({"kpi": kpi, "basis": view.settings.describe(BY_KEY[kpi].settings)}))
 rows = data.rows_behind(view.url, view.version, view.scope, view.filters, view.settings, kpi, view.months, part)
 st.caption(t("shown", n=f"{len(rows):,}", limit=f"{DETAIL_LIMIT:,}"))
-st.dataframe(rows, hide_index=True, width="stretch")
+st.dataframe(rows, hide_index=True, width="stretch", placeholder="—")
 downloads(rows, f"{kpi}_{part}", "detail")

@@ -36,11 +36,11 @@ counts = data.table_counts(wh.url, version)
 for col, row in zip(st.columns(len(counts)), counts.itertuples()):
     col.metric(row.label, f"{row.rows:,}")
 st.subheader(t("imp.log"))
-st.dataframe(data.load_log(wh.url, version).drop(columns="sha256"), hide_index=True, width="stretch")
+st.dataframe(data.load_log(wh.url, version).drop(columns="sha256"), hide_index=True, width="stretch", placeholder="—")
 
 st.subheader(t("imp.rejects"))
 rejects = status.rejects(wh, limit=20_000)
-st.dataframe(rejects.head(500), hide_index=True, width="stretch")
+st.dataframe(rejects.head(500), hide_index=True, width="stretch", placeholder="—")
 if len(rejects):
     downloads(rejects, "rejects", "import.rejects")
 

@@ -22,20 +22,20 @@ right.plotly_chart(charts.trend(monthly, ["inquiry_conversion_rate", "repeat_pur
 
 st.subheader(t("by_team"))
 st.dataframe(tables.wide(data.figures(*args, tuple(KPIS), view.months, ("team",)), ["team"], KPIS),
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", placeholder="—")
 st.subheader(t("by_agent"))
 agents = data.figures(*args, ("revenue", "orders", "aov", "inquiry_conversion_rate"), view.months, ("team", "agent"))
 st.dataframe(tables.wide(agents, ["team", "agent"], ["revenue", "orders", "aov", "inquiry_conversion_rate"]),
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", placeholder="—")
 
 st.subheader(t("drill"))
 regions = data.figures(*args, tuple(KPIS[:4]), view.months, ("region",))
-st.dataframe(tables.wide(regions, ["region"], KPIS[:4]), hide_index=True, width="stretch")
+st.dataframe(tables.wide(regions, ["region"], KPIS[:4]), hide_index=True, width="stretch", placeholder="—")
 choices = sorted(regions["region"].dropna().unique())
 region = st.selectbox(t("region_pick"), choices, key="sales.region", format_func=bound(value_label))
 if region:
     stores = data.figures(view.url, view.version, view.scope, view.filters.narrowed(region=[region]),
                           view.settings, tuple(KPIS[:4]),
                           view.months, ("store",))
-    st.dataframe(tables.wide(stores, ["store"], KPIS[:4]), hide_index=True, width="stretch")
+    st.dataframe(tables.wide(stores, ["store"], KPIS[:4]), hide_index=True, width="stretch", placeholder="—")
 detail_link("revenue", "numerator")

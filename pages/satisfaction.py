@@ -26,10 +26,10 @@ right.plotly_chart(charts.share_bars(mix, "month", "n", "grade", t("grade_mix"),
 
 st.subheader(t("by_team"))
 by_team = data.figures(*args, tuple(KPIS), view.months, ("team",))
-st.dataframe(tables.wide(by_team, ["team"], KPIS), hide_index=True, width="stretch")
+st.dataframe(tables.wide(by_team, ["team"], KPIS), hide_index=True, width="stretch", placeholder="—")
 
 st.subheader(t("dissatisfied_list"))
 rows = data.rows_behind(*args, "dissatisfied", view.months, "numerator")
 st.dataframe(rows[["callback_at", "team", "agent", "satisfaction", "comment", "customer_phone", "ticket_id"]],
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", placeholder="—")
 detail_link("dissatisfied", "numerator")

@@ -30,6 +30,34 @@ EN_HEADERS = {"rank": "Rank", "agent_id": "Agent id", "agent_name": "Name", "tea
               "total": "Total", "composite": "Composite", "pay": "Pay (¥)", "flags": "Flags"}
 
 
+COLUMN_LABELS = {  # the tables of this page in Chinese; English shows the canonical column names
+    "agent": "客服", "drawn": "已抽", "graded": "已评", "target": "目标", "done": "进度", "draw": "序号",
+    "ticket_id": "工单编号", "category": "问题分类", "created_at": "创建时间", "resolved_at": "解决时间",
+    "customer_phone": "客户电话", "satisfaction": "满意度", "unit": "装维单位", "score": "得分",
+    "strikes": "不合格次数", "strike_months": "不合格月份", "flagged": "解约并复训", "day": "日期",
+    "installs": "装机单数", "in_time": "次日内回访", "coverage": "覆盖率", "first_callback": "首次回访",
+    "due_date": "截止日期", "submitted_at": "提交时间", "accepted_at": "验收时间", "accepted_by": "验收人",
+    "note": "备注", "status": "状态", "division": "业务", "agent_id": "工号", "agent_name": "姓名", "team": "班组",
+    "mean": "平均", "months": "考核月数", "month": "月份", "action": "操作", "agents": "人数",
+    "rules_version": "规则版本", "published_by": "发布人", "published_at": "发布时间", "column_name": "字段",
+    "old_value": "原值", "new_value": "新值", "changed_by": "修改人", "changed_at": "修改时间", "key": "规则键",
+    "rule": "规则", "value": "值", "default": "默认值", "changed": "已改", "effective_month": "生效月份",
+    "updated_by": "修改人", "updated_at": "修改时间", "label": "规则", "reason": "原因", "excused_by": "免责人",
+    "excused_at": "免责时间",
+}
+
+
+def show(frame, key: str, *, progress: tuple[str, ...] = (), styler=None) -> None:
+    """A read-only table with the page's column labels; ``progress`` columns (0–1) drawn as bars."""
+    zh = lang() == "zh"
+    label = (lambda c: COLUMN_LABELS.get(c, c)) if zh else (lambda c: c)
+    config = {c: st.column_config.ProgressColumn(label(c), min_value=0, max_value=1, format="percent")
+              for c in progress}
+    config.update({c: label(c) for c in frame.columns if c not in progress})
+    st.dataframe(styler(frame) if styler else frame, hide_index=True, width="stretch", placeholder="—", key=key,
+                 column_config=config)
+
+
 def viewer_name() -> str:
     """Who is acting, for the publish log and the audits (until login lands: CSDASH_USER or the OS user)."""
     return os.environ.get("CSDASH_USER") or getpass.getuser()
@@ -105,7 +133,7 @@ def ranking(wh, month: Month) -> None:
     red_rows = [bool(set(f) & RED_FLAGS) for f in frame["flags"]]
     styled = table.style.apply(lambda row: ["color: #C0392B; font-weight: 600" if red_rows[row.name] else ""
                                             for _ in row], axis=1).format(precision=1, na_rep="—")
-    st.dataframe(styled, hide_index=True, width="stretch", key="ap.ranking")
+    st.dataframe(styled, hide_index=True, width="stretch", placeholder="—", key="ap.ranking")
     chart = frame.assign(name=frame["agent_name"].fillna(frame["agent_id"]))
     fig = px.bar(chart.sort_values("composite"), x="composite", y="name", orientation="h",
                  text=[f"{v:.1f}" for v in chart.sort_values("composite")["composite"]],
@@ -127,7 +155,7 @@ def ranking(wh, month: Month) -> None:
         log = publish.publish_log(wh, month.month)
         if not log.empty:
             st.caption(t("ap.publish_log"))
-            st.dataframe(log, hide_index=True, width="stretch")
+            show(log, "ap.publish_log")
 
 
 def agent_form(month: Month) -> None:
@@ -152,9 +180,13 @@ def agent_form(month: Month) -> None:
              "points": "扣分/得分" if zh else "Points", "weight": "权重" if zh else "Weight",
              "weighted": "加权得分" if zh else "Weighted"}
     sections = {"A": "业务考核（表A）", "B": "工作纪律（表B）", "T": "汇总", "S": "考核项目", "X": "加减分"}
+    lines.loc[lines["section"] == "T", "item"] = ""
     lines["section"] = lines["section"].map(lambda s: sections.get(s, s) if zh else s)
-    st.dataframe(lines[list(names)].rename(columns=names).style.format(precision=2, na_rep=""),
-                 hide_index=True, width="stretch", key="ap.form")
+    for c in ("count", "points", "weight", "weighted"):
+        lines[c] = pd.to_numeric(lines[c], errors="coerce")
+    shown = lines[list(names)].rename(columns=names)
+    formats = {names["count"]: "{:g}", names["points"]: "{:.2f}", names["weight"]: "{:.0%}", names["weighted"]: "{:.2f}"}
+    st.dataframe(shown.style.format(formats, na_rep=""), hide_index=True, width="stretch", placeholder="", key="ap.form")
     c = st.columns(3)
     c[0].metric(t("ap.score"), fmt.value(row["composite"], "points", lang()))
     c[1].metric(t("ap.pay"), fmt.value(row["pay"], "yuan", lang()))
@@ -171,9 +203,10 @@ def inputs_editor(wh, month: date, division: str) -> None:
     st.caption(t("ap.upload_hint"))
     st.page_link("pages/imports.py", label=t("page.import"), icon=":material/upload_file:")
     frame = ap_inputs.current(wh, month, division)
-    config = {"agent_id": st.column_config.TextColumn(disabled=True),
-              "agent_name": st.column_config.TextColumn(disabled=True),
-              "team": st.column_config.TextColumn(disabled=True),
+    zh = lang() == "zh"
+    config = {"agent_id": st.column_config.TextColumn("工号" if zh else "Agent id", disabled=True),
+              "agent_name": st.column_config.TextColumn("姓名" if zh else "Name", disabled=True),
+              "team": st.column_config.TextColumn("班组" if zh else "Team", disabled=True),
               **{c.name: _input_column(c) for c in ap_inputs.EDITABLE}}
     edited = st.data_editor(frame, hide_index=True, width="stretch", column_config=config, num_rows="fixed",
                             key=f"ap.editor.{month_key(month)}.{division}")
@@ -185,7 +218,7 @@ def inputs_editor(wh, month: date, division: str) -> None:
     log = ap_inputs.audit(wh, month)
     if not log.empty:
         st.caption(t("ap.audit"))
-        st.dataframe(safe_frame(log), hide_index=True, width="stretch")
+        show(safe_frame(log), "ap.audit")
     with st.form("ap.excuse_form", border=True):
         ids = st.text_input(t("ap.excuse"), key="ap.excuse_ids")
         reason = st.text_input(t("ap.excuse_reason"), key="ap.excuse_reason")
@@ -195,6 +228,9 @@ def inputs_editor(wh, month: date, division: str) -> None:
                                                                 by=viewer_name())))
             except MetricError as exc:
                 st.error(str(exc))
+    excused = ap_inputs.excusals(wh)
+    if not excused.empty:
+        show(safe_frame(excused), "ap.excusals")
 
 
 def _input_column(column):
@@ -216,10 +252,9 @@ def callback_sample(wh, month: date, division: str, scope: Scope) -> None:
     calls = sampler.sample(wh, month, scope=scope, size=size)
     prog = sampler.progress(calls, size)
     st.caption(t("ap.progress"))
-    st.dataframe(prog, hide_index=True, width="stretch", key="ap.progress", column_config={
-        "done": st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
+    show(prog, "ap.progress", progress=("done",))
     st.caption(t("ap.call_list"))
-    st.dataframe(calls, hide_index=True, width="stretch", key="ap.calls")
+    show(calls, "ap.calls")
     downloads(calls, f"callback_sample_{month_key(month)}", "ap.calls")
 
 
@@ -230,7 +265,7 @@ def plans_tracker(wh, month: date, division: str, visible: set[str]) -> None:
         st.info(t("ap.no_plans"))
         return
     shown = frame.assign(status=[publish.PLAN_STATUS[s][0 if lang() == "zh" else 1] for s in frame["status"]])
-    st.dataframe(shown.drop(columns=["month"]), hide_index=True, width="stretch", key="ap.plans")
+    show(shown.drop(columns=["month"]), "ap.plans")
     agent = st.selectbox(t("ap.agent"), list(frame["agent_id"]), key="ap.plan_agent")
     c1, c2 = st.columns(2)
     for col, action, label in ((c1, "submit", "ap.plan_submit"), (c2, "accept", "ap.plan_accept")):
@@ -243,7 +278,7 @@ def plans_tracker(wh, month: date, division: str, visible: set[str]) -> None:
 def year_table(url: str, state: str, scope: Scope, month: date, division: str) -> None:
     st.caption(t("ap.year", year=month.year))
     frame = year_frame(url, state, scope, month.year, month, division)
-    st.dataframe(frame.style.format(precision=1, na_rep="—"), hide_index=True, width="stretch", key="ap.year")
+    show(frame, "ap.year", styler=lambda f: f.style.format(precision=1, na_rep="—"))
     downloads(frame, f"appraisal_{month.year}_{division}", "ap.year")
 
 
@@ -253,15 +288,14 @@ def installer_units(wh, month: date, scope: Scope) -> None:
     if units.empty:
         st.info(t("ap.no_units"))
     else:
-        st.dataframe(units.style.apply(lambda r: ["color: #C0392B; font-weight: 600" if r["flagged"] else ""
-                                                  for _ in r], axis=1).format(precision=1, na_rep="—"),
-                     hide_index=True, width="stretch", key="ap.units")
+        show(units, "ap.units", styler=lambda f: f.style.apply(
+            lambda r: ["color: #C0392B; font-weight: 600" if r["flagged"] else "" for _ in r], axis=1
+        ).format(precision=1, na_rep="—"))
     daily, overdue = installers.callback_coverage(wh, month, scope=scope)
     st.caption(t("ap.coverage"))
-    st.dataframe(daily, hide_index=True, width="stretch", key="ap.coverage", column_config={
-        "coverage": st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent")})
+    show(daily, "ap.coverage", progress=("coverage",))
     st.caption(t("ap.overdue"))
-    st.dataframe(overdue, hide_index=True, width="stretch", key="ap.overdue")
+    show(overdue, "ap.overdue")
 
 
 def rules_panel(wh, month: date) -> None:
@@ -269,7 +303,7 @@ def rules_panel(wh, month: date) -> None:
     st.caption(t("ap.rules_in_force") + f" · {rules.version}")
     table = pd.DataFrame([{"key": k, "rule": r.label, "value": rules[k], "default": r.default,
                            "changed": "●" if rules[k] != r.default else ""} for k, r in RULES.items()])
-    st.dataframe(table, hide_index=True, width="stretch", key="ap.rules")
+    show(table, "ap.rules")
     with st.form("ap.rule_form", border=True):
         st.markdown(f"**{t('ap.rule_change')}**")
         c = st.columns(3)
@@ -286,4 +320,4 @@ def rules_panel(wh, month: date) -> None:
     history = rule_history(wh)
     if history:
         st.caption(t("ap.rule_history"))
-        st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch")
+        show(pd.DataFrame(history), "ap.rule_history")
