@@ -111,3 +111,17 @@ def duck_wh(tmp_path):
     warehouse = open_warehouse(str(tmp_path / "warehouse.duckdb"))
     yield warehouse
     warehouse.dispose()
+
+
+def shared_warehouse(request, tmp_path_factory, load):
+    """A module-scoped warehouse on ``request.param`` (duckdb / postgresql), filled once by ``load(wh)``
+    and then read by every test of the module."""
+    from warehouse import open_warehouse
+
+    if request.param == "duckdb":
+        db = str(tmp_path_factory.mktemp("shared") / "warehouse.duckdb")
+    else:
+        db = request.getfixturevalue("pg_server").create_database()
+    warehouse = open_warehouse(db)
+    load(warehouse)
+    return warehouse

@@ -41,7 +41,7 @@ from appraisal.publish import is_published, plans, publish, publish_log, update_
 from appraisal.rules import DEFAULT_VALUES, Rules, rules_for, save_rules
 from appraisal.sampler import progress, sample
 from appraisal.scorecard import aftersales_card, presales_card
-from conftest import FIXTURES
+from conftest import FIXTURES, shared_warehouse
 from loaders import load_file
 from metrics import MetricError, Scope
 
@@ -61,13 +61,7 @@ def load_all(wh):
 @pytest.fixture(scope="module", params=["duckdb", "postgresql"])
 def awh(request, tmp_path_factory):
     """The appraisal fixture warehouse, read-only."""
-    from warehouse import open_warehouse
-
-    if request.param == "duckdb":
-        db = str(tmp_path_factory.mktemp("a") / "warehouse.duckdb")
-    else:
-        db = request.getfixturevalue("pg_server").create_database()
-    wh = load_all(open_warehouse(db))
+    wh = shared_warehouse(request, tmp_path_factory, load_all)
     yield wh
     wh.dispose()
 

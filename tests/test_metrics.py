@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, shared_warehouse
 from loaders import load_file
 from metrics import Filters, MetricError, Scope, compute
 from metrics.settings import DEFAULTS, with_overrides
@@ -22,16 +22,12 @@ M = FIXTURES / "metrics"
 @pytest.fixture(scope="module", params=["duckdb", "postgresql"])
 def mwh(request, tmp_path_factory):
     """The metric fixture warehouse, loaded once per backend with the real loaders (read-only)."""
-    from warehouse import open_warehouse
+    def load(wh):
+        for kind in ("roster", "tickets", "callbacks", "sales"):
+            report = load_file(wh, kind, M / f"{kind}.csv")
+            assert report.rows_rejected == 0, kind
 
-    if request.param == "duckdb":
-        db = str(tmp_path_factory.mktemp("m") / "warehouse.duckdb")
-    else:
-        db = request.getfixturevalue("pg_server").create_database()
-    wh = open_warehouse(db)
-    for kind in ("roster", "tickets", "callbacks", "sales"):
-        report = load_file(wh, kind, M / f"{kind}.csv")
-        assert report.rows_rejected == 0, kind
+    wh = shared_warehouse(request, tmp_path_factory, load)
     yield wh
     wh.dispose()
 
