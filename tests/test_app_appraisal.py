@@ -2,7 +2,6 @@
 (figures worked by hand in test_appraisal.py)."""
 import pytest
 
-from appraisal.publish import publish
 from test_app import app, fresh_caches  # noqa: F401 - the autouse cache reset
 from test_appraisal import load_all
 from warehouse import open_warehouse
@@ -53,7 +52,7 @@ def test_aftersales_division_and_publish(adb, monkeypatch):
 def test_inputs_edited_in_the_app_are_audited(adb, monkeypatch):
     at = app(adb, monkeypatch, PAGE, **OCTOBER)
     # AppTest cannot type into st.data_editor: the editor's save path (save_edits) is driven directly
-    from appraisal.inputs import audit, current, save_edits
+    from appraisal.inputs import current, save_edits
 
     wh = open_warehouse(adb)
     edited = current(wh, "2026-10", "presales")

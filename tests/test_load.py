@@ -2,7 +2,6 @@
 
 Expected figures are counted by hand from tests/fixtures (see its README)."""
 import json
-import shutil
 from decimal import Decimal
 
 import pandas as pd
