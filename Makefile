@@ -6,9 +6,11 @@ DB     ?= data/warehouse.duckdb
 PORT   ?= 8501
 # Debian packages the test suite needs: a PostgreSQL server for the warehouse tests, and a real
 # Chromium with CJK fonts for the browser screenshots (driven by the PyPI playwright package).
-TEST_DEBS := postgresql chromium fonts-noto-cjk
+TEST_DEBS := postgresql chromium fonts-noto-cjk poppler-utils
+# Debian packages the dashboard itself needs: the CJK font the review pack's PDF embeds.
+RUN_DEBS := fonts-noto-cjk
 
-.PHONY: run test system-deps clean
+.PHONY: run test debs system-deps clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +24,14 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 
 ## make run: install, load the demo data into an empty warehouse, serve on http://localhost:8501
 run: $(VENV)/.installed
+	@$(MAKE) --no-print-directory debs DEBS="$(RUN_DEBS)"
 	$(PY) -m loaders --db $(DB) demo --if-empty
 	CSDASH_DB=$(DB) PYTHONPATH=. $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
-## Debian packages for the tests (root or sudo; apt-get update first)
-system-deps:
-	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+## Debian packages (root or sudo; apt-get update first): make debs DEBS="…"
+debs:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 		echo "installing Debian packages:$$missing"; \
@@ -36,6 +39,9 @@ system-deps:
 	fi
 
 ## make test: install dev requirements and Debian packages, run the whole suite
+system-deps:
+	@$(MAKE) --no-print-directory debs DEBS="$(TEST_DEBS)"
+
 test: $(VENV)/.dev-installed system-deps
 	$(PY) -m pytest
 

@@ -133,6 +133,24 @@ rectification_plans = _table(
     ("updated_at", TS),
     provenance=False,
 )
+# ---- monthly review packs (reports/): frozen figures, their log, comments and action items
+review_packs = _table(
+    "review_packs", ("pack_id", I), ("month", D), ("scope_level", T), ("scope_value", T), ("content", T),
+    ("rules_version", T), ("created_by", T), ("created_at", TS), ("refreshed_at", TS),
+    provenance=False,
+)
+review_pack_log = _table("review_pack_log", ("pack_id", I), ("action", T), ("by_user", T), ("logged_at", TS),
+                         provenance=False)
+review_comments = _table(
+    "review_comments", ("pack_id", I), ("section", T), ("body", T), ("updated_by", T), ("updated_at", TS),
+    provenance=False,
+)
+review_actions = _table(
+    "review_actions", ("action_id", I), ("month", D), ("scope_level", T), ("scope_value", T), ("section", T),
+    ("title", T), ("owner", T), ("due_date", D), ("status", T), ("updated_by", T), ("updated_at", TS),
+    ("closed_at", TS),
+    provenance=False,
+)
 
 # Natural keys: a re-export replaces rows with the same key (the newer load wins).
 KEYS: dict[str, tuple[str, ...]] = {
@@ -169,7 +187,7 @@ def _scorecard_items(conn: sa.Connection) -> None:
 
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _no_change,  # 1 → 2: settings and targets tables (metric layer)
-    2: _scorecard_items,  # 2 → 3: appraisal
+    2: _scorecard_items,  # 2 → 3: appraisal and review packs
 }
 
 

@@ -1,0 +1,333 @@
+"""The monthly review pack (月度经营分析会): a month and a scope's figures, built once and frozen.
+
+``build`` computes every section through the metric layer and the appraisal (the viewer's scope
+plus the pack's own scope as a filter, so a pack never shows rows its viewer may not see, nor rows
+of another region).  ``create`` stores the built sections as JSON in ``review_packs`` with the
+settings and the rules version that made them; ``open_pack`` reads them back unchanged, whatever
+was loaded since; ``refresh`` rebuilds deliberately and logs who and when (``review_pack_log``).
+
+Comments (per section) and action items live beside the frozen figures and are edited during the
+meeting: they are not frozen.  A pack shows its scope's actions created in its month or earlier
+that were still open at the start of the month or closed since, with their current status — so an
+unfinished action is carried into every following month's pack until it is closed.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from appraisal.month import appraisal
+from appraisal.publish import plans
+from appraisal.rules import rules_for
+from loaders.status import TABLE_LABELS
+from metrics import Filters, MetricError, Scope, compute, load_settings
+from metrics.compare import days_loaded, with_comparisons
+from metrics.months import add_months, days_in_month, month_key, parse_month
+from metrics.targets import attach, load_targets
+from warehouse.schema import review_actions, review_comments, review_pack_log, review_packs
+
+LEVELS = {"all": ("全部", "All"), "region": ("区域", "Region"), "store": ("门店", "Store"), "team": ("班组", "Team")}
+SUMMARY_KPIS = ["contacts", "answer_rate", "answer_within_3_rings_rate", "abandon_rate", "asa_seconds",
+                "aht_seconds", "fcr_rate", "complaint_rate", "on_time_resolution_rate", "callback_coverage_rate",
+                "satisfaction_rate", "satisfaction_points", "revenue", "aov", "inquiry_conversion_rate"]
+CALL_KPIS = ["offered_calls", "answer_rate", "answer_within_3_rings_rate", "abandon_rate", "asa_seconds",
+             "aht_seconds", "long_hold_rate"]
+TICKET_KPIS = ["contacts", "fcr_rate", "complaint_rate", "resolution_hours", "on_time_resolution_rate", "backlog"]
+SATISFACTION_KPIS = ["callbacks", "callback_reach_rate", "callback_coverage_rate", "satisfaction_rate",
+                     "satisfaction_points", "dissatisfied"]
+SALES_KPIS = ["revenue", "orders", "aov", "buyers", "inquiry_conversion_rate", "repeat_purchase_rate",
+              "returning_buyer_share", "refund_rate"]
+MATRIX_KPIS = ["answer_within_3_rings_rate", "satisfaction_rate"]
+SECTIONS = {  # key → (zh, en)
+    "cover": ("封面", "Cover"), "summary": ("指标总览", "KPI summary"), "calls": ("话务", "Calls"),
+    "tickets": ("工单", "Tickets"), "satisfaction": ("回访满意度", "Satisfaction"),
+    "sales": ("销售与转化", "Sales and conversion"), "matrix": ("团队×月份（近6个月）", "Team × month (6 months)"),
+    "appraisal": ("绩效考核", "Appraisal"), "actions": ("行动项", "Action items"),
+    "quality": ("数据质量", "Data quality"),
+}
+ACTION_STATUS = {"open": ("未开始", "Open"), "doing": ("进行中", "In progress"), "done": ("已完成", "Done"),
+                 "dropped": ("已取消", "Dropped")}
+
+
+@dataclass(frozen=True)
+class PackScope:
+    """What a pack covers: everything, or one region / store / team."""
+    level: str = "all"
+    value: str | None = None
+
+    def __post_init__(self):
+        if self.level not in LEVELS:
+            raise MetricError(f"未知范围「{self.level}」：应为 all、region、store 或 team。")
+        if (self.level == "all") != (self.value is None):
+            raise MetricError("范围为 all 时不填对象；region/store/team 必须指定一个对象。")
+
+    @property
+    def filters(self) -> Filters:
+        return Filters() if self.level == "all" else Filters.of(**{self.level: [self.value]})
+
+    def label(self, lang: str = "zh") -> str:
+        name = LEVELS[self.level][0 if lang == "zh" else 1]
+        return name if self.level == "all" else f"{name}：{self.value}" if lang == "zh" else f"{name}: {self.value}"
+
+
+@dataclass
+class Table:
+    title: str
+    frame: pd.DataFrame
+    kind: str = "table"      # "table" | "wide" (kpi ids as columns) | "long" (one kpi per row)
+
+
+@dataclass
+class Pack:
+    month: date
+    scope: PackScope
+    meta: dict                                   # created_by/at, settings, rules_version, data_version…
+    sections: dict[str, list[Table]] = field(default_factory=dict)
+    pack_id: int | None = None
+
+
+# ------------------------------------------------------------------ building
+def _wide(df: pd.DataFrame, by: list[str], kpis: list[str]) -> pd.DataFrame:
+    if df.empty:
+        return pd.DataFrame(columns=[*by, *kpis])
+    out = df.pivot_table(index=by, columns="kpi", values="value", aggfunc="first", dropna=False).reset_index()
+    out.columns.name = None
+    for k in kpis:
+        if k not in out.columns:
+            out[k] = np.nan
+    return out[[*by, *kpis]]
+
+
+def build(wh, month: str | date, scope: PackScope, *, viewer: Scope) -> Pack:
+    m = parse_month(month)
+    settings = load_settings(wh)
+    targets = load_targets(wh)
+    flt = scope.filters
+    kw = dict(filters=flt, scope=viewer, settings=settings)
+    six = [add_months(m, -k) for k in range(5, -1, -1)]
+
+    summary = with_comparisons(wh, SUMMARY_KPIS, months=[m], **kw)
+    summary = attach(summary, targets, as_of=m)
+    summary = summary[["kpi", "value", "target", "status", "mom_delta", "mom_flag", "yoy_delta", "yoy_flag",
+                       "numerator", "denominator"]]
+    summary = summary.set_index("kpi").reindex(SUMMARY_KPIS).reset_index()
+
+    def by(kpis, dims, months=(m,)):
+        return _wide(compute(wh, kpis, months=list(months), dims=dims, **kw), list(dims), kpis)
+
+    sections: dict[str, list[Table]] = {
+        "summary": [Table("本月指标与目标、环比、同比", summary, "long")],
+        "calls": [Table("近6个月趋势", by(CALL_KPIS, ("month",), six), "wide"),
+                  Table("按班组", by(CALL_KPIS, ("team",)), "wide")],
+        "tickets": [Table("近6个月趋势", by(TICKET_KPIS, ("month",), six), "wide"),
+                    Table("按班组", by(TICKET_KPIS, ("team",)), "wide")],
+        "satisfaction": [Table("近6个月趋势", by(SATISFACTION_KPIS, ("month",), six), "wide"),
+                         Table("按班组", by(SATISFACTION_KPIS, ("team",)), "wide")],
+        "sales": [Table("近6个月趋势", by(SALES_KPIS, ("month",), six), "wide"),
+                  Table("按区域", by(SALES_KPIS, ("region",)), "wide"),
+                  Table("按门店", by(SALES_KPIS, ("store",)), "wide")],
+        "matrix": [],
+        "appraisal": [],
+        "quality": _quality(wh, m, viewer, flt),
+    }
+    for kpi in MATRIX_KPIS:
+        long = compute(wh, [kpi], months=six, dims=("team", "month"), **kw)
+        grid = (long.pivot_table(index="team", columns="month", values="value", aggfunc="first").reset_index()
+                if not long.empty else pd.DataFrame(columns=["team"]))
+        grid.columns.name = None
+        sections["matrix"].append(Table(kpi, grid, "matrix"))
+    for division in ("presales", "aftersales"):
+        sections["appraisal"].append(Table(division, _appraisal_table(wh, m, division, viewer, flt), "appraisal"))
+    rules = rules_for(wh, m)
+    meta = {"month": month_key(m), "scope": scope.label(), "settings": settings.describe(tuple(settings_keys())),
+            "rules_version": rules.version, "data_version": wh.data_version(),
+            "built_at": datetime.now().replace(microsecond=0).isoformat(sep=" ")}
+    return Pack(m, scope, meta, sections)
+
+
+def settings_keys() -> list[str]:
+    from metrics.settings import SETTINGS
+
+    return [k for k in SETTINGS]
+
+
+def _appraisal_table(wh, m: date, division: str, viewer: Scope, flt: Filters) -> pd.DataFrame:
+    month = appraisal(wh, m, division, scope=viewer)
+    frame = month.frame
+    frame = frame[Scope.of(flt.region, flt.store, flt.team).mask(frame)] if not frame.empty else frame
+    status = plans(wh, m, division).set_index("agent_id")["status"] if not frame.empty else pd.Series(dtype=str)
+    out = pd.DataFrame({
+        "rank": frame.get("rank", pd.Series(dtype="int64")), "agent_id": frame.get("agent_id"),
+        "agent_name": frame.get("agent_name"), "team": frame.get("team"), "score": frame.get("composite"),
+        "pay": frame.get("pay"), "flags": [";".join(f) for f in frame.get("flags", [])],
+    })
+    out["plan"] = out["agent_id"].map(status) if len(out) else pd.Series(dtype=str)
+    out["published"] = bool(month.published)
+    return out.reset_index(drop=True)
+
+
+def _quality(wh, m: date, viewer: Scope, flt: Filters) -> list[Table]:
+    """Rows rejected by the loads, days of the month without data per source, orphan callbacks."""
+    with wh.connect() as conn:
+        loads = pd.DataFrame(conn.execute(sa.text(
+            "SELECT kind, COUNT(*) AS files, SUM(rows_read) AS rows_read, SUM(rows_rejected) AS rows_rejected, "
+            "SUM(rows_skipped) AS rows_skipped, SUM(orphans) AS orphans FROM load_log GROUP BY kind ORDER BY kind"
+        )).fetchall(), columns=["kind", "files", "rows_read", "rows_rejected", "rows_skipped", "orphans"])
+        orphans = conn.execute(sa.text(
+            "SELECT COUNT(*) FROM callbacks c WHERE c.callback_at >= :a AND c.callback_at < :b "
+            "AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.ticket_id = c.ticket_id)"),
+            {"a": m, "b": add_months(m, 1)}).scalar()
+    days = days_loaded(wh, [m])
+    total = days_in_month(m)
+    coverage = pd.DataFrame([{"source": TABLE_LABELS.get(src.split(".")[0], src), "days_loaded": n,
+                              "days_missing": total - n} for (src, mm), n in sorted(days.items()) if mm == m])
+    loads["kind"] = loads["kind"].map(lambda k: TABLE_LABELS.get(k, k))
+    orphan = pd.DataFrame([{"month": month_key(m), "orphan_callbacks": int(orphans or 0)}])
+    return [Table("各类文件的导入与拒收（累计）", loads), Table("本月各数据源缺失天数", coverage),
+            Table("本月孤立回访（找不到对应工单）", orphan)]
+
+
+# ------------------------------------------------------------------ storing
+def _plain(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return None if math.isnan(float(v)) else float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, (pd.Timestamp, datetime, date)):
+        return v.isoformat()
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v
+
+
+def _dump(pack: Pack) -> str:
+    return json.dumps({"meta": pack.meta, "sections": {
+        key: [{"title": t.title, "kind": t.kind, "columns": [str(c) for c in t.frame.columns],
+               "rows": [[_plain(v) for v in row] for row in t.frame.itertuples(index=False)]} for t in tables]
+        for key, tables in pack.sections.items()}}, ensure_ascii=False)
+
+
+def _load(text: str) -> tuple[dict, dict[str, list[Table]]]:
+    data = json.loads(text)
+    sections = {key: [Table(t["title"], pd.DataFrame(t["rows"], columns=t["columns"]), t["kind"]) for t in tables]
+                for key, tables in data["sections"].items()}
+    return data["meta"], sections
+
+
+def _find(conn, m: date, scope: PackScope):
+    return conn.execute(sa.select(review_packs.c.pack_id, review_packs.c.content, review_packs.c.created_by,
+                                  review_packs.c.created_at, review_packs.c.refreshed_at).where(
+        (review_packs.c.month == m) & (review_packs.c.scope_level == scope.level)
+        & (review_packs.c.scope_value.is_(None) if scope.value is None else review_packs.c.scope_value == scope.value)
+    )).fetchone()
+
+
+def create(wh, month: str | date, scope: PackScope, *, viewer: Scope, by: str, refresh: bool = False) -> Pack:
+    """The stored pack of the month and scope; built and frozen now if there is none (or ``refresh``)."""
+    m = parse_month(month)
+    with wh.connect() as conn:
+        found = _find(conn, m, scope)
+    if found and not refresh:
+        return open_pack(wh, m, scope)
+    pack = build(wh, m, scope, viewer=viewer)
+    now = datetime.now().replace(microsecond=0)
+    with wh.begin() as conn:
+        if found:
+            conn.execute(review_packs.update().where(review_packs.c.pack_id == found.pack_id).values(
+                content=_dump(pack), refreshed_at=now, rules_version=pack.meta["rules_version"]))
+            pack_id = found.pack_id
+        else:
+            pack_id = int(conn.execute(sa.text("SELECT COALESCE(MAX(pack_id), 0) + 1 FROM review_packs")).scalar())
+            conn.execute(review_packs.insert().values(
+                pack_id=pack_id, month=m, scope_level=scope.level, scope_value=scope.value, content=_dump(pack),
+                rules_version=pack.meta["rules_version"], created_by=by, created_at=now))
+        conn.execute(review_pack_log.insert().values(pack_id=pack_id, action="refresh" if found else "create",
+                                                      by_user=by, logged_at=now))
+    return open_pack(wh, m, scope)
+
+
+def open_pack(wh, month: str | date, scope: PackScope) -> Pack | None:
+    m = parse_month(month)
+    with wh.connect() as conn:
+        found = _find(conn, m, scope)
+    if not found:
+        return None
+    meta, sections = _load(found.content)
+    meta = {**meta, "created_by": found.created_by, "created_at": str(found.created_at),
+            "refreshed_at": str(found.refreshed_at) if found.refreshed_at else None}
+    return Pack(m, scope, meta, sections, found.pack_id)
+
+
+def pack_log(wh, pack_id: int) -> pd.DataFrame:
+    with wh.connect() as conn:
+        return pd.read_sql(sa.text("SELECT action, by_user, logged_at FROM review_pack_log WHERE pack_id = :p ORDER BY logged_at"),
+                           conn, params={"p": pack_id})
+
+
+# ------------------------------------------------------------------ comments and actions
+def comments(wh, pack_id: int) -> dict[str, str]:
+    with wh.connect() as conn:
+        rows = conn.execute(sa.text("SELECT section, body FROM review_comments WHERE pack_id = :p ORDER BY updated_at"),
+                            {"p": pack_id}).fetchall()
+    return {s: b for s, b in rows}
+
+
+def save_comment(wh, pack_id: int, section: str, body: str, *, by: str) -> None:
+    if section not in SECTIONS:
+        raise MetricError(f"未知章节「{section}」")
+    now = datetime.now().replace(microsecond=0)
+    with wh.begin() as conn:
+        conn.execute(review_comments.delete().where((review_comments.c.pack_id == pack_id)
+                                                    & (review_comments.c.section == section)))
+        conn.execute(review_comments.insert().values(pack_id=pack_id, section=section, body=body, updated_by=by,
+                                                     updated_at=now))
+
+
+def add_action(wh, month: str | date, scope: PackScope, *, title: str, owner: str, due: date, by: str,
+               section: str | None = None) -> int:
+    problems = [p for p, bad in (("行动项需要标题", not (title or "").strip()), ("行动项需要负责人", not (owner or "").strip()),
+                                 ("行动项需要截止日期", due is None)) if bad]
+    if problems:
+        raise MetricError("；".join(problems))
+    now = datetime.now().replace(microsecond=0)
+    with wh.begin() as conn:
+        action_id = int(conn.execute(sa.text("SELECT COALESCE(MAX(action_id), 0) + 1 FROM review_actions")).scalar())
+        conn.execute(review_actions.insert().values(
+            action_id=action_id, month=parse_month(month), scope_level=scope.level, scope_value=scope.value,
+            section=section, title=title.strip(), owner=owner.strip(), due_date=due, status="open",
+            updated_by=by, updated_at=now, closed_at=None))
+    return action_id
+
+
+def set_action_status(wh, action_id: int, status: str, *, by: str, at: datetime | None = None) -> None:
+    if status not in ACTION_STATUS:
+        raise MetricError(f"未知状态「{status}」：应为 {' / '.join(ACTION_STATUS)}")
+    at = (at or datetime.now()).replace(microsecond=0)
+    with wh.begin() as conn:
+        conn.execute(review_actions.update().where(review_actions.c.action_id == action_id).values(
+            status=status, updated_by=by, updated_at=at, closed_at=at if status in ("done", "dropped") else None))
+
+
+def actions(wh, month: str | date, scope: PackScope) -> pd.DataFrame:
+    """The scope's actions of this month and those carried from earlier months (still open at this
+    month's start, or closed since), with their current status."""
+    m = parse_month(month)
+    where = "scope_level = :l AND " + ("scope_value IS NULL" if scope.value is None else "scope_value = :v")
+    with wh.connect() as conn:
+        df = pd.read_sql(sa.text(
+            f"SELECT action_id, month, section, title, owner, due_date, status, updated_by, updated_at, closed_at "
+            f"FROM review_actions WHERE {where} AND month <= :m AND (closed_at IS NULL OR closed_at >= :m) "
+            f"ORDER BY month, action_id"), conn, params={"l": scope.level, "v": scope.value, "m": m})
+    if not df.empty:
+        df["carried"] = pd.to_datetime(df["month"]).dt.date < m
+    else:
+        df["carried"] = pd.Series(dtype=bool)
+    return df

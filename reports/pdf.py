@@ -1,0 +1,168 @@
+"""The pack as a PDF: A4 landscape, Noto Sans CJK from Debian's ``fonts-noto-cjk`` (embedded,
+subset), charts drawn by matplotlib into PNG in memory (nothing downloaded at run time), tables
+that continue on the next page with their header row repeated, and on every page the month, the
+scope and "第 n / N 页"."""
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from metrics import MetricError
+from metrics.registry import BY_KEY, Unit
+from reports.pack import SECTIONS, Pack, Table
+from reports.render import actions_table, section_title, text_rows, title
+from ui import fmt
+
+FONT_FILES = [  # (path, face index of Simplified Chinese in the collection)
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2),
+]
+TREND_CHARTS = {  # section → KPIs of its 6-month trend drawn as a chart (same unit)
+    "calls": ["answer_rate", "answer_within_3_rings_rate", "abandon_rate"],
+    "tickets": ["fcr_rate", "on_time_resolution_rate", "complaint_rate"],
+    "satisfaction": ["callback_coverage_rate", "satisfaction_rate"],
+    "sales": ["revenue"],
+}
+PALETTE = fmt.PALETTE
+
+
+def cjk_font() -> tuple[str, int]:
+    for path, index in FONT_FILES:
+        if Path(path).exists():
+            return path, index
+    if shutil.which("fc-match"):
+        found = subprocess.run(["fc-match", "-f", "%{file}|%{index}", "Noto Sans CJK SC:lang=zh-cn"],
+                               capture_output=True, text=True).stdout.strip()
+        path, _, index = found.partition("|")
+        if path and Path(path).exists() and "CJK" in path:
+            return path, int(index or 0)
+    raise MetricError("生成 PDF 需要中文字体：请安装 Debian 软件包 fonts-noto-cjk（make run 与 make test 会自动安装）。")
+
+
+class _Doc(FPDF):
+    def __init__(self, running: str):
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.running = running
+        self.set_auto_page_break(True, margin=14)
+        self.set_margins(12, 16, 12)
+        path, index = cjk_font()
+        self.add_font("cjk", "", path, collection_font_number=index)
+        bold = Path(path.replace("Regular", "Bold"))
+        self.add_font("cjk", "B", str(bold) if bold.exists() else path, collection_font_number=index)
+        self.alias_nb_pages("{nb}")
+
+    def header(self):
+        self.set_font("cjk", size=8)
+        self.set_text_color(110, 110, 110)
+        self.set_xy(12, 6)
+        self.cell(0, 5, self.running, align="L")
+        self.set_text_color(0, 0, 0)
+        self.set_y(16)
+
+    def footer(self):
+        self.set_y(-10)
+        self.set_font("cjk", size=8)
+        self.set_text_color(110, 110, 110)
+        self.cell(0, 5, f"{self.running}    第 {self.page_no()} / {{nb}} 页", align="C")
+        self.set_text_color(0, 0, 0)
+
+
+def _chart(table: Table, kpis: list[str]) -> bytes | None:
+    """A line (rates) or bar (money) chart of a 6-month trend table, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager, pyplot as plt
+
+    frame = table.frame
+    if frame.empty or not all(k in frame.columns for k in kpis):
+        return None
+    path, _ = cjk_font()
+    if path not in {f.fname for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(path)
+    plt.rcParams["font.family"] = ["Noto Sans CJK SC", "DejaVu Sans"]
+    x = [fmt.month_label(m) for m in frame["month"]]
+    fig, ax = plt.subplots(figsize=(9, 2.6), dpi=110)
+    unit = BY_KEY[kpis[0]].unit
+    for i, k in enumerate(kpis):
+        y = [fmt.axis_value(v, unit) for v in frame[k]]
+        if unit is Unit.YUAN:
+            ax.bar(x, [v / 10_000 if v is not None else 0 for v in y], color=PALETTE[i], label=BY_KEY[k].label)
+        else:
+            ax.plot(x, y, marker="o", color=PALETTE[i], label=BY_KEY[k].label)
+    ax.set_ylabel({"percent": "%", "yuan": "万元"}.get(unit.value, ""))
+    ax.grid(axis="y", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _table(pdf: _Doc, table: Table, lang: str) -> None:
+    pdf.set_font("cjk", "B", size=10)
+    pdf.cell(0, 7, title(table, lang), new_x="LMARGIN", new_y="NEXT")
+    headers, rows = text_rows(table, lang)
+    pdf.set_font("cjk", size=7.5)
+    if not rows:
+        pdf.cell(0, 6, "（无数据）" if lang == "zh" else "(no data)", new_x="LMARGIN", new_y="NEXT")
+        return
+    heading = FontFace(emphasis="BOLD", fill_color=(232, 238, 247))
+    with pdf.table(headings_style=heading, line_height=4.6, text_align="CENTER", repeat_headings=1,
+                   borders_layout="HORIZONTAL_LINES", width=pdf.epw) as t:
+        for r in [headers, *rows]:
+            row = t.row()
+            for value in r:
+                row.cell(value)
+    pdf.ln(3)
+
+
+def write_pdf(pack: Pack, path: str | Path, *, comments: dict[str, str], actions, lang: str = "zh") -> Path:
+    month = fmt.month_label(pack.month, lang)
+    scope = pack.scope.label(lang)
+    pdf = _Doc(f"客服运营驾驶舱 · 月度复盘 · {month} · {scope}" if lang == "zh"
+               else f"Service cockpit · Monthly review · {month} · {scope}")
+    pdf.add_page()
+    pdf.set_font("cjk", "B", size=24)
+    pdf.ln(20)
+    pdf.cell(0, 14, "月度经营分析会 · 复盘材料" if lang == "zh" else "Monthly review pack", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=14)
+    pdf.cell(0, 10, f"{month}    {scope}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("cjk", size=9)
+    meta = pack.meta
+    lines = [f"生成：{meta.get('created_by', '')} {meta.get('created_at', '')}",
+             f"刷新：{meta.get('refreshed_at') or '未刷新'}",
+             f"数据版本（最新导入批次）：{meta.get('data_version')}    考核规则版本：{meta.get('rules_version')}",
+             f"计算口径：{meta.get('settings')}"]
+    for line in lines:
+        pdf.multi_cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
+    for key in [k for k in SECTIONS if k != "cover"]:
+        pdf.add_page()
+        pdf.set_font("cjk", "B", size=15)
+        pdf.cell(0, 10, section_title(key, lang), new_x="LMARGIN", new_y="NEXT")
+        note = (comments or {}).get(key)
+        if note:
+            pdf.set_font("cjk", size=9)
+            pdf.set_fill_color(250, 246, 230)
+            pdf.multi_cell(0, 5.5, ("点评：" if lang == "zh" else "Comment: ") + note, fill=True,
+                           new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2)
+        tables = [actions_table(actions)] if key == "actions" else pack.sections.get(key, [])
+        for i, table in enumerate(tables):
+            if i == 0 and key in TREND_CHARTS:
+                png = _chart(table, TREND_CHARTS[key])
+                if png:
+                    pdf.image(io.BytesIO(png), w=pdf.epw * 0.8)
+                    pdf.ln(2)
+            _table(pdf, table, lang)
+    out = Path(path)
+    pdf.output(str(out))
+    return out
