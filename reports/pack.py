@@ -145,7 +145,7 @@ def build(wh, month: str | date, scope: PackScope, *, viewer: Scope) -> Pack:
     for division in ("presales", "aftersales"):
         sections["appraisal"].append(Table(division, _appraisal_table(wh, m, division, viewer, flt), "appraisal"))
     rules = rules_for(wh, m)
-    meta = {"month": month_key(m), "scope": scope.label(), "settings": settings.describe(tuple(settings_keys())),
+    meta = {"month": month_key(m), "scope": scope.label(), "viewer": viewer.describe(), "settings": settings.describe(tuple(settings_keys())),
             "rules_version": rules.version, "data_version": wh.data_version(),
             "built_at": datetime.now().replace(microsecond=0).isoformat(sep=" ")}
     return Pack(m, scope, meta, sections)
@@ -222,10 +222,13 @@ def _load(text: str) -> tuple[dict, dict[str, list[Table]]]:
     return data["meta"], sections
 
 
-def _find(conn, m: date, scope: PackScope):
+def _find(conn, m: date, scope: PackScope, viewer: Scope):
+    """A pack is kept per month, pack scope and viewer scope: a viewer never opens figures built for a
+    wider scope than theirs."""
     return conn.execute(sa.select(review_packs.c.pack_id, review_packs.c.content, review_packs.c.created_by,
                                   review_packs.c.created_at, review_packs.c.refreshed_at).where(
         (review_packs.c.month == m) & (review_packs.c.scope_level == scope.level)
+        & (review_packs.c.viewer_scope == viewer.describe())
         & (review_packs.c.scope_value.is_(None) if scope.value is None else review_packs.c.scope_value == scope.value)
     )).fetchone()
 
@@ -234,9 +237,9 @@ def create(wh, month: str | date, scope: PackScope, *, viewer: Scope, by: str, r
     """The stored pack of the month and scope; built and frozen now if there is none (or ``refresh``)."""
     m = parse_month(month)
     with wh.connect() as conn:
-        found = _find(conn, m, scope)
+        found = _find(conn, m, scope, viewer)
     if found and not refresh:
-        return open_pack(wh, m, scope)
+        return open_pack(wh, m, scope, viewer=viewer)
     pack = build(wh, m, scope, viewer=viewer)
     now = datetime.now().replace(microsecond=0)
     with wh.begin() as conn:
@@ -247,17 +250,18 @@ def create(wh, month: str | date, scope: PackScope, *, viewer: Scope, by: str, r
         else:
             pack_id = int(conn.execute(sa.text("SELECT COALESCE(MAX(pack_id), 0) + 1 FROM review_packs")).scalar())
             conn.execute(review_packs.insert().values(
-                pack_id=pack_id, month=m, scope_level=scope.level, scope_value=scope.value, content=_dump(pack),
+                pack_id=pack_id, month=m, scope_level=scope.level, scope_value=scope.value,
+                viewer_scope=viewer.describe(), content=_dump(pack),
                 rules_version=pack.meta["rules_version"], created_by=by, created_at=now))
         conn.execute(review_pack_log.insert().values(pack_id=pack_id, action="refresh" if found else "create",
                                                       by_user=by, logged_at=now))
-    return open_pack(wh, m, scope)
+    return open_pack(wh, m, scope, viewer=viewer)
 
 
-def open_pack(wh, month: str | date, scope: PackScope) -> Pack | None:
+def open_pack(wh, month: str | date, scope: PackScope, *, viewer: Scope) -> Pack | None:
     m = parse_month(month)
     with wh.connect() as conn:
-        found = _find(conn, m, scope)
+        found = _find(conn, m, scope, viewer)
     if not found:
         return None
     meta, sections = _load(found.content)

@@ -27,6 +27,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "page.import": ("数据导入", "Import"),
     "page.settings": ("设置", "Settings"),
     "page.appraisal": ("绩效考核", "Appraisal"),
+    "page.review": ("月度复盘", "Monthly review"),
     "empty": ("仓库还是空的：先到「数据导入」页上传导出文件，或运行 `make run` 导入演示数据。",
               "The warehouse is empty: upload exports on the Import page, or run `make run` for the demo data."),
     "go_import": ("去导入数据", "Go to import"),
@@ -158,6 +159,34 @@ TEXT.update({
     "ap.rule_saved": ("规则已保存。", "Rule saved."),
     "ap.rule_history": ("规则修改记录", "Rule history"),
     "ap.publish_log": ("发布记录", "Publish log"),
+})
+
+
+TEXT.update({
+    "rv.level": ("复盘范围", "Pack scope"),
+    "rv.value": ("对象", "Which"),
+    "rv.none": ("{month}「{scope}」还没有复盘材料。生成后数字即冻结，之后导入新数据也不变。",
+                "No pack yet for {month}, {scope}. Creating one freezes its figures; later loads do not change them."),
+    "rv.create": ("生成并冻结复盘材料", "Create and freeze the pack"),
+    "rv.meta": ("生成：{by} {at}；刷新：{refreshed}；考核规则版本 {rules}；数据版本 {data}",
+                "Created by {by} at {at}; refreshed: {refreshed}; rules {rules}; data version {data}"),
+    "rv.never": ("未刷新", "never"),
+    "rv.refresh_ok": ("确认按当前数据重新生成（会记录操作人）", "Yes, rebuild from the current data (logged)"),
+    "rv.refresh": ("刷新复盘材料", "Refresh the pack"),
+    "rv.pdf": ("下载 PDF", "Download PDF"),
+    "rv.xlsx": ("下载 Excel", "Download Excel"),
+    "rv.comment": ("本节点评", "Comment on this section"),
+    "rv.save_comment": ("保存点评", "Save comment"),
+    "rv.saved": ("已保存。", "Saved."),
+    "rv.add_action": ("新增行动项", "Add an action item"),
+    "rv.title": ("行动项", "Action"),
+    "rv.owner": ("负责人", "Owner"),
+    "rv.due": ("截止日期", "Due"),
+    "rv.add": ("添加", "Add"),
+    "rv.status": ("更新状态", "Update status"),
+    "rv.set_status": ("保存状态", "Save status"),
+    "rv.log": ("生成与刷新记录", "Create and refresh log"),
+    "rv.settings": ("计算口径", "Settings used"),
 })
 
 

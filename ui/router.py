@@ -38,6 +38,7 @@ PAGES = [
     ("pages/matrix.py", "page.matrix", ":material/grid_on:"),
     ("pages/detail.py", "page.detail", ":material/table_rows:"),
     ("pages/appraisal.py", "page.appraisal", ":material/military_tech:"),
+    ("pages/review.py", "page.review", ":material/summarize:"),
     ("pages/imports.py", "page.import", ":material/upload_file:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
 ]

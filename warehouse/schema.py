@@ -135,7 +135,8 @@ rectification_plans = _table(
 )
 # ---- monthly review packs (reports/): frozen figures, their log, comments and action items
 review_packs = _table(
-    "review_packs", ("pack_id", I), ("month", D), ("scope_level", T), ("scope_value", T), ("content", T),
+    "review_packs", ("pack_id", I), ("month", D), ("scope_level", T), ("scope_value", T), ("viewer_scope", T),
+    ("content", T),
     ("rules_version", T), ("created_by", T), ("created_at", TS), ("refreshed_at", TS),
     provenance=False,
 )

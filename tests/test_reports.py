@@ -1,0 +1,146 @@
+"""The monthly review pack on the metric fixture warehouse (October 2026 figures counted by hand in
+test_metrics.py: 21 contacts, answer rate 7/9, revenue ¥740…), read back from its Excel file and
+from its PDF's text; the PDF's pages are rendered to PNG (tests/artifacts/pack-*.png) to look at."""
+import io
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+
+from conftest import FIXTURES, ROOT
+from loaders import load_file
+from metrics import Scope
+from reports.excel import workbook
+from reports.pack import PackScope, actions, add_action, comments, create, open_pack, pack_log, save_comment, \
+    set_action_status
+from reports.pdf import write_pdf
+
+M = FIXTURES / "metrics"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+ALL = PackScope()
+
+
+@pytest.fixture
+def rwh(duck_wh):
+    for kind in ("roster", "tickets", "callbacks", "sales"):
+        load_file(duck_wh, kind, M / f"{kind}.csv")
+    return duck_wh
+
+
+def sheet_values(data: bytes, sheet: str) -> list[list]:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [[c for c in row] for row in book[sheet].iter_rows(values_only=True)]
+
+
+def summary_rows(data: bytes) -> dict[str, list]:
+    rows = sheet_values(data, "指标总览")
+    return {r[0]: r for r in rows if r and isinstance(r[0], str)}
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext") and not __import__("os").environ.get("CI"),
+                                   reason="Debian poppler-utils not installed (make test installs it)")
+
+
+def test_excel_figures(rwh):
+    pack = create(rwh, "2026-10", ALL, viewer=Scope.all(), by="经理")
+    data = workbook(pack, comments={}, actions=actions(rwh, "2026-10", ALL))
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["封面", "指标总览", "话务", "工单", "回访满意度", "销售与转化", "团队×月份（近6个月）",
+                               "绩效考核", "行动项", "数据质量"]
+    rows = summary_rows(data)
+    assert rows["咨询量/来电量"][1] == 21
+    assert rows["接通率"][1] == pytest.approx(7 / 9)          # a number with a % format, not text
+    assert rows["销售额"][1] == pytest.approx(740)
+    assert rows["满意度均分"][1] == pytest.approx(8 / 5)
+    cell = next(c for row in book["指标总览"].iter_rows() for c in row if c.value == pytest.approx(7 / 9))
+    assert cell.number_format == "0.0%"
+    by_team = sheet_values(data, "话务")
+    assert any(r[0] == "售后一组" for r in by_team if r)
+
+
+@needs_poppler
+def test_pdf_text_pages_and_png(rwh, tmp_path):
+    pack = create(rwh, "2026-10", ALL, viewer=Scope.all(), by="经理")
+    save_comment(rwh, pack.pack_id, "calls", "接通率低于目标，排查早高峰排班。", by="经理")
+    add_action(rwh, "2026-10", ALL, title="早高峰加开两个座席", owner="张组长", due=date(2026, 11, 15), by="经理")
+    path = write_pdf(pack, tmp_path / "pack.pdf", comments=comments(rwh, pack.pack_id),
+                     actions=actions(rwh, "2026-10", ALL))
+    text = pdf_text(path)
+    pages = text.split("\f")[:-1]
+    assert len(pages) == 10
+    for n, page in enumerate(pages, start=1):                 # the month, the scope and the page on every page
+        assert "2026年10月" in page and "全部" in page and f"第 {n} / {len(pages)} 页" in page
+    assert "77.8%" in text and "¥740" in text and "21" in text
+    assert "接通率低于目标" in text and "早高峰加开两个座席" in text and "张组长" in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "NotoSansCJK" in fonts and " yes " in fonts       # the CJK font is embedded
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(ARTIFACTS / "pack")], check=True)
+    assert (ARTIFACTS / "pack-01.png").stat().st_size > 10_000
+
+
+def test_frozen_pack_unchanged_by_a_later_load_until_refreshed(rwh, tmp_path):
+    first = create(rwh, "2026-10", ALL, viewer=Scope.all(), by="经理甲")
+    before = workbook(first, comments={}, actions=actions(rwh, "2026-10", ALL))
+    f = tmp_path / "more.csv"
+    f.write_text("工单编号,来电时间,渠道,呼叫类型,座席工号,通话结果,振铃时长\n"
+                 "Z1,2026-10-20 09:00:00,电话,呼入,A1,已接听,5\nZ2,2026-10-21 09:00:00,电话,呼入,A1,已接听,5\n",
+                 encoding="utf-8")
+    load_file(rwh, "tickets", f)
+    again = open_pack(rwh, "2026-10", ALL, viewer=Scope.all())
+    assert open_pack(rwh, "2026-10", ALL, viewer=Scope.of(regions=["华东"])) is None  # built for a wider viewer
+    assert summary_rows(workbook(again, comments={}, actions=actions(rwh, "2026-10", ALL))) == summary_rows(before)
+    assert create(rwh, "2026-10", ALL, viewer=Scope.all(), by="经理甲").meta == again.meta  # reopened, not rebuilt
+    refreshed = create(rwh, "2026-10", ALL, viewer=Scope.all(), by="经理乙", refresh=True)
+    rows = summary_rows(workbook(refreshed, comments={}, actions=actions(rwh, "2026-10", ALL)))
+    assert rows["咨询量/来电量"][1] == 23 and rows["接通率"][1] == pytest.approx(9 / 11)
+    log = pack_log(rwh, refreshed.pack_id)
+    assert list(log["action"]) == ["create", "refresh"] and list(log["by_user"]) == ["经理甲", "经理乙"]
+    assert refreshed.meta["settings"] and refreshed.meta["rules_version"]
+
+
+def test_scoped_pack_has_no_other_region(rwh):
+    pack = create(rwh, "2026-10", PackScope("region", "华东"), viewer=Scope.all(), by="经理")
+    book = openpyxl.load_workbook(io.BytesIO(workbook(pack, comments={}, actions=actions(rwh, "2026-10", ALL))))
+    cells = {str(c) for ws in book.worksheets if ws.title != "数据质量" for row in ws.iter_rows(values_only=True)
+             for c in row if c is not None}
+    assert not any(word in c for c in cells for word in ("华南", "广州店", "售后二组"))
+    assert any("售后一组" in c for c in cells) and any("区域：华东" in c for c in cells)
+    everyone = create(rwh, "2026-10", ALL, viewer=Scope.all(), by="经理")
+    assert summary_rows(workbook(everyone, comments={}, actions=actions(rwh, "2026-10", ALL)))["咨询量/来电量"][1] > \
+        summary_rows(workbook(pack, comments={}, actions=actions(rwh, "2026-10", ALL)))["咨询量/来电量"][1]
+    # a viewer limited to 华南 asking for a 华东 pack sees nothing of it
+    other = create(rwh, "2026-11", PackScope("region", "华东"), viewer=Scope.of(regions=["华南"]), by="经理")
+    assert all(t.frame.empty for t in other.sections["calls"])
+
+
+def test_actions_carry_into_next_month_until_closed(rwh):
+    sep = add_action(rwh, "2026-09", ALL, title="补录九月回访", owner="李主管", due=date(2026, 10, 10), by="经理")
+    done_early = add_action(rwh, "2026-09", ALL, title="九月已完成", owner="王", due=date(2026, 9, 30), by="经理")
+    set_action_status(rwh, done_early, "done", by="王", at=datetime(2026, 9, 28, 10))
+    october = actions(rwh, "2026-10", ALL)
+    assert list(october["action_id"]) == [sep] and bool(october["carried"].iloc[0])
+    set_action_status(rwh, sep, "done", by="李主管", at=datetime(2026, 10, 20, 9))
+    assert actions(rwh, "2026-10", ALL).set_index("action_id").loc[sep, "status"] == "done"  # closed in October
+    assert actions(rwh, "2026-11", ALL).empty                                                 # not carried further
+    assert actions(rwh, "2026-10", PackScope("team", "售后一组")).empty                        # another scope's list
+
+
+def test_cli_pack(rwh, tmp_path):
+    db = rwh.url
+    rwh.dispose()
+    out = tmp_path / "复盘.xlsx"
+    res = subprocess.run([sys.executable, "-m", "reports", "--db", db, "pack", "--month", "2026-10", "--region", "华东",
+                          "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    assert "区域：华东" in res.stdout and out.stat().st_size > 5000
+    bad = subprocess.run([sys.executable, "-m", "reports", "--db", db, "pack", "--month", "2026-10", "--out",
+                          str(tmp_path / "x.doc")], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and ".pdf 或 .xlsx" in bad.stderr

@@ -1,0 +1,107 @@
+"""The 月度复盘 page's parts: choosing the pack's scope, its header and downloads, a section with its
+comment, and the action items."""
+from __future__ import annotations
+
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from metrics import MetricError
+from reports import pack as rp
+from reports.excel import workbook
+from reports.pdf import write_pdf
+from reports.render import section_title, text_rows, title
+from ui import fmt
+from ui.appraisal import viewer_name
+from ui.i18n import lang, t
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def choose_scope(values: pd.DataFrame) -> rp.PackScope:
+    i = 0 if lang() == "zh" else 1
+    c1, c2 = st.columns(2)
+    level = c1.selectbox(t("rv.level"), list(rp.LEVELS), key="rv.level", format_func=lambda k: rp.LEVELS[k][i])
+    if level == "all":
+        return rp.PackScope()
+    options = sorted(v for v in values[level].dropna().unique()) if level in values else []
+    value = c2.selectbox(t("rv.value"), options, key=f"rv.value.{level}")
+    return rp.PackScope(level, value) if value else rp.PackScope()
+
+
+def header(wh, pack: rp.Pack, viewer) -> None:
+    m = pack.meta
+    st.caption(t("rv.meta", by=m.get("created_by"), at=m.get("created_at"), refreshed=m.get("refreshed_at") or
+                 t("rv.never"), rules=m.get("rules_version"), data=m.get("data_version")))
+    with st.expander(t("rv.settings")):
+        st.write(m.get("settings"))
+        st.caption(t("rv.log"))
+        st.dataframe(rp.pack_log(wh, pack.pack_id), hide_index=True, width="stretch", placeholder="—")
+    extra = dict(comments=rp.comments(wh, pack.pack_id), actions=rp.actions(wh, pack.month, pack.scope), lang=lang())
+    name = f"review_{fmt.month_label(pack.month, 'en').replace(' ', '')}_{pack.scope.level}"
+    c1, c2, c3 = st.columns(3)
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = write_pdf(pack, Path(tmp) / "pack.pdf", **extra).read_bytes()
+    c1.download_button(t("rv.pdf"), pdf, f"{name}.pdf", "application/pdf", key="rv.pdf", icon=":material/picture_as_pdf:")
+    c2.download_button(t("rv.xlsx"), workbook(pack, **extra), f"{name}.xlsx", XLSX, key="rv.xlsx",
+                       icon=":material/download:")
+    with c3:
+        sure = st.checkbox(t("rv.refresh_ok"), key="rv.refresh_ok")
+        if st.button(t("rv.refresh"), disabled=not sure, key="rv.refresh"):
+            rp.create(wh, pack.month, pack.scope, viewer=viewer, by=viewer_name(), refresh=True)
+            st.rerun()
+
+
+def section(wh, pack: rp.Pack, key: str) -> None:
+    for table in pack.sections.get(key, []):
+        st.markdown(f"**{title(table, lang())}**")
+        headers, rows = text_rows(table, lang())
+        st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, width="stretch", placeholder="—")
+    note = rp.comments(wh, pack.pack_id).get(key, "")
+    body = st.text_area(t("rv.comment"), note, key=f"rv.comment.{pack.pack_id}.{key}")
+    if st.button(t("rv.save_comment"), key=f"rv.save.{pack.pack_id}.{key}"):
+        rp.save_comment(wh, pack.pack_id, key, body, by=viewer_name())
+        st.success(t("rv.saved"))
+
+
+def action_items(wh, pack: rp.Pack) -> None:
+    from reports.render import actions_table
+
+    frame = rp.actions(wh, pack.month, pack.scope)
+    headers, rows = text_rows(actions_table(frame), lang())
+    st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, width="stretch", placeholder="—")
+    i = 0 if lang() == "zh" else 1
+    with st.form("rv.action_form", border=True):
+        st.markdown(f"**{t('rv.add_action')}**")
+        c1, c2, c3 = st.columns([3, 1, 1])
+        what = c1.text_input(t("rv.title"), key="rv.action_title")
+        owner = c2.text_input(t("rv.owner"), key="rv.action_owner")
+        due = c3.date_input(t("rv.due"), date.today() + timedelta(days=14), key="rv.action_due")
+        if st.form_submit_button(t("rv.add")):
+            try:
+                rp.add_action(wh, pack.month, pack.scope, title=what, owner=owner, due=due, by=viewer_name())
+                st.rerun()
+            except MetricError as exc:
+                st.error(str(exc))
+    if not frame.empty:
+        c1, c2, c3 = st.columns([2, 1, 1])
+        chosen = c1.selectbox(t("rv.status"), list(frame["action_id"]), key="rv.action_pick",
+                              format_func=lambda a: frame.set_index("action_id").at[a, "title"])
+        status = c2.selectbox(t("rv.status"), list(rp.ACTION_STATUS), key="rv.action_status",
+                              format_func=lambda s: rp.ACTION_STATUS[s][i], label_visibility="hidden")
+        if c3.button(t("rv.set_status"), key="rv.set_status"):
+            rp.set_action_status(wh, int(chosen), status, by=viewer_name())
+            st.rerun()
+
+
+def section_tabs(wh, pack: rp.Pack) -> None:
+    keys = [k for k in rp.SECTIONS if k != "cover"]
+    for key, tab in zip(keys, st.tabs([section_title(k, lang()) for k in keys])):
+        with tab:
+            if key == "actions":
+                action_items(wh, pack)
+            else:
+                section(wh, pack, key)
