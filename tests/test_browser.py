@@ -111,3 +111,19 @@ def test_english_toggle_from_the_url(server, browser):
         assert page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text().strip() == "Overview"
     finally:
         page.close()
+
+
+def test_review_pack_created_in_chromium(server, browser):
+    """A manager opens 月度复盘, creates the pack, and sees its sections with the download buttons."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    try:
+        page.goto(f"{server}/review", wait_until="domcontentloaded")
+        _rendered(page)
+        page.get_by_role("button", name="生成并冻结复盘材料").click()
+        page.get_by_text("下载 PDF").wait_for(timeout=120_000)
+        _rendered(page)
+        page.screenshot(path=str(ARTIFACTS / "review_pack.png"), full_page=True)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.get_by_role("tab", name="指标总览").count() == 1
+    finally:
+        page.close()
