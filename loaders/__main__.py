@@ -16,7 +16,8 @@ from loaders.errors import LoadError
 from loaders.mapping import load_mapping
 from loaders.pipeline import load_file
 from loaders.schema import SCHEMAS
-from warehouse import DEFAULT_DB, open_warehouse
+from warehouse import open_warehouse
+from warehouse.db import command_parser
 from warehouse.safety import spreadsheet_safe
 
 
@@ -122,9 +123,7 @@ def cmd_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m loaders", description="导入导出文件到数据仓库 (load exports)")
-    p.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB 文件路径或 SQLAlchemy URL（默认 {DEFAULT_DB}）")
-    sub = p.add_subparsers(dest="command", required=True)
+    p, sub = command_parser("python -m loaders", "导入导出文件到数据仓库 (load exports)")
     ld = sub.add_parser("load", help="导入一个或多个文件")
     ld.add_argument("kind", choices=list(SCHEMAS), help="文件类型")
     ld.add_argument("files", nargs="+", metavar="FILE")

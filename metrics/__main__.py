@@ -21,20 +21,13 @@ import sys
 import unicodedata
 
 from metrics.errors import MetricError
-from metrics.months import month_key, month_range, parse_month
+from metrics.months import month_arg, month_key, month_range, parse_month
 from metrics.registry import KEYS, METRICS
 from metrics.scope import Filters, Scope
 from metrics.sources import DIMENSIONS
-from warehouse import DEFAULT_DB
+from warehouse.db import command_parser
 
 FILTER_OPTIONS = ("region", "store", "team", "division", "channel")
-
-
-def _month(text: str) -> str:
-    try:
-        return month_key(parse_month(text))
-    except MetricError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _number(x) -> str | float | int:
@@ -177,15 +170,13 @@ def cmd_appraisal(args, wh) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m metrics", description="客服运营驾驶舱 指标计算")
-    p.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB 文件或 SQLAlchemy URL（默认 {DEFAULT_DB}）")
-    sub = p.add_subparsers(dest="command", required=True)
+    p, sub = command_parser("python -m metrics", "客服运营驾驶舱 指标计算")
 
     r = sub.add_parser("report", help="按月份与维度计算指标")
     when = r.add_mutually_exclusive_group(required=True)
-    when.add_argument("--month", action="append", type=_month, metavar="YYYY-MM", help="月份，可重复")
-    when.add_argument("--from", dest="date_from", type=_month, metavar="YYYY-MM", help="开始月份（与 --to 一起）")
-    r.add_argument("--to", dest="date_to", type=_month, metavar="YYYY-MM", help="结束月份")
+    when.add_argument("--month", action="append", type=month_arg, metavar="YYYY-MM", help="月份，可重复")
+    when.add_argument("--from", dest="date_from", type=month_arg, metavar="YYYY-MM", help="开始月份（与 --to 一起）")
+    r.add_argument("--to", dest="date_to", type=month_arg, metavar="YYYY-MM", help="结束月份")
     r.add_argument("--by", action="append", choices=list(DIMENSIONS), metavar="DIM",
                    help=f"分组维度，可重复：{', '.join(DIMENSIONS)}")
     r.add_argument("--kpi", action="append", choices=list(KEYS), metavar="ID", help="指标 id，可重复（默认全部）")
@@ -203,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     pp.set_defaults(func=cmd_passport, no_db=True)
 
     s = sub.add_parser("staffing", help="按半小时的 Erlang C 排班需求")
-    s.add_argument("--month", required=True, type=_month, metavar="YYYY-MM")
+    s.add_argument("--month", required=True, type=month_arg, metavar="YYYY-MM")
     s.add_argument("--format", choices=("csv", "json", "table"), default="table")
     s.set_defaults(func=cmd_staffing)
 
@@ -214,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_targets)
 
     a = sub.add_parser("appraisal", help="月度绩效考核：排名、各项得分、绩效工资与标记")
-    a.add_argument("--month", required=True, type=_month, metavar="YYYY-MM")
+    a.add_argument("--month", required=True, type=month_arg, metavar="YYYY-MM")
     a.add_argument("--division", required=True, choices=("presales", "aftersales"))
     a.add_argument("--format", choices=("csv", "json", "table"), default="table")
     a.add_argument("--xlsx", metavar="FILE", help="同时写出 Excel（汇总 + 每人一页）")

@@ -24,6 +24,16 @@ def parse_month(text: str | date) -> date:
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
+def month_arg(text: str) -> str:
+    """An ``argparse`` type: a month in any accepted spelling → ``2026-10``; a bad one is a usage error."""
+    import argparse
+
+    try:
+        return month_key(parse_month(text))
+    except MetricError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def month_key(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 

@@ -14,15 +14,8 @@ import sys
 from pathlib import Path
 
 from metrics import MetricError, Scope
-from metrics.months import month_key, parse_month
-from warehouse import DEFAULT_DB
-
-
-def _month(text: str) -> str:
-    try:
-        return month_key(parse_month(text))
-    except MetricError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+from metrics.months import month_arg
+from warehouse.db import command_parser
 
 
 def cmd_pack(args, wh) -> int:
@@ -44,11 +37,9 @@ def cmd_pack(args, wh) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m reports", description="客服运营驾驶舱 月度复盘材料")
-    p.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB 文件或 SQLAlchemy URL（默认 {DEFAULT_DB}）")
-    sub = p.add_subparsers(dest="command", required=True)
+    p, sub = command_parser("python -m reports", "客服运营驾驶舱 月度复盘材料")
     k = sub.add_parser("pack", help="生成（或导出已冻结的）月度复盘材料")
-    k.add_argument("--month", required=True, type=_month, metavar="YYYY-MM")
+    k.add_argument("--month", required=True, type=month_arg, metavar="YYYY-MM")
     who = k.add_mutually_exclusive_group()
     who.add_argument("--region", help="只看这个区域")
     who.add_argument("--store", help="只看这个门店")

@@ -120,3 +120,12 @@ def open_warehouse(db: str = DEFAULT_DB, *, create: bool = True) -> Warehouse:
     if create:
         ensure_schema(wh)
     return wh
+
+
+def command_parser(prog: str, description: str):
+    """The top of every command line here: ``--db`` (DuckDB file or SQLAlchemy URL) and subcommands."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB 文件路径或 SQLAlchemy URL（默认 {DEFAULT_DB}）")
+    return parser, parser.add_subparsers(dest="command", required=True)
