@@ -225,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--to 需要与 --from 一起使用")
     if args.command == "targets" and args.action != "list" and not args.file:
         parser.error(f"targets {args.action} 需要一个 Excel 文件")
+    return run(args)
+
+
+def run(args) -> int:
+    """Run ``args.func(args, warehouse)`` (no warehouse for ``no_db`` commands); a MetricError is exit 2
+    with its message on stderr.  Shared by ``python -m metrics`` and ``python -m reports``."""
     wh = None
     if not getattr(args, "no_db", False):
         from warehouse import open_warehouse

@@ -53,17 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from warehouse import open_warehouse
+    from metrics.__main__ import run
 
-    wh = open_warehouse(args.db)
-    try:
-        return args.func(args, wh)
-    except MetricError as exc:
-        print(f"错误 error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        wh.dispose()
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":
