@@ -15,7 +15,7 @@ from fpdf.fonts import FontFace
 from metrics import MetricError
 from metrics.registry import BY_KEY, Unit
 from reports.pack import SECTIONS, Pack, Table
-from reports.render import actions_table, section_title, text_rows, title
+from reports.render import actions_table, section_title, shown_columns, text_rows, title
 from ui import fmt
 
 FONT_FILES = [  # (path, face index of Simplified Chinese in the collection)
@@ -29,6 +29,7 @@ TREND_CHARTS = {  # section → KPIs of its 6-month trend drawn as a chart (same
     "sales": ["revenue"],
 }
 PALETTE = fmt.PALETTE
+STATUS_RGB = {k: tuple(int(v[i:i + 2], 16) for i in (1, 3, 5)) for k, v in fmt.STATUS_COLOURS.items() if k != "grey"}
 
 
 def cjk_font() -> tuple[str, int]:
@@ -115,12 +116,15 @@ def _table(pdf: _Doc, table: Table, lang: str) -> None:
         pdf.cell(0, 6, "（无数据）" if lang == "zh" else "(no data)", new_x="LMARGIN", new_y="NEXT")
         return
     heading = FontFace(emphasis="BOLD", fill_color=(232, 238, 247))
+    status_col = list(shown_columns(table)).index("status") if "status" in table.frame.columns else None
+    statuses = list(table.frame["status"]) if status_col is not None else []
     with pdf.table(headings_style=heading, line_height=4.6, text_align="CENTER", repeat_headings=1,
                    borders_layout="HORIZONTAL_LINES", width=pdf.epw) as t:
-        for r in [headers, *rows]:
+        for i, r in enumerate([headers, *rows]):
             row = t.row()
-            for value in r:
-                row.cell(value)
+            for j, value in enumerate(r):
+                colour = STATUS_RGB.get(statuses[i - 1]) if i and j == status_col else None
+                row.cell(value, style=FontFace(color=colour) if colour else None)
     pdf.ln(3)
 
 
