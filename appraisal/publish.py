@@ -16,7 +16,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -24,22 +23,11 @@ from appraisal.month import check_division, month_cards
 from appraisal.rules import rules_for
 from metrics.errors import MetricError
 from metrics.months import month_key, parse_month
+from warehouse.safety import json_value
 from warehouse.schema import appraisal_publish_log, appraisal_published, rectification_plans
 
 PLAN_STATUS = {"due": ("待提交", "Due"), "submitted": ("已提交", "Submitted"), "late": ("逾期", "Late"),
                "accepted": ("已验收", "Accepted")}
-
-
-def _plain(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
 
 
 def is_published(wh, month: str | date, division: str) -> bool:
@@ -60,10 +48,10 @@ def publish(wh, month: str | date, division: str, *, by: str, republish: bool = 
     result = month_cards(wh, m, division, rules_for(wh, m))
     rows = []
     for row in result.frame.to_dict("records"):
-        row = {k: _plain(v) for k, v in row.items()}
+        row = {k: json_value(v) for k, v in row.items()}
         record = {"row": row, "card": result.cards[row["agent_id"]]}
         rows.append(dict(month=m, division=division, agent_id=row["agent_id"], score=row["composite"],
-                         rank=row["rank"], record=json.dumps(record, ensure_ascii=False, default=_plain),
+                         rank=row["rank"], record=json.dumps(record, ensure_ascii=False, default=json_value),
                          rules_version=result.rules_version, published_by=by, published_at=now))
     days = rules_for(wh, m).int("ranking.rectification_days")
     bottom = {r["agent_id"] for r in result.frame.to_dict("records") if "bottom" in r["flags"]}

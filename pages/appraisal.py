@@ -6,7 +6,7 @@ from ui.router import ensure_routed
 ensure_routed()
 import streamlit as st
 
-from appraisal.month import DIVISIONS
+from appraisal.month import DIVISIONS, state_token
 from ui import appraisal as ap
 from ui import data
 from ui.i18n import lang, t
@@ -16,7 +16,7 @@ view = page_view("page.appraisal")
 wh, month = data.warehouse(), view.month
 division = st.segmented_control(t("ap.division"), list(DIVISIONS), default="presales", key="ap.division",
                                 format_func=lambda d: DIVISIONS[d][0 if lang() == "zh" else 1]) or "presales"
-state = ap.token(wh)
+state = state_token(wh)
 result = ap.month_view(view.url, state, view.scope, month, division)
 ap.status_line(result)
 shown = ap.narrowed(result, view.filters)

@@ -19,7 +19,7 @@ if pack is None:
     st.info(t("rv.none", month=fmt.month_label(view.month, lang()), scope=scope.label(lang())))
     if st.button(t("rv.create"), type="primary", key="rv.create"):
         with st.spinner():
-            rp.create(wh, view.month, scope, viewer=view.scope, by=rv.viewer_name())
+            rp.create(wh, view.month, scope, viewer=view.scope, by=data.viewer_name())
         st.rerun()
     st.stop()
 rv.header(wh, pack, view.scope)

@@ -14,7 +14,6 @@ unfinished action is carried into every following month's pack until it is close
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -29,7 +28,9 @@ from loaders.status import TABLE_LABELS
 from metrics import Filters, MetricError, Scope, compute, load_settings
 from metrics.compare import days_loaded, with_comparisons
 from metrics.months import add_months, days_in_month, month_key, parse_month
+from metrics.settings import SETTINGS
 from metrics.targets import attach, load_targets
+from warehouse.safety import json_value
 from warehouse.schema import review_actions, review_comments, review_pack_log, review_packs
 
 LEVELS = {"all": ("全部", "All"), "region": ("区域", "Region"), "store": ("门店", "Store"), "team": ("班组", "Team")}
@@ -145,16 +146,10 @@ def build(wh, month: str | date, scope: PackScope, *, viewer: Scope) -> Pack:
     for division in ("presales", "aftersales"):
         sections["appraisal"].append(Table(division, _appraisal_table(wh, m, division, viewer, flt), "appraisal"))
     rules = rules_for(wh, m)
-    meta = {"month": month_key(m), "scope": scope.label(), "viewer": viewer.describe(), "settings": settings.describe(tuple(settings_keys())),
+    meta = {"month": month_key(m), "scope": scope.label(), "viewer": viewer.describe(), "settings": settings.describe(tuple(SETTINGS)),
             "rules_version": rules.version, "data_version": wh.data_version(),
             "built_at": datetime.now().replace(microsecond=0).isoformat(sep=" ")}
     return Pack(m, scope, meta, sections)
-
-
-def settings_keys() -> list[str]:
-    from metrics.settings import SETTINGS
-
-    return [k for k in SETTINGS]
 
 
 def _appraisal_table(wh, m: date, division: str, viewer: Scope, flt: Filters) -> pd.DataFrame:
@@ -194,24 +189,10 @@ def _quality(wh, m: date, viewer: Scope, flt: Filters) -> list[Table]:
 
 
 # ------------------------------------------------------------------ storing
-def _plain(v):
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        return None if math.isnan(float(v)) else float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, (pd.Timestamp, datetime, date)):
-        return v.isoformat()
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
-
-
 def _dump(pack: Pack) -> str:
     return json.dumps({"meta": pack.meta, "sections": {
         key: [{"title": t.title, "kind": t.kind, "columns": [str(c) for c in t.frame.columns],
-               "rows": [[_plain(v) for v in row] for row in t.frame.itertuples(index=False)]} for t in tables]
+               "rows": [[json_value(v) for v in row] for row in t.frame.itertuples(index=False)]} for t in tables]
         for key, tables in pack.sections.items()}}, ensure_ascii=False)
 
 

@@ -3,23 +3,21 @@ rectification plans, year view, installer units and rules.  Results are cached p
 appraisal state token, viewer scope, month and division (``data``-style keys)."""
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import date
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from appraisal import inputs as ap_inputs
 from appraisal import installers, publish, sampler
 from appraisal.export import SUMMARY_HEADERS, workbook
-from appraisal.month import DIVISIONS, ITEM_COLUMNS, Month, appraisal, flag_labels, state_token, year_view
+from appraisal.month import DIVISIONS, ITEM_COLUMNS, Month, appraisal, flag_labels, year_view
 from appraisal.rules import RULES, rule_history, rules_for, save_rules
 from appraisal.scorecard import RED_FLAGS
 from metrics import MetricError, Scope
 from metrics.months import month_key
 from ui import charts, fmt
+from ui.data import viewer_name
 from ui.i18n import lang, t
 from ui.widgets import downloads, safe_frame
 
@@ -56,15 +54,6 @@ def show(frame, key: str, *, progress: tuple[str, ...] = (), styler=None) -> Non
     config.update({c: label(c) for c in frame.columns if c not in progress})
     st.dataframe(styler(frame) if styler else frame, hide_index=True, width="stretch", placeholder="—", key=key,
                  column_config=config)
-
-
-def viewer_name() -> str:
-    """Who is acting, for the publish log and the audits (until login lands: CSDASH_USER or the OS user)."""
-    return os.environ.get("CSDASH_USER") or getpass.getuser()
-
-
-def token(wh) -> str:
-    return state_token(wh)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -134,12 +123,8 @@ def ranking(wh, month: Month) -> None:
     styled = table.style.apply(lambda row: ["color: #C0392B; font-weight: 600" if red_rows[row.name] else ""
                                             for _ in row], axis=1).format(precision=1, na_rep="—")
     st.dataframe(styled, hide_index=True, width="stretch", placeholder="—", key="ap.ranking")
-    chart = frame.assign(name=frame["agent_name"].fillna(frame["agent_id"]))
-    fig = px.bar(chart.sort_values("composite"), x="composite", y="name", orientation="h",
-                 text=[f"{v:.1f}" for v in chart.sort_values("composite")["composite"]],
-                 labels={"composite": t("ap.score"), "name": ""}, title=t("ap.tab.ranking"))
-    fig.update_traces(marker_color=fmt.PALETTE[0])
-    st.plotly_chart(charts._style(fig, height=max(260, 28 * len(chart) + 80)), theme=None, key="ap.chart")
+    st.plotly_chart(charts.score_bars(frame, "composite", t("ap.score"), t("ap.tab.ranking")), theme=None,
+                    key="ap.chart")
     name = f"{month_key(month.month)}_{month.division}_appraisal"
     st.download_button(t("ap.export"), workbook(month), f"{name}.xlsx", XLSX, key="ap.export",
                        icon=":material/download:")

@@ -78,3 +78,12 @@ def histogram_bars(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
     fig = px.bar(df, x=x, y=y, title=title, text=y, labels={x: "", y: ""})
     fig.update_traces(marker_color=fmt.PALETTE[0], textposition="outside", cliponaxis=False)
     return _style(fig)
+
+
+def score_bars(frame: pd.DataFrame, score: str, label: str, title: str) -> go.Figure:
+    """Agents' scores as horizontal bars, best at the top (the appraisal ranking)."""
+    d = frame.assign(name=frame["agent_name"].fillna(frame["agent_id"])).sort_values(score)
+    fig = px.bar(d, x=score, y="name", orientation="h", text=[f"{v:.1f}" for v in d[score]],
+                 labels={score: label, "name": ""}, title=title)
+    fig.update_traces(marker_color=fmt.PALETTE[0])
+    return _style(fig, height=max(260, 28 * len(d) + 80))

@@ -44,6 +44,13 @@ def viewer_scope() -> Scope:
     return Scope.of(env("CSDASH_SCOPE_REGIONS"), env("CSDASH_SCOPE_STORES"), env("CSDASH_SCOPE_TEAMS"))
 
 
+def viewer_name() -> str:
+    """Who is acting, for the publish, edit and refresh logs (until login lands: CSDASH_USER or the OS user)."""
+    import getpass
+
+    return os.environ.get("CSDASH_USER") or getpass.getuser()
+
+
 def version() -> int:
     return warehouse().data_version()
 

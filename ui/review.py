@@ -15,7 +15,7 @@ from reports.excel import workbook
 from reports.pdf import write_pdf
 from reports.render import section_title, text_rows, title
 from ui import fmt
-from ui.appraisal import viewer_name
+from ui.data import viewer_name
 from ui.i18n import lang, t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
