@@ -8,6 +8,15 @@ import sqlalchemy as sa
 from metrics.compare import complete_months
 from metrics.months import add_months, parse_month
 
+# The overview page's KPI cards, by section (i18n key → KPI ids); the benchmarks time this set too.
+OVERVIEW_SECTIONS = {
+    "section.calls": ("answer_within_3_rings_rate", "answer_rate", "abandon_rate", "asa_seconds", "offered_calls"),
+    "section.satisfaction": ("satisfaction_rate", "satisfaction_points", "callback_coverage_rate",
+                             "callback_reach_rate", "dissatisfied"),
+    "section.sales": ("revenue", "orders", "aov", "inquiry_conversion_rate", "returning_buyer_share"),
+}
+OVERVIEW_KPIS = tuple(k for keys in OVERVIEW_SECTIONS.values() for k in keys)
+
 
 def loaded_months(wh) -> list[date]:
     """Months with any ticket, callback or order, oldest first."""

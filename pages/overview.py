@@ -4,19 +4,11 @@ from ui.router import ensure_routed
 ensure_routed()
 import streamlit as st
 
-from metrics.catalog import previous_months
+from metrics.catalog import OVERVIEW_KPIS as KPIS, OVERVIEW_SECTIONS as SECTIONS, previous_months
 from ui import data
 from ui.fmt import month_label
 from ui.i18n import lang, t
 from ui.widgets import kpi_card, page_view
-
-SECTIONS = {
-    "section.calls": ("answer_within_3_rings_rate", "answer_rate", "abandon_rate", "asa_seconds", "offered_calls"),
-    "section.satisfaction": ("satisfaction_rate", "satisfaction_points", "callback_coverage_rate",
-                             "callback_reach_rate", "dissatisfied"),
-    "section.sales": ("revenue", "orders", "aov", "inquiry_conversion_rate", "returning_buyer_share"),
-}
-KPIS = tuple(k for keys in SECTIONS.values() for k in keys)
 
 view = page_view("page.overview")
 st.caption(f"{month_label(view.month, lang())} · {view.scope.describe()}")
