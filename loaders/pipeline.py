@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from loaders.casts import SUMMARY_WORDS, install_macros
@@ -32,7 +31,6 @@ from warehouse.db import Warehouse, settle
 from warehouse.schema import KEYS, TABLES
 
 Progress = Callable[[str], None]
-COPY_BATCH_ROWS = 500_000
 
 KIND_LABELS = {
     Kind.timestamp: "时间", Kind.date: "日期", Kind.month: "月份", Kind.duration: "时长", Kind.money: "金额",
@@ -155,7 +153,7 @@ def _sql_str(text: str) -> str:
 
 
 _TYPED = {  # {r} is the cell already through nz()
-    Kind.text: "{r}", Kind.id: "clean_id({r})", Kind.timestamp: "parse_ts({r})",
+    Kind.text: "{r}", Kind.id: "id_text({r})", Kind.timestamp: "parse_ts({r})",
     Kind.date: "CAST(parse_ts({r}) AS DATE)", Kind.month: "parse_month({r})",
     Kind.duration: "parse_duration({r})", Kind.money: "parse_money({r})",
     Kind.int: "parse_int({r})", Kind.number: "parse_number({r})",
@@ -172,7 +170,7 @@ def _vocab_table(raw: RawTable, idx: int, col: Column, kmap: KindMapping) -> str
     vocab = VOCABULARIES["bool" if col.kind is Kind.bool else col.vocab]
     extra = kmap.values.get(col.name, {})
     words = [r[0] for r in raw.scratch.execute(
-        f"SELECT DISTINCT nz(c{idx}) FROM raw WHERE nz(c{idx}) IS NOT NULL").fetchall()]
+        f"SELECT DISTINCT n{idx} FROM cells WHERE n{idx} IS NOT NULL").fetchall()]
     rows = []
     for w in words:
         value = map_word(vocab, w, extra)
@@ -187,6 +185,8 @@ def _vocab_table(raw: RawTable, idx: int, col: Column, kmap: KindMapping) -> str
 
 def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMapping) -> None:
     """Create scratch table ``typed``: line_no, every canonical column, is_summary, is_deleted, reason."""
+    cells = ", ".join(f"nz(c{i}) AS n{i}" for i in range(raw.width + EXTRA_COLUMNS))
+    raw.scratch.execute(f"CREATE OR REPLACE TEMP TABLE cells AS SELECT line_no, {cells} FROM raw")
     select, joins, reasons, deleted = ["r.line_no"], [], [], []
     for col in schema.columns:
         if col.name not in hm.columns:
@@ -221,8 +221,6 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
     reasons.append(f"CASE WHEN {extra} THEN '这一行的单元格比表头多，列可能错位' END")
     first_cell = "coalesce(" + ", ".join(f"r.n{i}" for i in range(width)) + ")" if width else "NULL"
     summary = "(" + ", ".join(_sql_str(w) for w in SUMMARY_WORDS) + ")"
-    cells = ", ".join(f"nz(c{i}) AS n{i}" for i in range(width + EXTRA_COLUMNS))
-    raw.scratch.execute(f"CREATE OR REPLACE TEMP TABLE cells AS SELECT line_no, {cells} FROM raw")
     # two steps keep each expression small: DuckDB binds nested macros slowly
     raw.scratch.execute(f"""
         CREATE OR REPLACE TEMP TABLE typed0 AS
@@ -231,10 +229,11 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
                coalesce({' OR '.join(deleted) if deleted else 'false'}, false) AS is_deleted
         FROM cells r {' '.join(joins)}""")
     raw.scratch.execute(f"""
-        CREATE OR REPLACE TABLE typed AS
+        CREATE OR REPLACE TEMP TABLE typed AS
         SELECT r.line_no, {', '.join('r.' + c.name for c in schema.columns)}, r.is_summary, r.is_deleted,
                nullif(concat_ws('；', {', '.join(reasons)}), '') AS reason
         FROM typed0 r {' '.join(joins)}""")
+    raw.scratch.execute("DROP TABLE cells; DROP TABLE typed0")   # within the memory limit, less to spill
 
 
 # ------------------------------------------------------------------ per-kind rules
@@ -263,7 +262,7 @@ def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehous
                 UNION SELECT agent_name, agent_id FROM roster_ids WHERE agent_name IS NOT NULL)
             GROUP BY name HAVING count(DISTINCT agent_id) = 1""")
         con.execute("""
-            CREATE OR REPLACE TABLE typed AS
+            CREATE OR REPLACE TEMP TABLE typed AS
             SELECT t.* REPLACE (
                 coalesce(t.direction, 'in') AS direction,
                 coalesce(t.agent_id, nick.agent_id) AS agent_id,
@@ -287,22 +286,22 @@ def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehous
             "CASE WHEN resolved_at < created_at THEN '解决时间早于创建时间' END",
         ]
     elif kind == "callbacks":
-        con.execute("""CREATE OR REPLACE TABLE typed AS SELECT * REPLACE (
+        con.execute("""CREATE OR REPLACE TEMP TABLE typed AS SELECT * REPLACE (
             coalesce(result, CASE WHEN satisfaction IS NOT NULL THEN 'reached' END) AS result) FROM typed""")
     elif kind == "sales":
-        con.execute("""CREATE OR REPLACE TABLE typed AS SELECT * REPLACE (
+        con.execute("""CREATE OR REPLACE TEMP TABLE typed AS SELECT * REPLACE (
             coalesce(status, 'completed') AS status,
             coalesce(refund_amount, 0)::DECIMAL(18, 2) AS refund_amount) FROM typed""")
         more = ["CASE WHEN refund_amount > amount THEN '退款金额大于实付金额' END"]
     elif kind == "roster":
-        con.execute("""CREATE OR REPLACE TABLE typed AS SELECT * REPLACE (
+        con.execute("""CREATE OR REPLACE TEMP TABLE typed AS SELECT * REPLACE (
             coalesce(employment, 'formal') AS employment) FROM typed""")
         more = ["CASE WHEN active_to < active_from THEN '离职日期早于入职日期' END"]
     elif kind == "scorecard_inputs":
         more = ["CASE WHEN agent_id IS NOT NULL AND agent_id NOT IN (SELECT agent_id FROM roster_ids)"
                 " THEN '工号「' || agent_id || '」不在人员名单中（请先导入 roster）' END"]
     if more:
-        con.execute(f"""CREATE OR REPLACE TABLE typed AS SELECT * REPLACE (
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE typed AS SELECT * REPLACE (
             nullif(concat_ws('；', reason, {', '.join(more)}), '') AS reason) FROM typed""")
 
 
@@ -311,12 +310,24 @@ def build_final(raw: RawTable, schema: ExportSchema, hm: HeaderMap) -> None:
     legs sharing a parent call id collapse into one call."""
     con = raw.scratch
     key = ", ".join(schema.key)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE valid AS SELECT * FROM typed
-        WHERE NOT is_summary AND NOT is_deleted AND reason IS NULL
-        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY line_no DESC) = 1""")
+    good = "NOT is_summary AND NOT is_deleted AND reason IS NULL"
+    # a key repeated within the file is rare: find those keys with one hash aggregate, and only when
+    # there are any pay for the window that keeps each one's last line
+    repeated = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM typed WHERE {good} GROUP BY {key} "
+                           f"HAVING count(*) > 1)").fetchall()[0][0]
+    if repeated:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE valid AS SELECT * FROM typed WHERE {good}
+            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY line_no DESC) = 1""")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW valid AS SELECT * FROM typed WHERE {good}")
     cols = [c.name for c in TABLES[schema.kind].columns if c.name != "load_id"]
+    legs = 0
     if schema.kind == "tickets" and "parent_call_id" in hm.columns:
+        con.execute("""CREATE OR REPLACE TEMP TABLE leg_keys AS
+            SELECT DISTINCT parent_call_id AS call_key FROM valid WHERE parent_call_id IS NOT NULL""")
+        legs = con.execute("SELECT count(*) FROM leg_keys").fetchall()[0][0]
+    if legs:
         first = lambda c: f"arg_min({c}, ord) AS {c}"  # noqa: E731 - first non-empty value of the first leg
         ans = lambda c: (f"coalesce(arg_min({c}, ord) FILTER (WHERE call_result = 'answered'), "  # noqa: E731
                          f"arg_min({c}, ord)) AS {c}")
@@ -334,13 +345,19 @@ def build_final(raw: RawTable, schema: ExportSchema, hm: HeaderMap) -> None:
             "legs": "count(*) AS legs", "line_no": "min(line_no) AS line_no",
         }
         select = [agg.get(c) or first(c) for c in cols]
+        single = [("1 AS legs" if c == "legs" else c) for c in cols]
+        # calls with one leg pass straight through; only the legs of transferred calls are grouped
         con.execute(f"""
             CREATE OR REPLACE TABLE final AS
+            SELECT {', '.join(single)} FROM valid
+            WHERE parent_call_id IS NULL AND ticket_id NOT IN (SELECT call_key FROM leg_keys)
+            UNION ALL
             SELECT {', '.join(select)} FROM (
                 SELECT *, coalesce(parent_call_id, ticket_id) AS call_key,
                        row_number() OVER (PARTITION BY coalesce(parent_call_id, ticket_id)
                                           ORDER BY created_at, line_no) AS ord
-                FROM valid)
+                FROM valid
+                WHERE coalesce(parent_call_id, ticket_id) IN (SELECT call_key FROM leg_keys))
             GROUP BY call_key""")
     else:
         select = [("1 AS legs" if c == "legs" else c) for c in cols]
@@ -377,24 +394,19 @@ def _upsert_sql(kind: str, source: str, cols: list[str], load_id: int) -> tuple[
             f"INSERT INTO {kind} ({', '.join(cols)}, load_id) SELECT {', '.join(cols)}, {load_id} FROM {source}")
 
 
-def _upsert_duckdb(conn: sa.Connection, scratch, kind: str, cols: list[str], load_id: int) -> tuple[int, int]:
-    """Arrow batches straight from the scratch database, upserted one batch at a time (keys are
-    unique within the file, so batches never overlap).  No temp staging table: in DuckDB 2.0 an
-    INSERT … SELECT from a temp table filled in the same transaction silently inserted nothing."""
-    drv = conn.connection.driver_connection
-    count_sql, delete_sql, insert_sql = _upsert_sql(kind, "incoming_rows", cols, load_id)
-    replaced = loaded = 0
+SCRATCH_ALIAS = "csdash_scratch"
+
+
+def _upsert_duckdb(conn: sa.Connection, kind: str, cols: list[str], load_id: int) -> tuple[int, int]:
+    """Straight from the scratch file, attached read-only: DuckDB copies the rows in parallel, with no
+    Python between the two databases."""
+    count_sql, delete_sql, insert_sql = _upsert_sql(kind, f"{SCRATCH_ALIAS}.final", cols, load_id)
+    replaced = int(conn.exec_driver_sql(count_sql).scalar())
     settle(conn)
-    for batch in scratch.sql(f"SELECT {', '.join(cols)} FROM final").to_arrow_reader(batch_size=COPY_BATCH_ROWS):
-        drv.register("incoming_rows", pa.Table.from_batches([batch]))
-        try:
-            replaced += int(conn.exec_driver_sql(count_sql).scalar())
-            conn.exec_driver_sql(delete_sql)
-            conn.exec_driver_sql(insert_sql)
-            loaded += batch.num_rows
-        finally:
-            settle(conn)
-            drv.unregister("incoming_rows")
+    loaded = int(conn.exec_driver_sql(f"SELECT count(*) FROM {SCRATCH_ALIAS}.final").scalar())
+    settle(conn)
+    conn.exec_driver_sql(delete_sql)
+    conn.exec_driver_sql(insert_sql)
     return loaded, replaced
 
 
@@ -432,15 +444,7 @@ def _insert_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadRep
     if not wh.is_duckdb:
         _copy_postgres(conn, scratch, select, "rejects", cols)
         return
-    drv = conn.connection.driver_connection
-    settle(conn)
-    for batch in scratch.sql(select).to_arrow_reader(batch_size=COPY_BATCH_ROWS):
-        drv.register("incoming_rejects", pa.Table.from_batches([batch]))
-        try:
-            conn.exec_driver_sql(f"INSERT INTO rejects ({', '.join(cols)}) SELECT * FROM incoming_rejects")
-        finally:
-            settle(conn)
-            drv.unregister("incoming_rejects")
+    conn.exec_driver_sql(f"INSERT INTO rejects ({', '.join(cols)}) {select.replace('FROM reject_rows', f'FROM {SCRATCH_ALIAS}.reject_rows')}")
 
 
 def _test_hook_before_commit() -> None:
@@ -455,22 +459,40 @@ def write_load(wh: Warehouse, raw: RawTable, report: LoadReport, user: str) -> N
     """Upsert, rejects and the load log in one transaction: all of the file or none of it."""
     kind = report.kind
     cols = [c.name for c in TABLES[kind].columns if c.name != "load_id"]
-    with wh.begin() as conn:
-        if not wh.is_duckdb:
-            conn.exec_driver_sql("LOCK TABLE load_log IN EXCLUSIVE MODE")  # one load at a time
-        report.load_id = int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) + 1 FROM load_log")).scalar())
-        upsert = _upsert_duckdb if wh.is_duckdb else _upsert_postgres
-        loaded, report.rows_replaced = upsert(conn, raw.scratch, kind, cols, report.load_id)
-        report.rows_inserted = loaded - report.rows_replaced
-        if kind == "callbacks":
-            report.orphans = int(conn.execute(sa.text(
-                "SELECT count(*) FROM callbacks c WHERE c.load_id = :l AND NOT EXISTS "
-                "(SELECT 1 FROM tickets t WHERE t.ticket_id = c.ticket_id)"), {"l": report.load_id}).scalar())
-        if report.rows_rejected:
-            _insert_rejects(conn, wh, raw.scratch, report)
-        report.duration_seconds = time.monotonic() - report.duration_seconds
-        _log(conn, report, user)
-        _test_hook_before_commit()
+    if wh.is_duckdb:
+        scratch_file = raw.path
+        raw.release()
+    with wh.connect() as conn:
+        try:
+            with conn.begin():
+                if wh.is_duckdb:
+                    conn.exec_driver_sql(f"ATTACH '{scratch_file}' AS {SCRATCH_ALIAS} (READ_ONLY)")
+                _write(conn, wh, raw, report, cols, user)
+        finally:
+            if wh.is_duckdb:   # the attachment outlives the transaction; the DuckDB instance is shared
+                conn.exec_driver_sql(f"DETACH DATABASE IF EXISTS {SCRATCH_ALIAS}")
+                conn.commit()
+
+
+def _write(conn: sa.Connection, wh: Warehouse, raw: RawTable, report: LoadReport, cols: list[str], user: str) -> None:
+    kind = report.kind
+    if not wh.is_duckdb:
+        conn.exec_driver_sql("LOCK TABLE load_log IN EXCLUSIVE MODE")  # one load at a time
+    report.load_id = int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) + 1 FROM load_log")).scalar())
+    if wh.is_duckdb:
+        loaded, report.rows_replaced = _upsert_duckdb(conn, kind, cols, report.load_id)
+    else:
+        loaded, report.rows_replaced = _upsert_postgres(conn, raw.scratch, kind, cols, report.load_id)
+    report.rows_inserted = loaded - report.rows_replaced
+    if kind == "callbacks":
+        report.orphans = int(conn.execute(sa.text(
+            "SELECT count(*) FROM callbacks c WHERE c.load_id = :l AND NOT EXISTS "
+            "(SELECT 1 FROM tickets t WHERE t.ticket_id = c.ticket_id)"), {"l": report.load_id}).scalar())
+    if report.rows_rejected:
+        _insert_rejects(conn, wh, raw.scratch, report)
+    report.duration_seconds = time.monotonic() - report.duration_seconds
+    _log(conn, report, user)
+    _test_hook_before_commit()
 
 
 def _log(conn: sa.Connection, report: LoadReport, user: str) -> None:

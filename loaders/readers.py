@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,9 @@ HEADER_SEARCH_ROWS = 10
 EXTRA_COLUMNS = 8          # room for rows with more cells than the header; such rows are rejected
 SAMPLE_BYTES = 1 << 20
 CHUNK = 4 << 20
+# The scratch database's memory: past it DuckDB spills to the scratch folder, so a 2 GB export
+# loads in well under 2 GB of RAM (docs/benchmarks.md).
+LOAD_MEMORY = os.environ.get("CSDASH_LOAD_MEMORY", "1GB")
 
 
 @dataclass
@@ -44,20 +48,43 @@ class RawTable:
     def width(self) -> int:
         return len(self.headers)
 
+    @property
+    def path(self) -> str:
+        """The scratch database's file (the warehouse attaches it read-only to copy the rows over)."""
+        return self.scratch.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+                                    ).fetchone()[0]
+
+    def release(self) -> None:
+        """Close the scratch database and keep its file (``close`` removes it)."""
+        self.scratch.close()
+
     def close(self) -> None:
         self.scratch.close()
         for f in self.temp_files:
             try:
-                os.unlink(f)
+                if os.path.isdir(f):
+                    shutil.rmtree(f, ignore_errors=True)
+                else:
+                    os.unlink(f)
             except OSError:
                 pass
 
 
-def new_scratch() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
+def new_scratch(folder: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A private DuckDB for parsing: in ``folder`` (a file that can spill past ``LOAD_MEMORY``), or in memory."""
+    if folder is None:
+        con = duckdb.connect(":memory:")
+    else:
+        con = duckdb.connect(os.path.join(folder, "scratch.duckdb"))
+        con.execute("SET temp_directory = ?", [os.path.join(folder, "spill")])
+        con.execute("SET memory_limit = ?", [LOAD_MEMORY])
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+def scratch_folder() -> str:
+    return tempfile.mkdtemp(prefix="csdash-scratch-")
 
 
 # ---------------------------------------------------------------- encodings
@@ -176,19 +203,21 @@ def read_csv(path: Path, kind: str, extra_aliases: set[str] = frozenset()) -> Ra
     header_line = header_idx + 1
     width = len(headers) + EXTRA_COLUMNS
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    scratch = new_scratch()
+    folder = scratch_folder()
+    temp_files.append(folder)
+    scratch = new_scratch(folder)
+    # DuckDB's parallel reader keeps the file's order (preserve_insertion_order), so a row's line is its
+    # rowid plus the lines before it: no window over the whole file
     sql = (
-        f"CREATE TABLE raw AS SELECT * EXCLUDE (rn), rn + {header_line} AS line_no FROM ("
-        f"SELECT row_number() OVER () AS rn, * FROM read_csv(?, header=false, skip={header_line}, "
+        f"CREATE TEMP TABLE raw0 AS SELECT * FROM read_csv(?, header=false, skip={header_line}, "
         f"all_varchar=true, delim=?, quote='\"', escape='\"', null_padding=true, strict_mode=false, "
-        f"parallel=false, auto_detect=false, columns={cols}))"
+        f"auto_detect=false, columns={cols})"
     )
     try:
         scratch.execute(sql, [source, delim])
+        scratch.execute(f"CREATE VIEW raw AS SELECT *, rowid + {header_line + 1} AS line_no FROM raw0")
     except duckdb.Error as exc:
-        scratch.close()
-        for f in temp_files:
-            os.unlink(f)
+        RawTable(scratch, headers, header_line, encoding, temp_files=temp_files).close()
         raise LoadError(f"无法按 CSV 读取：{str(exc).splitlines()[0]}") from None
     return RawTable(scratch, headers, header_line, encoding, temp_files=temp_files)
 
@@ -238,13 +267,14 @@ def read_excel(path: Path, kind: str, sheet: str | None = None,
         columns[f"c{i}"] = pa.array([_cell_text(r[i]) if i < len(r) else None for r in body], pa.string())
     columns["line_no"] = pa.array(range(header_idx + 2, header_idx + 2 + len(body)), pa.int64())
     table = pa.table(columns)
-    scratch = new_scratch()
+    folder = scratch_folder()
+    scratch = new_scratch(folder)
     scratch.register("excel_rows", table)
     # drop rows that are entirely empty (Excel keeps formatted blank rows)
     non_empty = " OR ".join(f"c{i} IS NOT NULL" for i in range(width))
     scratch.execute(f"CREATE TABLE raw AS SELECT * FROM excel_rows WHERE {non_empty}")
     scratch.unregister("excel_rows")
-    return RawTable(scratch, headers, header_idx + 1, "xlsx", sheet=ws.name)
+    return RawTable(scratch, headers, header_idx + 1, "xlsx", sheet=ws.name, temp_files=[folder])
 
 
 def read_file(path: Path, kind: str, sheet: str | None = None,
