@@ -53,9 +53,12 @@ def cmd_all(args) -> int:
     _log(f"生成 {scale.name} 规模的导出文件…")
     folder = generate(scale, args.work, log=_log)
     figures = []
-    _log("导入…")
-    figures += load_figures(scale, folder, args.work, log=_log)
     db = str(warehouse_path(args.work, scale))
+    if args.skip_load and Path(db).exists():
+        _log(f"沿用已有的仓库 {db}（不测导入）")
+    else:
+        _log("导入…")
+        figures += load_figures(scale, folder, args.work, log=_log)
     small = scale.tenth()
     _log("十分之一规模的仓库（增长比）…")
     small_folder = generate(small, args.work, log=_log)
@@ -101,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--write", metavar="MD", help="把结果写进这个 Markdown 文件（如 docs/benchmarks.md）")
             p.add_argument("--json", metavar="FILE", help="结果另存为 JSON")
             p.add_argument("--skip-page", action="store_true", help="不测页面（AppTest）")
+            p.add_argument("--skip-load", action="store_true", help="沿用上次导入的仓库，只测查询与页面")
     p = sub.add_parser("_load-ours")
     p.add_argument("db"), p.add_argument("kind"), p.add_argument("file"), p.add_argument("--roster")
     p = sub.add_parser("_load-raw")
