@@ -80,7 +80,11 @@ def run_child(*args: str, timeout: float = 4 * 3600) -> dict:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set of this process so far (Linux reports KiB)."""
+    """Peak resident set of this process so far: VmHWM, which starts afresh at exec (getrusage's
+    ru_maxrss does not: a child started by a big parent would report the parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -71,13 +71,28 @@ def with_comparisons(wh, kpis: Iterable[str] | None = None, *, months: Sequence[
     for the other month)."""
     dims = check_dims(("month", *[d for d in dims if d != "month"]))
     months = normalise(months)
-    wanted = sorted(set(months) | {add_months(m, -1) for m in months} | {add_months(m, -12) for m in months})
+    wanted = comparison_months(months)
     df = compute(wh, kpis, months=wanted, dims=dims, filters=filters, scope=scope, settings=settings)
-    keys = [d for d in dims if d != "month"] + ["kpi"]
-    complete = complete_months(wh, wanted)
-    df["complete"] = [complete[(BY_KEY[k].source, date.fromisoformat(m + "-01"))] for m, k in zip(df["month"], df["kpi"])]
+    return attach_comparisons(df, months, complete_months(wh, wanted))
+
+
+def comparison_months(months: Sequence[date]) -> list[date]:
+    """The months, their previous months and the same months a year earlier."""
+    return sorted(set(months) | {add_months(m, -1) for m in months} | {add_months(m, -12) for m in months})
+
+
+def attach_comparisons(df: pd.DataFrame, months: Sequence[date],
+                       complete: dict[tuple[str, date], bool]) -> pd.DataFrame:
+    """``df`` (figures by month, covering ``comparison_months(months)``) cut to ``months``, with the MoM
+    and YoY columns ``with_comparisons`` describes.  Pure: a page that already holds 13 months of
+    figures derives its comparisons from them instead of asking the warehouse again."""
+    df = df.copy()
+    keys = [c for c in df.columns if c not in ("month", "value", "numerator", "denominator", "pending", "basis",
+                                                "complete")]
+    df["complete"] = [complete.get((BY_KEY[k].source, date.fromisoformat(m + "-01")), False)
+                      for m, k in zip(df["month"], df["kpi"])]
     lookup = df.set_index(["month", *keys])
-    out = df[df["month"].isin([month_key(m) for m in months])].copy()
+    out = df[df["month"].isin([month_key(m) for m in normalise(months)])].copy()
     for prefix, shift in (("mom", -1), ("yoy", -12)):
         other_month = [month_key(add_months(date.fromisoformat(m + "-01"), shift)) for m in out["month"]]
         idx = pd.MultiIndex.from_arrays([other_month, *[out[k] for k in keys]], names=["month", *keys])

@@ -6,6 +6,7 @@ import streamlit as st
 
 from metrics.catalog import OVERVIEW_KPIS as KPIS, OVERVIEW_SECTIONS as SECTIONS, previous_months
 from ui import data
+from metrics.months import month_key
 from ui.fmt import month_label
 from ui.i18n import lang, t
 from ui.widgets import kpi_card, page_view
@@ -13,13 +14,13 @@ from ui.widgets import kpi_card, page_view
 view = page_view("page.overview")
 st.caption(f"{month_label(view.month, lang())} · {view.scope.describe()}")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
-now = data.comparisons(*args, KPIS, view.month)
+now, history = data.figures_with_comparisons(*args, KPIS, view.month)
 if now.empty:
     st.info(t("no_data_month", month=month_label(view.month, lang())))
     st.stop()
 rows = {r["kpi"]: r for r in now.to_dict("records")}
-history = data.figures(*args, KPIS, tuple(previous_months(view.month, 12)), ("month",))
-sparks = {k: g.sort_values("month")["value"].tolist() for k, g in history.groupby("kpi")}
+last_12 = history[history["month"] >= month_key(previous_months(view.month, 12)[0])]
+sparks = {k: g.sort_values("month")["value"].tolist() for k, g in last_12.groupby("kpi")}
 
 for section, keys in SECTIONS.items():
     st.subheader(t(section))

@@ -194,6 +194,22 @@ def test_mom_in_points_and_percent_yoy_incomplete(wh, tmp_path):
     assert nov.empty
 
 
+def test_comparisons_from_thirteen_months_equal_with_comparisons(wh, tmp_path):
+    """The overview derives MoM/YoY from the 13 months it already holds (one computation instead of two)."""
+    from metrics.compare import attach_comparisons, comparison_months, complete_months
+    from metrics.months import month_range
+
+    load_file(wh, "tickets", _daily_calls(tmp_path / "a.csv", date(2026, 9, 1), date(2026, 10, 31),
+                                          extra_missed_on=(date(2026, 10, 1),)))
+    load_file(wh, "tickets", _daily_calls(tmp_path / "b.csv", date(2025, 10, 1), date(2025, 10, 10), prefix="Y"))
+    kpis = ["answer_rate", "contacts", "abandon_rate"]
+    direct = with_comparisons(wh, kpis, months=["2026-10"], scope=Scope.all())
+    span = month_range(date(2025, 10, 1), date(2026, 10, 1))
+    history = compute(wh, kpis, months=span, dims=("month",), scope=Scope.all())
+    derived = attach_comparisons(history, [date(2026, 10, 1)], complete_months(wh, comparison_months([date(2026, 10, 1)])))
+    pd.testing.assert_frame_equal(direct, derived)
+
+
 def test_mom_incomplete_when_a_day_is_missing(wh, tmp_path):
     load_file(wh, "tickets", _daily_calls(tmp_path / "a.csv", date(2026, 9, 2), date(2026, 10, 31)))
     df = with_comparisons(wh, ["contacts"], months=["2026-10"], scope=Scope.all())

@@ -16,7 +16,7 @@ import streamlit as st
 from loaders import status
 from metrics import Filters, Scope, Settings, compute, load_settings
 from metrics import breakdowns, catalog
-from metrics.compare import with_comparisons
+from metrics.compare import attach_comparisons, comparison_months, complete_months
 from metrics.query import detail
 from metrics.targets import attach, load_targets
 from warehouse import DEFAULT_DB, Warehouse, open_warehouse
@@ -90,13 +90,6 @@ def _figures(url: str, version: int, scope: Scope, filters: Filters, settings: S
     return compute(warehouse(), list(kpis), months=months, dims=dims, filters=filters, scope=scope, settings=settings)
 
 
-@st.cache_data(ttl=600, max_entries=256)
-def _comparisons(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
-                 month: date, dims: tuple[str, ...]) -> pd.DataFrame:  # noqa: ARG001
-    return with_comparisons(warehouse(), list(kpis), months=[month], dims=("month", *dims), filters=filters,
-                            scope=scope, settings=settings)
-
-
 # Targets are attached after the cache, on every run: a target saved on the settings page shows at
 # once (the cached figures do not depend on targets, which change without a new data version).
 def figures(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
@@ -105,10 +98,21 @@ def figures(url: str, version: int, scope: Scope, filters: Filters, settings: Se
     return attach(df, load_targets(warehouse()), as_of=months[-1])
 
 
-def comparisons(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
-                month: date, dims: tuple[str, ...] = ()) -> pd.DataFrame:
-    df = _comparisons(url, version, scope, filters, settings, kpis, month, dims)
-    return attach(df, load_targets(warehouse()))
+@st.cache_data(ttl=600)
+def _complete(url: str, version: int, months: tuple[date, ...]) -> dict:  # noqa: ARG001
+    # whether a month is fully loaded is a fact about the exports, the same for every viewer
+    return complete_months(warehouse(), months)
+
+
+def figures_with_comparisons(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+                             kpis: tuple[str, ...], month: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the month's figures with MoM/YoY and targets, the 13 months m−12 … m by month) from ONE cached
+    computation: the overview needs both, and asking the warehouse twice doubled its wait."""
+    months = tuple(comparison_months([month]))
+    span = tuple(catalog.previous_months(month, 13))
+    history = _figures(url, version, scope, filters, settings, kpis, span, ("month",))
+    now = attach_comparisons(history, [month], _complete(url, version, months))
+    return attach(now, load_targets(warehouse())), history
 
 
 @st.cache_data(ttl=600, max_entries=128)
