@@ -170,7 +170,7 @@ def _vocab_table(raw: RawTable, idx: int, col: Column, kmap: KindMapping) -> str
     vocab = VOCABULARIES["bool" if col.kind is Kind.bool else col.vocab]
     extra = kmap.values.get(col.name, {})
     words = [r[0] for r in raw.scratch.execute(
-        f"SELECT DISTINCT n{idx} FROM cells WHERE n{idx} IS NOT NULL").fetchall()]
+        f"SELECT DISTINCT nz(c{idx}) AS w FROM raw WHERE nz(c{idx}) IS NOT NULL").fetchall()]
     rows = []
     for w in words:
         value = map_word(vocab, w, extra)
@@ -186,7 +186,6 @@ def _vocab_table(raw: RawTable, idx: int, col: Column, kmap: KindMapping) -> str
 def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMapping) -> None:
     """Create scratch table ``typed``: line_no, every canonical column, is_summary, is_deleted, reason."""
     cells = ", ".join(f"nz(c{i}) AS n{i}" for i in range(raw.width + EXTRA_COLUMNS))
-    raw.scratch.execute(f"CREATE OR REPLACE TEMP TABLE cells AS SELECT line_no, {cells} FROM raw")
     select, joins, reasons, deleted = ["r.line_no"], [], [], []
     for col in schema.columns:
         if col.name not in hm.columns:
@@ -227,13 +226,13 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
         SELECT r.*, {', '.join(select[1:])},
                coalesce({first_cell} IN {summary}, false) AS is_summary,
                coalesce({' OR '.join(deleted) if deleted else 'false'}, false) AS is_deleted
-        FROM cells r {' '.join(joins)}""")
+        FROM (SELECT line_no, {cells} FROM raw) r {' '.join(joins)}""")
     raw.scratch.execute(f"""
         CREATE OR REPLACE TEMP TABLE typed AS
         SELECT r.line_no, {', '.join('r.' + c.name for c in schema.columns)}, r.is_summary, r.is_deleted,
                nullif(concat_ws('；', {', '.join(reasons)}), '') AS reason
         FROM typed0 r {' '.join(joins)}""")
-    raw.scratch.execute("DROP TABLE cells; DROP TABLE typed0")   # within the memory limit, less to spill
+    raw.scratch.execute("DROP TABLE typed0")   # within the memory limit: less to spill
 
 
 # ------------------------------------------------------------------ per-kind rules
@@ -248,11 +247,12 @@ def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehous
     con = raw.scratch
     kind = schema.kind
     more: list[str] = []
+    rows = "SELECT * FROM typed"   # the rows with the kind's defaults; ``more`` reasons are checked on them
     if kind in ("tickets", "scorecard_inputs"):
-        rows = _roster_frame(wh)
+        roster = _roster_frame(wh)
         con.execute("CREATE OR REPLACE TEMP TABLE roster_ids (agent_id VARCHAR, agent_name VARCHAR, nickname VARCHAR)")
-        if rows:
-            con.executemany("INSERT INTO roster_ids VALUES (?, ?, ?)", [tuple(r) for r in rows])
+        if roster:
+            con.executemany("INSERT INTO roster_ids VALUES (?, ?, ?)", [tuple(r) for r in roster])
     if kind == "tickets":
         # an online tool names the agent by nickname: take the roster's agent (unambiguous matches only)
         con.execute("""
@@ -261,8 +261,7 @@ def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehous
                 SELECT nickname AS name, agent_id FROM roster_ids WHERE nickname IS NOT NULL
                 UNION SELECT agent_name, agent_id FROM roster_ids WHERE agent_name IS NOT NULL)
             GROUP BY name HAVING count(DISTINCT agent_id) = 1""")
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE typed AS
+        rows = """
             SELECT t.* REPLACE (
                 coalesce(t.direction, 'in') AS direction,
                 coalesce(t.agent_id, nick.agent_id) AS agent_id,
@@ -273,7 +272,7 @@ def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehous
                               WHEN coalesce(t.call_result, '') <> 'answered' AND t.ended_at IS NOT NULL
                                    AND t.rang_at IS NOT NULL
                               THEN epoch(t.ended_at - t.rang_at) END) AS ring_seconds)
-            FROM typed t LEFT JOIN nick ON nick.name = t.agent_name AND t.agent_id IS NULL""")
+            FROM typed t LEFT JOIN nick ON nick.name = t.agent_name AND t.agent_id IS NULL"""
         more = [
             # these two only when nothing else is wrong: they follow from a bad or missing cell
             "CASE WHEN channel = 'phone' AND call_result IS NULL AND reason IS NULL THEN '电话记录缺少通话结果' END",
@@ -286,23 +285,26 @@ def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehous
             "CASE WHEN resolved_at < created_at THEN '解决时间早于创建时间' END",
         ]
     elif kind == "callbacks":
-        con.execute("""CREATE OR REPLACE TEMP TABLE typed AS SELECT * REPLACE (
-            coalesce(result, CASE WHEN satisfaction IS NOT NULL THEN 'reached' END) AS result) FROM typed""")
+        rows = """SELECT * REPLACE (
+            coalesce(result, CASE WHEN satisfaction IS NOT NULL THEN 'reached' END) AS result) FROM typed"""
     elif kind == "sales":
-        con.execute("""CREATE OR REPLACE TEMP TABLE typed AS SELECT * REPLACE (
+        rows = """SELECT * REPLACE (
             coalesce(status, 'completed') AS status,
-            coalesce(refund_amount, 0)::DECIMAL(18, 2) AS refund_amount) FROM typed""")
+            coalesce(refund_amount, 0)::DECIMAL(18, 2) AS refund_amount) FROM typed"""
         more = ["CASE WHEN refund_amount > amount THEN '退款金额大于实付金额' END"]
     elif kind == "roster":
-        con.execute("""CREATE OR REPLACE TEMP TABLE typed AS SELECT * REPLACE (
-            coalesce(employment, 'formal') AS employment) FROM typed""")
+        rows = """SELECT * REPLACE (
+            coalesce(employment, 'formal') AS employment) FROM typed"""
         more = ["CASE WHEN active_to < active_from THEN '离职日期早于入职日期' END"]
     elif kind == "scorecard_inputs":
         more = ["CASE WHEN agent_id IS NOT NULL AND agent_id NOT IN (SELECT agent_id FROM roster_ids)"
                 " THEN '工号「' || agent_id || '」不在人员名单中（请先导入 roster）' END"]
+    # one statement, one copy of the table: the defaults in a subquery, the reasons checked on its rows
     if more:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE typed AS SELECT * REPLACE (
-            nullif(concat_ws('；', reason, {', '.join(more)}), '') AS reason) FROM typed""")
+            nullif(concat_ws('；', reason, {', '.join(more)}), '') AS reason) FROM ({rows})""")
+    elif rows != "SELECT * FROM typed":
+        con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {rows}")
 
 
 def build_final(raw: RawTable, schema: ExportSchema, hm: HeaderMap) -> None:
