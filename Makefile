@@ -10,7 +10,7 @@ TEST_DEBS := postgresql chromium fonts-noto-cjk poppler-utils
 # Debian packages the dashboard itself needs: the CJK font the review pack's PDF embeds.
 RUN_DEBS := fonts-noto-cjk
 
-.PHONY: run test debs system-deps clean
+.PHONY: run test bench debs system-deps clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ system-deps:
 
 test: $(VENV)/.dev-installed system-deps
 	$(PY) -m pytest
+
+## make bench SCALE=1m|10m: the benchmarks at chain scale, results into docs/benchmarks.md (on demand, not in CI)
+SCALE ?= 1m
+bench: $(VENV)/.installed
+	PYTHONPATH=. $(PY) -m bench all --scale $(SCALE) --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts

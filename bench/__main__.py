@@ -3,6 +3,7 @@
     python -m bench generate --scale 10m          # only write the exports
     python -m bench all --scale 1m --write docs/benchmarks.md
     python -m bench all --scale tiny              # the smoke run make test does
+    python -m bench profile tickets.csv --roster roster.csv   # where one load spends its time
 
 Scale parameters can be changed: ``--months --stores --agents --tickets --callbacks --sales``.
 Generated files and warehouses live under ``--work`` (default ``bench/.work``, not committed);
@@ -105,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--json", metavar="FILE", help="结果另存为 JSON")
             p.add_argument("--skip-page", action="store_true", help="不测页面（AppTest）")
             p.add_argument("--skip-load", action="store_true", help="沿用上次导入的仓库，只测查询与页面")
+    p = sub.add_parser("profile", help="一次导入的耗时分布（pyinstrument 与每条 SQL）")
+    p.add_argument("file"), p.add_argument("--kind", default="tickets"), p.add_argument("--roster")
     p = sub.add_parser("_load-ours")
     p.add_argument("db"), p.add_argument("kind"), p.add_argument("file"), p.add_argument("--roster")
     p = sub.add_parser("_load-raw")
@@ -114,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command.startswith("_"):
         return cmd_child(args)
+    if args.command == "profile":
+        from bench.profile import profile_load
+
+        print(profile_load(args.file, args.kind, args.roster))
+        return 0
     return {"all": cmd_all, "generate": cmd_generate}[args.command](args)
 
 

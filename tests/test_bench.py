@@ -90,3 +90,11 @@ def test_chain_scales_are_the_issue_sizes(name):
     assert s.agents >= 80 and s.stores >= 100 and s.months == 12
     assert (s.tickets, s.callbacks, s.sales) == {"1m": (1_000_000, 200_000, 1_000_000),
                                                  "10m": (10_000_000, 2_000_000, 10_000_000)}[name]
+
+
+def test_profile_lists_the_slow_statements_of_one_load(tmp_path):
+    from bench.profile import profile_load
+
+    folder = generate(TINY, tmp_path, log=lambda _s: None)
+    text = profile_load(str(folder / "tickets_utf8.csv"), "tickets", str(folder / "roster.csv"))
+    assert "tickets_utf8.csv [tickets]" in text and "load_file" in text and "scratch 中超过 0.1 秒的语句" in text
