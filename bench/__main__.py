@@ -65,7 +65,7 @@ def cmd_all(args) -> int:
     small_folder = generate(small, args.work, log=_log)
     small_db = warehouse_path(args.work, small)
     build_warehouse(small_folder, small_db)
-    figures += query_figures(scale.name, db, str(small_db), scale.end_month, scale.tickets, small.tickets, log=_log)
+    figures += query_figures(db, str(small_db), scale.end_month, scale.tickets, small.tickets, log=_log)
     if not args.skip_page:
         figures += page_figures(db, scale.end_month, scale.tickets, log=_log)
     seconds = time.perf_counter() - started

@@ -20,9 +20,6 @@ from pathlib import Path
 from bench.measure import Figure, at_most, faster_by, peak_rss_mb, run_child, under
 from bench.scales import Scale
 
-DATA_KINDS = ("tickets", "callbacks", "sales")
-
-
 # ------------------------------------------------------------------ the child processes
 def child_ours(db: str, kind: str, file: str, roster: str | None) -> dict:
     from loaders.pipeline import load_file

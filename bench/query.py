@@ -25,12 +25,6 @@ from metrics.settings import Settings
 NO_TEAM = "∅"
 
 
-def check_defaults(settings: Settings) -> None:
-    """The hand-written SQL and the pandas code are written for the default settings."""
-    if settings != Settings():
-        raise RuntimeError("bench 的手写 SQL 与 pandas 版按默认设置编写；请用新建的仓库")
-
-
 def hand_sql(month: date, s: Settings) -> str:
     start, end = month.isoformat(), add_months(month, 1).isoformat()
     vm = "TRUE" if s.voicemail_as_missed else "FALSE"
@@ -262,7 +256,7 @@ def builder_seconds(db: str, month: date) -> tuple[float, pd.DataFrame]:
     return seconds, df
 
 
-def query_figures(scale_name: str, db: str, small_db: str | None, month: str, rows: int, small_rows: int,
+def query_figures(db: str, small_db: str | None, month: str, rows: int, small_rows: int,
                   log=print) -> list[Figure]:
     import duckdb
 
