@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from bench.scales import TEAM_SIZE, Scale
+from loaders.casts import sql_list
 
 REGION_NAMES = ["华东", "华南", "华北", "华中", "西南", "西北"]
 BAD_EVERY = 997          # one bad row in about a thousand: the rejects path is part of every load
@@ -29,10 +30,6 @@ LEG_EVERY = 1009         # one transferred call (two legs) in about a thousand
 
 FILES = ("roster.csv", "tickets_utf8.csv", "tickets_gbk.csv", "tickets_slice.csv", "tickets.xlsx",
          "callbacks.csv", "sales.csv")
-
-
-def _sql_list(words: list[str]) -> str:
-    return "[" + ", ".join(f"'{w}'" for w in words) + "]"
 
 
 def _setup(con: duckdb.DuckDBPyConnection, s: Scale) -> None:
@@ -46,8 +43,8 @@ def _setup(con: duckdb.DuckDBPyConnection, s: Scale) -> None:
     con.execute("CREATE MACRO at_row(i, n) AS getvariable('start_ts') + "
                 "to_seconds(CAST(floor((i + u(i, 2)) * getvariable('span_s') / n) AS BIGINT))")
     con.execute(f"""CREATE TABLE stores AS SELECT s AS store_idx,
-        {_sql_list(REGION_NAMES)}[s % {s.regions} + 1] AS region,
-        {_sql_list(REGION_NAMES)}[s % {s.regions} + 1] || lpad(CAST(s AS VARCHAR), 3, '0') || '店' AS store
+        {sql_list(REGION_NAMES)}[s % {s.regions} + 1] AS region,
+        {sql_list(REGION_NAMES)}[s % {s.regions} + 1] || lpad(CAST(s AS VARCHAR), 3, '0') || '店' AS store
         FROM range({s.stores}) r(s)""")
     con.execute(f"""CREATE TABLE agents AS SELECT a AS agent_idx, CAST(10001 + a AS VARCHAR) AS agent_id,
         '客服' || lpad(CAST(a AS VARCHAR), 3, '0') AS agent_name,
@@ -74,11 +71,11 @@ def _roster_sql(s: Scale) -> str:
 
 
 def _tickets_sql(s: Scale) -> str:
-    answered_words = _sql_list(["已接听", "双方接听", "正常结束"])
-    missed_words = _sql_list(["振铃放弃", "排队放弃", "客户速挂", "座席未接听"])
-    pre_cats = _sql_list(["售前/产品咨询", "售前/价格咨询", "售前/活动咨询", "售前/库存咨询"])
-    after_cats = _sql_list(["售后/安装预约", "售后/维修", "售后/退换货", "售后/物流查询", "售后/投诉/服务态度", "售后/投诉/产品质量"])
-    online = _sql_list(["千牛", "微信", "网页在线"])
+    answered_words = sql_list(["已接听", "双方接听", "正常结束"])
+    missed_words = sql_list(["振铃放弃", "排队放弃", "客户速挂", "座席未接听"])
+    pre_cats = sql_list(["售前/产品咨询", "售前/价格咨询", "售前/活动咨询", "售前/库存咨询"])
+    after_cats = sql_list(["售后/安装预约", "售后/维修", "售后/退换货", "售后/物流查询", "售后/投诉/服务态度", "售后/投诉/产品质量"])
+    online = sql_list(["千牛", "微信", "网页在线"])
     return f"""
     WITH base AS (
         SELECT i, at_row(i, {s.tickets}) AS created, a.*,
@@ -133,7 +130,7 @@ def _tickets_sql(s: Scale) -> str:
 
 
 def _callbacks_sql(s: Scale) -> str:
-    grades = _sql_list(["非常满意", "满意", "一般", "不满意"])
+    grades = sql_list(["非常满意", "满意", "一般", "不满意"])
     per = max(1, s.tickets // max(1, s.callbacks))
     return f"""
     SELECT 'HF' || lpad(CAST(j AS VARCHAR), 9, '0') AS 回访编号,
@@ -153,8 +150,8 @@ def _callbacks_sql(s: Scale) -> str:
 
 
 def _sales_sql(s: Scale) -> str:
-    statuses = _sql_list(["交易成功", "卖家已发货，等待买家确认", "等待买家付款", "交易关闭", "退款成功"])
-    levels = _sql_list(["", "普通会员", "银卡会员", "金卡会员"])
+    statuses = sql_list(["交易成功", "卖家已发货，等待买家确认", "等待买家付款", "交易关闭", "退款成功"])
+    levels = sql_list(["", "普通会员", "银卡会员", "金卡会员"])
     n_pre = f"(SELECT count(*) FROM presales)"
     return f"""
     WITH o AS (

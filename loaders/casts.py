@@ -15,7 +15,8 @@ _TS_FORMATS = ["%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%
                "%Y%m%d %H:%M:%S", "%Y%m%d"]
 
 
-def _sql_list(words) -> str:
+def sql_list(words) -> str:
+    """A SQL list literal of strings: ['a', 'b'] (quotes doubled)."""
     return "[" + ", ".join("'" + w.replace("'", "''") + "'" for w in words) + "]"
 
 
@@ -76,7 +77,7 @@ CREATE OR REPLACE MACRO parse_ts(v) AS CASE
         make_timestamp(CAST(TRY_CAST(v AS DOUBLE) * 1000000 AS BIGINT)) + INTERVAL {LOCAL_UTC_OFFSET_MINUTES} MINUTE
     WHEN regexp_full_match(v, '\\d{{5}}(\\.\\d+)?') THEN
         TIMESTAMP '1899-12-30' + to_seconds(CAST(round(TRY_CAST(v AS DOUBLE) * 86400) AS BIGINT))
-    ELSE try_strptime(ts_text(v), {_sql_list(_TS_FORMATS)})
+    ELSE try_strptime(ts_text(v), {sql_list(_TS_FORMATS)})
          + to_minutes(CAST({LOCAL_UTC_OFFSET_MINUTES} - coalesce(ts_offset_min(v), {LOCAL_UTC_OFFSET_MINUTES}) AS BIGINT))
     END;
 
