@@ -91,6 +91,11 @@ def test_page_renders_in_chromium(server, browser, name):
         _rendered(page)
         if name == "overview":
             page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60_000)
+            # the 12-month sparklines are Vega charts drawn after the cards: a screenshot before them
+            # shows empty cards
+            page.wait_for_function("""() => document.querySelectorAll(
+                '[data-testid="stMetric"] canvas, [data-testid="stMetric"] svg.marks').length >= 15""",
+                                   timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
             '[data-testid="stException"]').first.inner_text()
