@@ -4,7 +4,6 @@ text cells are escaped against formula injection."""
 from __future__ import annotations
 
 import io
-import re
 
 import pandas as pd
 
@@ -12,7 +11,7 @@ from appraisal.month import DIVISIONS, Month, flag_labels
 from appraisal.rules import DISCIPLINE_ITEMS, PRESALES_ITEMS
 from appraisal.scorecard import AFTERSALES_ITEMS
 from metrics.months import month_key
-from warehouse.safety import spreadsheet_safe
+from warehouse.safety import excel_writer, safe_frame, sheet_name, spreadsheet_safe
 
 SUMMARY_HEADERS = {
     "rank": "名次", "agent_id": "工号", "agent_name": "姓名", "team": "班组", "region": "区域", "store": "门店",
@@ -24,21 +23,13 @@ SUMMARY_HEADERS = {
 SECTION = {"A": "业务考核（表A）", "B": "工作纪律（表B）", "T": "汇总", "S": "考核项目", "X": "加减分"}
 
 
-def _sheet_name(agent_id: str, name: str | None, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\']", "_", f"{agent_id} {name or ''}".strip())[:28]
-    out, k = base, 2
-    while out in used:
-        out, k = f"{base[:25]}~{k}", k + 1
-    used.add(out)
-    return out
-
 
 def summary_frame(month: Month) -> pd.DataFrame:
     frame = month.frame.drop(columns=["last"], errors="ignore").copy()
     frame["flags"] = frame["flags"].map(flag_labels)
     cols = ["rank", *[c for c in frame.columns if c != "rank"]]
     frame = frame[cols].rename(columns=SUMMARY_HEADERS)
-    return frame.apply(lambda s: s.map(spreadsheet_safe) if s.dtype == object else s)
+    return safe_frame(frame)
 
 
 def workbook(month: Month) -> bytes:
@@ -47,7 +38,7 @@ def workbook(month: Month) -> bytes:
     status = (f"已发布：{month.published['by']} {month.published['at']}，规则版本 {month.published['rules_version']}"
               if month.published else f"未发布（实时计算），规则版本 {month.rules_version}")
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
+    with excel_writer(buf) as xl:
         book = xl.book
         bold = book.add_format({"bold": True})
         red = book.add_format({"bold": True, "font_color": "#C0392B"})
@@ -55,19 +46,19 @@ def workbook(month: Month) -> bytes:
         summary.to_excel(xl, index=False, sheet_name="汇总", startrow=2)
         sheet = xl.sheets["汇总"]
         sheet.write(0, 0, label, bold)
-        sheet.write(1, 0, status)
+        sheet.write(1, 0, spreadsheet_safe(status))
         sheet.freeze_panes(3, 3)
         sheet.set_column(0, len(summary.columns) - 1, 11)
         used = {"汇总"}
         for row in month.frame.to_dict("records"):
             card = month.cards[row["agent_id"]]
-            ws = book.add_worksheet(_sheet_name(row["agent_id"], row["agent_name"], used))
+            ws = book.add_worksheet(sheet_name(f"{row['agent_id']} {row['agent_name'] or ''}", used))
             ws.write(0, 0, label, bold)
             ws.write(1, 0, "被考核人")
             ws.write(1, 1, spreadsheet_safe(f"{row['agent_name'] or ''}（{row['agent_id']}）"))
             ws.write(1, 2, "班组")
             ws.write(1, 3, spreadsheet_safe(row["team"] or ""))
-            ws.write(2, 0, status)
+            ws.write(2, 0, spreadsheet_safe(status))
             headers = ["部分", "项目", "内容", "标准", "次数", "扣分/得分", "权重", "加权得分"]
             for j, h in enumerate(headers):
                 ws.write(4, j, h, bold)

@@ -20,7 +20,7 @@ from appraisal.month import agents
 from loaders.schema import SCORECARD_INPUTS, Kind
 from metrics.errors import MetricError
 from metrics.months import month_key, parse_month
-from warehouse.safety import spreadsheet_safe
+from warehouse.safety import excel_writer, safe_frame
 from warehouse.schema import appraisal_excusals, scorecard_input_audit, scorecard_inputs
 
 EDITABLE = [c for c in SCORECARD_INPUTS.columns if c.name not in ("month", "agent_id")]
@@ -43,12 +43,12 @@ def template(wh, month: str | date, division: str | None = None) -> bytes:
     m = parse_month(month)
     frame = current(wh, m, division)
     out = pd.DataFrame({HEADERS["month"]: month_key(m), HEADERS["agent_id"]: frame["agent_id"],
-                        "姓名": frame["agent_name"].map(spreadsheet_safe), "班组": frame["team"].map(spreadsheet_safe)})
+                        "姓名": frame["agent_name"], "班组": frame["team"]})
     for c in EDITABLE:
-        out[HEADERS[c.name]] = frame[c.name].map(spreadsheet_safe) if c.kind is Kind.text else frame[c.name]
+        out[HEADERS[c.name]] = frame[c.name]
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
-        out.to_excel(xl, index=False, sheet_name="月度考核录入")
+    with excel_writer(buf) as xl:
+        safe_frame(out).to_excel(xl, index=False, sheet_name="月度考核录入")
         sheet = xl.sheets["月度考核录入"]
         sheet.freeze_panes(1, 4)
         sheet.set_column(0, len(out.columns) - 1, 12)

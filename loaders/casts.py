@@ -10,6 +10,9 @@ from __future__ import annotations
 EMPTY_WORDS = ("", "-", "--", "—", "——", "null", "NULL", "Null", "none", "None", "nan", "NaN", "无", "N/A", "#N/A")
 SUMMARY_WORDS = ("汇总", "合计", "总计", "均值", "平均值", "店铺汇总值", "店铺平均值")
 LOCAL_UTC_OFFSET_MINUTES = 480
+# RE2 class of the characters removed from text at load: C0 controls but tab and line breaks, DEL,
+# zero-width marks and bidi overrides/isolates (they reorder what a reader sees)
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}]"
 
 _TS_FORMATS = ["%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H", "%Y-%m-%d",
                "%Y%m%d %H:%M:%S", "%Y%m%d"]
@@ -107,6 +110,11 @@ CREATE OR REPLACE MACRO parse_money(v) AS CASE
     WHEN v IS NULL THEN NULL
     WHEN v IN ('无退款申请', '无退款') THEN 0::DECIMAL(18, 2)
     ELSE TRY_CAST(regexp_replace(replace(v, '−', '-'), '[¥￥,，元\\s]', '', 'g') AS DECIMAL(18, 2)) END;
+
+-- control characters (NUL…) and bidi overrides in text: removed at load, counted in the report
+CREATE OR REPLACE MACRO has_ctrl(v) AS regexp_matches(v, '{CONTROL_CHARS}');
+CREATE OR REPLACE MACRO strip_ctrl(v) AS CASE
+    WHEN v IS NULL OR NOT has_ctrl(v) THEN v ELSE nullif(regexp_replace(v, '{CONTROL_CHARS}', '', 'g'), '') END;
 
 CREATE OR REPLACE MACRO parse_number(v) AS TRY_CAST(v AS DOUBLE);
 

@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from loaders.casts import SUMMARY_WORDS, install_macros
 from loaders.errors import LoadError
 from loaders.mapping import EMPTY_MAPPING, KindMapping, Mapping
-from loaders.readers import EXTRA_COLUMNS, RawTable, read_file
+from loaders.limits import date_window, limit
+from loaders.readers import RawTable, read_file, sweep_stale_scratch
 from loaders.schema import SCHEMAS, Column, ExportSchema, Kind, normalise_header
 from loaders.vocab import EMPTY, KEYPRESS_HEADER_WORDS, SKIP, THREE_LEVEL_WORDS, VOCABULARIES, map_word
 from warehouse.db import Warehouse, settle
@@ -153,7 +154,7 @@ def _sql_str(text: str) -> str:
 
 
 _TYPED = {  # {r} is the cell already through nz()
-    Kind.text: "{r}", Kind.id: "id_text({r})", Kind.timestamp: "parse_ts({r})",
+    Kind.text: "strip_ctrl({r})", Kind.id: "strip_ctrl(id_text({r}))", Kind.timestamp: "parse_ts({r})",
     Kind.date: "CAST(parse_ts({r}) AS DATE)", Kind.month: "parse_month({r})",
     Kind.duration: "parse_duration({r})", Kind.money: "parse_money({r})",
     Kind.int: "parse_int({r})", Kind.number: "parse_number({r})",
@@ -183,10 +184,47 @@ def _vocab_table(raw: RawTable, idx: int, col: Column, kmap: KindMapping) -> str
     return name
 
 
+def _upper_bound(col: Column) -> float | None:
+    """The largest plausible value of a numeric column: its own bound, else the kind's limit."""
+    kind_limit = {Kind.duration: limit("max_duration_seconds"), Kind.int: limit("max_count"),
+                  Kind.money: limit("max_amount")}.get(col.kind)
+    bounds = [b for b in (col.max_value, kind_limit) if b is not None]
+    return min(bounds) if bounds else None
+
+
+def _plausibility(col: Column, h: str, r: str) -> list[str]:
+    """Reasons a value that did cast is still not plausible: outside the date window, negative, above
+    its bound, not finite."""
+    out = []
+    if col.kind in (Kind.timestamp, Kind.date, Kind.month):
+        lo, hi = date_window()
+        out.append(f"CASE WHEN r.{col.name} < DATE '{lo}' OR r.{col.name} >= DATE '{hi}' + INTERVAL 1 DAY "
+                   f"THEN {h} || '：时间超出合理范围 {lo} 至 {hi}「' || {r} || '」' END")
+    if col.kind in (Kind.duration, Kind.number):
+        out.append(f"CASE WHEN NOT isfinite(r.{col.name}) THEN {h} || '：不是有限的数字「' || {r} || '」' END")
+    if col.kind in (Kind.duration, Kind.money, Kind.int, Kind.number):
+        out.append(f"CASE WHEN r.{col.name} < 0 THEN {h} || '：不能为负数「' || {r} || '」' END")
+    bound = _upper_bound(col)
+    if bound is not None:
+        out.append(f"CASE WHEN r.{col.name} > {bound} THEN {h} || '：超出范围 0–{bound:g}「' || {r} || '」' END")
+    return out
+
+
 def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMapping) -> None:
-    """Create scratch table ``typed``: line_no, every canonical column, is_summary, is_deleted, reason."""
-    cells = ", ".join(f"nz(c{i}) AS n{i}" for i in range(raw.width + EXTRA_COLUMNS))
-    select, joins, reasons, deleted = ["r.line_no"], [], [], []
+    """Create scratch table ``typed``: line_no, every canonical column, is_summary, is_deleted, has_ctrl
+    (a text cell held control or bidi characters, removed), reason."""
+    read = [*raw.columns, *raw.extra]
+    cells = ", ".join(f"nz(c{i}) AS n{i}" for i in read)
+    select, joins, reasons, deleted, texts = ["r.line_no"], [], [], [], []
+    longest = int(limit("max_cell_chars"))
+    for i in raw.columns:
+        reasons.append(f"CASE WHEN length(r.n{i}) > {longest} THEN {_sql_str(raw.headers[i] or f'列{i + 1}')} "
+                       f"|| '：单元格超过 {longest} 个字符' END")
+    if raw.bad_lines:
+        raw.scratch.execute("CREATE OR REPLACE TEMP TABLE bad_lines (line_no BIGINT)")
+        raw.scratch.executemany("INSERT INTO bad_lines VALUES (?)", [(n,) for n in raw.bad_lines])
+        reasons.append(f"CASE WHEN r.line_no IN (SELECT line_no FROM bad_lines) THEN '这一行含有无法按 {raw.encoding} "
+                       f"解码的字节（已显示为 �）' END")
     for col in schema.columns:
         if col.name not in hm.columns:
             select.append(f"CAST(NULL AS {_NULL_TYPES[col.kind]}) AS {col.name}")
@@ -208,28 +246,26 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
             if label:
                 reasons.append(f"CASE WHEN {r} IS NOT NULL AND r.{col.name} IS NULL "
                                f"THEN {h} || '：无法识别为{label}「' || {r} || '」' END")
-            if col.kind in (Kind.duration, Kind.money, Kind.int, Kind.number):
-                reasons.append(f"CASE WHEN r.{col.name} < 0 THEN {h} || '：不能为负数「' || {r} || '」' END")
-            if col.max_value is not None:
-                reasons.append(f"CASE WHEN r.{col.name} > {col.max_value} THEN {h} || '：超出范围 0–{col.max_value:g}「'"
-                               f" || {r} || '」' END")
+            reasons.extend(_plausibility(col, h, r))
+            if col.kind in (Kind.text, Kind.id):
+                texts.append(f"has_ctrl({r})")
         if col.required:
             reasons.append(f"CASE WHEN {r} IS NULL THEN '缺少必填值：' || {h} END")
-    width = raw.width
-    extra = " OR ".join(f"r.n{width + k} IS NOT NULL" for k in range(EXTRA_COLUMNS))
+    extra = " OR ".join(f"r.n{k} IS NOT NULL" for k in raw.extra)
     reasons.append(f"CASE WHEN {extra} THEN '这一行的单元格比表头多，列可能错位' END")
-    first_cell = "coalesce(" + ", ".join(f"r.n{i}" for i in range(width)) + ")" if width else "NULL"
+    first_cell = "coalesce(" + ", ".join(f"r.n{i}" for i in raw.columns) + ")" if raw.columns else "NULL"
     summary = "(" + ", ".join(_sql_str(w) for w in SUMMARY_WORDS) + ")"
     # two steps keep each expression small: DuckDB binds nested macros slowly
     raw.scratch.execute(f"""
         CREATE OR REPLACE TEMP TABLE typed0 AS
         SELECT r.*, {', '.join(select[1:])},
                coalesce({first_cell} IN {summary}, false) AS is_summary,
-               coalesce({' OR '.join(deleted) if deleted else 'false'}, false) AS is_deleted
+               coalesce({' OR '.join(deleted) if deleted else 'false'}, false) AS is_deleted,
+               coalesce({' OR '.join(texts) if texts else 'false'}, false) AS has_ctrl
         FROM (SELECT line_no, {cells} FROM raw) r {' '.join(joins)}""")
     raw.scratch.execute(f"""
         CREATE OR REPLACE TEMP TABLE typed AS
-        SELECT r.line_no, {', '.join('r.' + c.name for c in schema.columns)}, r.is_summary, r.is_deleted,
+        SELECT r.line_no, {', '.join('r.' + c.name for c in schema.columns)}, r.is_summary, r.is_deleted, r.has_ctrl,
                nullif(concat_ws('；', {', '.join(reasons)}), '') AS reason
         FROM typed0 r {' '.join(joins)}""")
     raw.scratch.execute("DROP TABLE typed0")   # within the memory limit: less to spill
@@ -375,9 +411,10 @@ def build_rejects(raw: RawTable) -> None:
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
             name = f"{name}_{seen[name]}"
-        pairs.append(f"{_sql_str(name)}, r.c{i}")
-    for k in range(EXTRA_COLUMNS):
-        pairs.append(f"'_extra_{k + 1}', r.c{raw.width + k}")
+        if i in raw.columns:    # the columns the load read (a 5,000-column export keeps its known ones)
+            pairs.append(f"{_sql_str(name)}, r.c{i}")
+    for k, i in enumerate(raw.extra):
+        pairs.append(f"'_extra_{k + 1}', r.c{i}")
     raw.scratch.execute(f"""
         CREATE OR REPLACE TABLE reject_rows AS
         SELECT t.line_no, t.reason,
@@ -539,6 +576,7 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
     kmap = mapping.for_kind(kind)
     report = LoadReport(file=name, kind=kind, duration_seconds=time.monotonic())
     user = user or current_user()
+    sweep_stale_scratch()
     try:
         step("校验和 sha256")
         report.sha256 = file_sha256(path) if path.exists() else ""
@@ -551,15 +589,17 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
             return report
         step("读取文件")
         extra_aliases = {a for aliases in kmap.aliases.values() for a in aliases}
-        raw = read_file(path, kind, sheet, extra_aliases)
+        raw = read_file(path, kind, sheet, extra_aliases, columns=lambda headers: wanted_columns(headers, schema, kmap))
     except LoadError as exc:
         raise _with_file(exc, name) from None
+    except Exception as exc:   # every file gets an answer: an unforeseen failure is a refusal, never a crash
+        raise LoadError(_unexpected(exc), file=name) from exc
     try:
         report.encoding, report.sheet = raw.encoding, raw.sheet
         install_macros(raw.scratch)
         step("映射表头")
         hm = map_headers(raw.headers, schema, kmap)
-        report.ignored_columns, report.notes = hm.ignored, list(hm.notes)
+        report.ignored_columns, report.notes = hm.ignored, [*raw.notes, *hm.notes]
         if kind == "callbacks":
             refuse_unsafe_scales(raw, hm, kmap)
         step("转换与校验")
@@ -568,13 +608,16 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
         counts = raw.scratch.execute("""
             SELECT count(*), count(*) FILTER (WHERE is_summary OR is_deleted),
                    count(*) FILTER (WHERE NOT is_summary AND NOT is_deleted AND reason IS NOT NULL),
-                   count(*) FILTER (WHERE is_summary), count(*) FILTER (WHERE is_deleted AND NOT is_summary)
+                   count(*) FILTER (WHERE is_summary), count(*) FILTER (WHERE is_deleted AND NOT is_summary),
+                   count(*) FILTER (WHERE has_ctrl)
             FROM typed""").fetchall()[0]
         report.rows_read, report.rows_skipped, report.rows_rejected = counts[0], counts[1], counts[2]
         if counts[3]:
             report.notes.append(f"跳过汇总/合计行 {counts[3]} 行")
         if counts[4]:
             report.notes.append(f"跳过已删除/已撤回 {counts[4]} 行")
+        if counts[5]:
+            report.notes.append(f"{counts[5]} 行的文字含控制字符或双向控制符，已移除")
         if report.rows_read == 0:
             raise LoadError("文件只有表头，没有数据行")
         build_rejects(raw)
@@ -596,5 +639,23 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
         return report
     except LoadError as exc:
         raise _with_file(exc, name) from None
+    except Exception as exc:
+        raise LoadError(_unexpected(exc), file=name) from exc
     finally:
         raw.close()
+
+
+def _unexpected(exc: Exception) -> str:
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    return f"无法导入，文件未做任何改动（{type(exc).__name__}：{first}）"
+
+
+def wanted_columns(headers: list[str], schema: ExportSchema, kmap: KindMapping) -> list[int]:
+    """The header's columns a load of ``schema`` reads: every header one of its columns may claim
+    (user aliases included), and for callbacks any key-press satisfaction header (refused unless declared)."""
+    names = {normalise_header(a) for c in schema.columns for a in (*kmap.aliases.get(c.name, ()), c.name, *c.aliases)}
+    out = []
+    for i, h in enumerate(headers):
+        if normalise_header(h) in names or (schema.kind == "callbacks" and any(w in h for w in KEYPRESS_HEADER_WORDS)):
+            out.append(i)
+    return out

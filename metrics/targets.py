@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from metrics.errors import MetricError
 from metrics.months import month_key, parse_month
 from metrics.registry import BY_KEY, Direction, Unit
+from warehouse.safety import xlsx_bytes
 
 LEVELS = {"all": "全部", "region": "区域", "store": "门店", "team": "班组"}
 _LEVEL_WORDS = {**{v: k for k, v in LEVELS.items()}, **{k: k for k in LEVELS}, "全公司": "all", "全局": "all"}
@@ -244,5 +245,5 @@ def targets_frame(targets: list[Target]) -> pd.DataFrame:
 def write_targets_template(path: str | Path, targets: list[Target] | None = None) -> Path:
     """An Excel sheet to fill: the targets in force (defaults when none), one per row."""
     frame = targets_frame(targets if targets is not None else default_targets())
-    frame.to_excel(path, index=False, sheet_name="目标", engine="xlsxwriter")
+    Path(path).write_bytes(xlsx_bytes({"目标": frame}))
     return Path(path)

@@ -11,6 +11,7 @@ from loaders.schema import SCHEMAS
 from ui import data
 from ui.imports import kind_label, load_upload, mapping_path, save_mapping
 from ui.i18n import t
+from ui.text import md
 from ui.widgets import downloads, page_title
 
 page_title("page.import")
@@ -27,9 +28,9 @@ if submitted:
         try:
             chosen, report = load_upload(wh, upload, kind, strict, current_user())
         except LoadError as exc:
-            st.error(f"{upload.name}：{exc}")
+            st.error(f"{md(upload.name)}：{md(exc)}")
             continue
-        (st.warning if report.rows_rejected else st.success)(report.summary())
+        (st.warning if report.rows_rejected else st.success)(md(report.summary()))
 
 version = data.version()
 counts = data.table_counts(wh.url, version)
@@ -53,4 +54,4 @@ if st.button(t("imp.save_mapping"), key="import.save_mapping"):
         save_mapping(text)
         st.success(t("imp.mapping_saved"))
     except LoadError as exc:
-        st.error(str(exc))
+        st.error(md(exc))

@@ -9,10 +9,11 @@ from ui import data
 from metrics.months import month_key
 from ui.fmt import month_label
 from ui.i18n import lang, t
+from ui.text import md
 from ui.widgets import kpi_card, page_view
 
 view = page_view("page.overview")
-st.caption(f"{month_label(view.month, lang())} · {view.scope.describe()}")
+st.caption(f"{month_label(view.month, lang())} · {md(view.scope.describe())}")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
 now, history = data.figures_with_comparisons(*args, KPIS, view.month)
 if now.empty:

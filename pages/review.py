@@ -9,6 +9,7 @@ from reports import pack as rp
 from ui import data, fmt
 from ui import review as rv
 from ui.i18n import lang, t
+from ui.text import md
 from ui.widgets import page_view
 
 view = page_view("page.review")
@@ -16,7 +17,7 @@ wh = data.warehouse()
 scope = rv.choose_scope(data.filter_values(view.url, view.version, view.scope, view.months))
 pack = rp.open_pack(wh, view.month, scope, viewer=view.scope)
 if pack is None:
-    st.info(t("rv.none", month=fmt.month_label(view.month, lang()), scope=scope.label(lang())))
+    st.info(t("rv.none", month=fmt.month_label(view.month, lang()), scope=md(scope.label(lang()))))
     if st.button(t("rv.create"), type="primary", key="rv.create"):
         with st.spinner():
             rp.create(wh, view.month, scope, viewer=view.scope, by=data.viewer_name())

@@ -11,6 +11,7 @@ from metrics.settings import ABANDON_TREATMENTS, SETTINGS
 from metrics.targets import load_targets, read_targets_excel, save_targets, targets_frame
 from ui import data
 from ui.i18n import lang, t
+from ui.text import md
 from ui.widgets import downloads, page_title
 
 page_title("page.settings")
@@ -40,7 +41,7 @@ with st.container(border=True):
             save_settings(wh, {k: parse(v) for k, v in values.items() if parse(v) != current.value(k)})
             st.success(t("set.saved"))
         except MetricError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 
 st.subheader(t("set.targets"))
 st.dataframe(targets_frame(load_targets(wh)), hide_index=True, width="stretch", placeholder="—")
@@ -50,5 +51,5 @@ if upload is not None and st.button(t("set.import_targets"), key="settings.impor
     try:
         st.success(t("set.imported", n=save_targets(wh, read_targets_excel(upload))))
     except MetricError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 downloads(targets_frame(load_targets(wh)), "targets", "settings.targets")

@@ -12,7 +12,7 @@ from metrics.registry import BY_KEY, Unit
 from reports.pack import SECTIONS, Pack, Table
 from reports.render import actions_table, header, section_title, title, unit_of
 from ui import fmt
-from warehouse.safety import spreadsheet_safe
+from warehouse.safety import excel_writer, spreadsheet_safe
 
 NUMBER_FORMATS = {Unit.PERCENT: "0.0%", Unit.YUAN: "¥#,##0.00", Unit.SECONDS: "0.0", Unit.HOURS: "0.0",
                   Unit.POINTS: "0.00", Unit.COUNT: "#,##0"}
@@ -25,7 +25,7 @@ def _is_number(v) -> bool:
 def workbook(pack: Pack, *, comments: dict[str, str], actions: pd.DataFrame, lang: str = "zh") -> bytes:
     buf = io.BytesIO()
     month, scope = fmt.month_label(pack.month, lang), pack.scope.label(lang)
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
+    with excel_writer(buf) as xl:
         book = xl.book
         bold = book.add_format({"bold": True})
         big = book.add_format({"bold": True, "font_size": 14})
@@ -35,7 +35,7 @@ def workbook(pack: Pack, *, comments: dict[str, str], actions: pd.DataFrame, lan
         formats["relative"] = book.add_format({"num_format": "+0.0%;-0.0%"})
         cover = book.add_worksheet(section_title("cover", lang))
         cover.write(0, 0, "月度经营分析会 · 复盘材料" if lang == "zh" else "Monthly review pack", big)
-        cover.write(1, 0, f"{month}  {scope}")
+        cover.write_string(1, 0, spreadsheet_safe(f"{month}  {scope}"))
         for r, (k, v) in enumerate(pack.meta.items(), start=3):
             cover.write(r, 0, spreadsheet_safe(str(k)), bold)
             cover.write(r, 1, spreadsheet_safe("" if v is None else str(v)))
@@ -43,7 +43,7 @@ def workbook(pack: Pack, *, comments: dict[str, str], actions: pd.DataFrame, lan
         cover.set_column(1, 1, 120)
         for key in [k for k in SECTIONS if k != "cover"]:
             sheet = book.add_worksheet(section_title(key, lang)[:31])
-            sheet.write(0, 0, f"{section_title(key, lang)} · {month} · {scope}", big)
+            sheet.write_string(0, 0, spreadsheet_safe(f"{section_title(key, lang)} · {month} · {scope}"), big)
             row = 1
             if comments.get(key):
                 sheet.write(row, 0, spreadsheet_safe(("点评：" if lang == "zh" else "Comment: ") + comments[key]))
@@ -57,7 +57,7 @@ def workbook(pack: Pack, *, comments: dict[str, str], actions: pd.DataFrame, lan
 
 
 def _write_table(sheet, row: int, table: Table, lang: str, bold, head, formats) -> int:
-    sheet.write(row, 0, title(table, lang), bold)
+    sheet.write_string(row, 0, spreadsheet_safe(title(table, lang)), bold)
     row += 1
     cols = list(table.frame.columns)
     for j, c in enumerate(cols):
@@ -67,7 +67,7 @@ def _write_table(sheet, row: int, table: Table, lang: str, bold, head, formats) 
         for j, c in enumerate(cols):
             v = r[c]
             if table.kind == "long" and c == "kpi":
-                sheet.write(row, j, header(v, lang))
+                sheet.write_string(row, j, spreadsheet_safe(str(header(v, lang))))
             elif c in ("mom_delta", "yoy_delta") and _is_number(v):
                 # rates change in percentage points (written as points, "+1.2pp"); the rest in % of before
                 if BY_KEY[r["kpi"]].unit is Unit.PERCENT:

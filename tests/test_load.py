@@ -183,11 +183,15 @@ def test_empty_files(wh, tmp_path, content, message):
         load_file(wh, "tickets", f)
 
 
-def test_bad_bytes_name_the_line(wh, tmp_path):
+def test_bad_bytes_reject_their_line(wh, tmp_path):
+    """A line that does not decode is rejected with its own line number; the rest loads."""
     f = tmp_path / "mixed.csv"
-    f.write_bytes("话单ID,来电时间,渠道\nT1,2026-10-01,电话\n".encode("gbk") + b"T2,\xff\xff\xff,x\n")
-    with pytest.raises(LoadError, match="第 3 行"):
-        load_file(wh, "tickets", f)
+    f.write_bytes("话单ID,来电时间,渠道\nT1,2026-10-01,在线\n".encode("gbk") + b"T2,\xff\xff\xff,x\n")
+    report = load_file(wh, "tickets", f)
+    assert (report.rows_inserted, report.rows_rejected) == (1, 1)
+    with wh.connect() as conn:
+        line, reason = conn.execute(sa.text("SELECT line_no, reason FROM rejects")).one()
+    assert line == 3 and "解码" in reason
 
 
 # ---------------------------------------------------------------- callbacks

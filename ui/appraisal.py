@@ -19,7 +19,9 @@ from metrics.months import month_key
 from ui import charts, fmt
 from ui.data import viewer_name
 from ui.i18n import lang, t
-from ui.widgets import downloads, safe_frame
+from ui.text import md
+from ui.widgets import downloads
+from warehouse.safety import safe_frame
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EN_HEADERS = {"rank": "Rank", "agent_id": "Agent id", "agent_name": "Name", "team": "Team", "region": "Region",
@@ -102,10 +104,10 @@ def ranking_table(month: Month) -> pd.DataFrame:
 
 def status_line(month: Month) -> None:
     if month.published:
-        st.success(t("ap.published", by=month.published["by"], at=month.published["at"],
-                     version=month.published["rules_version"]), icon=":material/lock:")
+        st.success(t("ap.published", by=md(month.published["by"]), at=md(month.published["at"]),
+                     version=md(month.published["rules_version"])), icon=":material/lock:")
     else:
-        st.info(t("ap.live", version=month.rules_version), icon=":material/sync:")
+        st.info(t("ap.live", version=md(month.rules_version)), icon=":material/sync:")
         if not month.started:
             st.warning(t("ap.not_started"))
 
@@ -136,7 +138,7 @@ def ranking(wh, month: Month) -> None:
                 st.success(t("ap.published_ok", n=n))
                 st.rerun()
             except MetricError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
         log = publish.publish_log(wh, month.month)
         if not log.empty:
             st.caption(t("ap.publish_log"))
@@ -154,8 +156,8 @@ def agent_form(month: Month) -> None:
     division = DIVISIONS[month.division][0 if lang() == "zh" else 1]
     st.markdown(f"#### {t('ap.form_title', division=division)}")
     c = st.columns(4)
-    c[0].markdown(f"**{t('ap.agent')}**  \n{row['agent_name'] or ''}（{agent}）")
-    c[1].markdown(f"**{'班组' if lang() == 'zh' else 'Team'}**  \n{row['team'] or '—'}")
+    c[0].markdown(f"**{t('ap.agent')}**  \n{md(row['agent_name'] or '')}（{md(agent)}）")
+    c[1].markdown(f"**{'班组' if lang() == 'zh' else 'Team'}**  \n{md(row['team'] or '—')}")
     c[2].markdown(f"**{t('ap.month')}**  \n{fmt.month_label(month.month, lang())}")
     c[3].markdown(f"**{t('ap.rank')}**  \n{int(row['rank'])} / {len(rows)}")
     lines = pd.DataFrame(card["lines"])
@@ -178,7 +180,7 @@ def agent_form(month: Month) -> None:
     c[2].metric(t("ap.rank"), int(row["rank"]))
     if row["flags"]:
         text = flag_labels(row["flags"], lang())
-        (st.error if set(row["flags"]) & RED_FLAGS else st.warning)(text)
+        (st.error if set(row["flags"]) & RED_FLAGS else st.warning)(md(text))
 
 
 def inputs_editor(wh, month: date, division: str) -> None:
@@ -199,7 +201,7 @@ def inputs_editor(wh, month: date, division: str) -> None:
         try:
             st.success(t("ap.saved_inputs", n=ap_inputs.save_edits(wh, month, edited, by=viewer_name())))
         except MetricError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
     log = ap_inputs.audit(wh, month)
     if not log.empty:
         st.caption(t("ap.audit"))
@@ -212,7 +214,7 @@ def inputs_editor(wh, month: date, division: str) -> None:
                 st.success(t("ap.excused", n=ap_inputs.excuse(wh, ids.replace("，", ",").split(","), reason,
                                                                 by=viewer_name())))
             except MetricError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     excused = ap_inputs.excusals(wh)
     if not excused.empty:
         show(safe_frame(excused), "ap.excusals")
@@ -285,7 +287,7 @@ def installer_units(wh, month: date, scope: Scope) -> None:
 
 def rules_panel(wh, month: date) -> None:
     rules = rules_for(wh, month)
-    st.caption(t("ap.rules_in_force") + f" · {rules.version}")
+    st.caption(t("ap.rules_in_force") + f" · {md(rules.version)}")
     table = pd.DataFrame([{"key": k, "rule": r.label, "value": rules[k], "default": r.default,
                            "changed": "●" if rules[k] != r.default else ""} for k, r in RULES.items()])
     show(table, "ap.rules")
@@ -301,7 +303,7 @@ def rules_panel(wh, month: date) -> None:
                 save_rules(wh, {key: value}, start, by=viewer_name())
                 st.success(t("ap.rule_saved"))
             except MetricError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     history = rule_history(wh)
     if history:
         st.caption(t("ap.rule_history"))

@@ -9,12 +9,20 @@ import plotly.graph_objects as go
 from metrics.registry import BY_KEY, Unit
 from ui import fmt
 from ui.i18n import dim_label, kpi_label, lang, t, value_label, weekday
+from ui.text import plain
 
 px.defaults.color_discrete_sequence = fmt.PALETTE
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 
+def _label(v) -> str:
+    """A category from the data (team, store, agent…) as Plotly shows it: literal text."""
+    return plain(value_label(v))
+
+
 def _style(fig: go.Figure, height: int = 320) -> go.Figure:
+    if fig.layout.title.text:
+        fig.update_layout(title={"text": plain(fig.layout.title.text)})
     fig.update_layout(template="plotly_white", colorway=fmt.PALETTE, font={"family": FONT, "size": 13},
                       height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       legend={"orientation": "h", "y": -0.2, "title": None})
@@ -32,7 +40,7 @@ def trend(df: pd.DataFrame, kpis: list[str], title: str, colour_by: str | None =
     unit = BY_KEY[kpis[0]].unit
     d["y"] = [fmt.axis_value(v, unit) for v in d["value"]]
     d["x"] = [fmt.month_label(m, lang()) for m in d["month"]]
-    d["series"] = [value_label(v) for v in d[colour_by]] if colour_by else [kpi_label(k) for k in d["kpi"]]
+    d["series"] = [_label(v) for v in d[colour_by]] if colour_by else [kpi_label(k) for k in d["kpi"]]
     d = d.sort_values("month")
     fig = px.line(d, x="x", y="y", color="series", markers=True, title=title,
                   labels={"x": "", "y": _axis_title(unit), "series": ""})
@@ -43,11 +51,11 @@ def bars(df: pd.DataFrame, kpi: str, by: str, title: str, colour_by: str | None 
     d = df[df["kpi"] == kpi].copy()
     unit = BY_KEY[kpi].unit
     d["y"] = [fmt.axis_value(v, unit) for v in d["value"]]
-    d["x"] = [fmt.month_label(v, lang()) if by == "month" else value_label(v) for v in d[by]]
+    d["x"] = [fmt.month_label(v, lang()) if by == "month" else _label(v) for v in d[by]]
     d["text"] = [fmt.value(v, unit, lang()) for v in d["value"]]
     kwargs = {}
     if colour_by:
-        d["series"] = [fmt.month_label(v, lang()) if colour_by == "month" else value_label(v) for v in d[colour_by]]
+        d["series"] = [fmt.month_label(v, lang()) if colour_by == "month" else _label(v) for v in d[colour_by]]
         kwargs = {"color": "series", "barmode": "group"}
     fig = px.bar(d, x="x", y="y", text="text", title=title,
                  labels={"x": dim_label(by), "y": _axis_title(unit), "series": ""}, **kwargs)
@@ -82,7 +90,7 @@ def histogram_bars(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
 
 def score_bars(frame: pd.DataFrame, score: str, label: str, title: str) -> go.Figure:
     """Agents' scores as horizontal bars, best at the top (the appraisal ranking)."""
-    d = frame.assign(name=frame["agent_name"].fillna(frame["agent_id"])).sort_values(score)
+    d = frame.assign(name=[plain(v) for v in frame["agent_name"].fillna(frame["agent_id"])]).sort_values(score)
     fig = px.bar(d, x=score, y="name", orientation="h", text=[f"{v:.1f}" for v in d[score]],
                  labels={score: label, "name": ""}, title=title)
     fig.update_traces(marker_color=fmt.PALETTE[0])

@@ -15,6 +15,7 @@ from metrics.months import add_months, month_key, month_range, parse_month
 from ui import data
 from ui.fmt import month_label
 from ui.i18n import LANGS, bound, dim_label, lang, t, value_label
+from ui.text import md
 
 MULTI = ("region", "store", "team", "division", "channel")
 DEFAULT_SPAN = 6   # months shown by default, ending at the newest complete month
@@ -36,7 +37,7 @@ class View:
 
 
 def _warn(key: str, value: str, why: str) -> None:
-    st.session_state.setdefault("f.warnings", []).append(t("bad_param", key=key, value=value, why=why))
+    st.session_state.setdefault("f.warnings", []).append(t("bad_param", key=md(key), value=md(value), why=why))
 
 
 def _from_url(available: list[date], values) -> None:

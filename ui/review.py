@@ -17,6 +17,7 @@ from reports.render import section_title, text_rows, title
 from ui import fmt
 from ui.data import viewer_name
 from ui.i18n import lang, t
+from ui.text import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -34,10 +35,11 @@ def choose_scope(values: pd.DataFrame) -> rp.PackScope:
 
 def header(wh, pack: rp.Pack, viewer) -> None:
     m = pack.meta
-    st.caption(t("rv.meta", by=m.get("created_by"), at=m.get("created_at"), refreshed=m.get("refreshed_at") or
-                 t("rv.never"), rules=m.get("rules_version"), data=m.get("data_version")))
+    st.caption(t("rv.meta", by=md(m.get("created_by")), at=md(m.get("created_at")),
+                 refreshed=md(m.get("refreshed_at") or t("rv.never")), rules=md(m.get("rules_version")),
+                 data=md(m.get("data_version"))))
     with st.expander(t("rv.settings")):
-        st.write(m.get("settings"))
+        st.json(m.get("settings"), expanded=False)
         st.caption(t("rv.log"))
         st.dataframe(rp.pack_log(wh, pack.pack_id), hide_index=True, width="stretch", placeholder="—")
     extra = dict(comments=rp.comments(wh, pack.pack_id), actions=rp.actions(wh, pack.month, pack.scope), lang=lang())
@@ -57,7 +59,7 @@ def header(wh, pack: rp.Pack, viewer) -> None:
 
 def section(wh, pack: rp.Pack, key: str) -> None:
     for table in pack.sections.get(key, []):
-        st.markdown(f"**{title(table, lang())}**")
+        st.markdown(f"**{md(title(table, lang()))}**")
         headers, rows = text_rows(table, lang())
         st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, width="stretch", placeholder="—")
     note = rp.comments(wh, pack.pack_id).get(key, "")
@@ -85,7 +87,7 @@ def action_items(wh, pack: rp.Pack) -> None:
                 rp.add_action(wh, pack.month, pack.scope, title=what, owner=owner, due=due, by=viewer_name())
                 st.rerun()
             except MetricError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     if not frame.empty:
         c1, c2, c3 = st.columns([2, 1, 1])
         chosen = c1.selectbox(t("rv.status"), list(frame["action_id"]), key="rv.action_pick",

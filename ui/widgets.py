@@ -2,15 +2,13 @@
 empty state, safe downloads."""
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 import streamlit as st
 
 from metrics.registry import BY_KEY, Direction
 from ui import fmt
 from ui.i18n import kpi_label, lang, t
-from warehouse.safety import spreadsheet_safe
+from warehouse.safety import csv_bytes, xlsx_bytes
 
 
 def status_chip(status: str) -> str:
@@ -61,24 +59,11 @@ def empty_state() -> None:
     st.page_link("pages/imports.py", label=t("go_import"), icon=":material/upload_file:")
 
 
-def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(spreadsheet_safe)
-    return out
-
-
 def downloads(df: pd.DataFrame, name: str, key: str) -> None:
     """CSV (UTF-8 with BOM, so Excel opens Chinese correctly) and Excel, both formula-injection safe."""
-    safe = safe_frame(df)
     c1, c2 = st.columns(2)
-    c1.download_button(t("download_csv"), safe.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv",
-                       "text/csv", key=f"{key}.csv")
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
-        safe.to_excel(xw, index=False, sheet_name="明细")
-    c2.download_button(t("download_xlsx"), buf.getvalue(), f"{name}.xlsx",
+    c1.download_button(t("download_csv"), csv_bytes(df), f"{name}.csv", "text/csv", key=f"{key}.csv")
+    c2.download_button(t("download_xlsx"), xlsx_bytes({"明细": df}), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx")
 
 

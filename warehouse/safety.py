@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from datetime import date, datetime
 
 _PHONE = re.compile(r"^(\+?86)?(1\d{2})(\d{4})(\d{4})$")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# characters an .xlsx (XML 1.0) cannot hold: a NUL in a name made the appraisal workbook unreadable
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_LEADING_BLANKS = " \u3000\u00a0\n"
+# every .xlsx the product writes: text stays text (never a formula, a link or a number)
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
 def mask_phone(value: str | None) -> str | None:
@@ -25,11 +31,67 @@ def mask_phone(value: str | None) -> str | None:
 
 
 def spreadsheet_safe(value):
-    """Escape text that a spreadsheet would run as a formula (=, +, -, @) with a leading apostrophe.
-    Plain numbers such as -5 are left alone; the loaders drop the apostrophe on re-import."""
-    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES) or _NUMBER.match(value):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe: a first character (after
+    blanks, full-width forms folded) of = + - @, or a tab or CR.  Plain numbers such as -5 are left
+    alone; characters an .xlsx cannot hold are removed.  The loaders drop the apostrophe on re-import."""
+    if not isinstance(value, str):
         return value
-    return "'" + value
+    text = _XML_ILLEGAL.sub("", value)
+    if _NUMBER.match(text.strip()):
+        return text
+    head = unicodedata.normalize("NFKC", text.lstrip(_LEADING_BLANKS)[:1])
+    if text.startswith(("\t", "\r")) or head.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def safe_frame(df):
+    """Every text cell and header of ``df`` through ``spreadsheet_safe``, whatever the column's dtype
+    (pandas 3 text is ``str``, older frames ``object``); numbers, booleans and dates stay as they are."""
+    import pandas as pd
+
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s)
+                or isinstance(s.dtype, pd.PeriodDtype)):
+            out[col] = s.map(spreadsheet_safe).astype(object)
+    out.columns = [spreadsheet_safe(str(c)) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def excel_writer(target):
+    """The one .xlsx writer: xlsxwriter with text kept as text (``XLSX_OPTIONS``)."""
+    import pandas as pd
+
+    return pd.ExcelWriter(target, engine="xlsxwriter", engine_kwargs={"options": XLSX_OPTIONS})
+
+
+def csv_bytes(df) -> bytes:
+    """A frame as CSV for Excel (UTF-8 with BOM), formula-injection safe."""
+    return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(sheets: dict) -> bytes:
+    """Frames as one .xlsx (sheet name → frame), formula-injection safe."""
+    import io
+
+    buf = io.BytesIO()
+    with excel_writer(buf) as xw:
+        for name, df in sheets.items():
+            safe_frame(df).to_excel(xw, index=False, sheet_name=sheet_name(name))
+    return buf.getvalue()
+
+
+def sheet_name(text: str, used: set[str] | None = None) -> str:
+    """A valid, unique worksheet name: no []:*?/\\ or control characters, at most 31 characters."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", _XML_ILLEGAL.sub("", str(text))).strip("' ")[:28] or "Sheet"
+    out, k = base, 2
+    while used is not None and out in used:
+        out, k = f"{base[:25]}~{k}", k + 1
+    if used is not None:
+        used.add(out)
+    return out
 
 
 def json_value(v):

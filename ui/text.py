@@ -1,0 +1,26 @@
+"""Text from data, files or URLs shown as text: never as a link, an image, a heading or markup.
+
+``md`` is for everything Streamlit renders as Markdown (``st.markdown``, ``st.caption``, ``st.info``,
+``st.warning``, ``st.error``, ``st.success``, labels and help); ``plain`` is for Plotly, whose titles,
+tick labels, legends and hover texts read a subset of HTML (``<a href>`` among it)."""
+from __future__ import annotations
+
+import html
+import re
+
+# CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that start markup
+# here, Streamlit's own included (:material/icon:, :red[…], $LaTeX$).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=^\"'])")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def md(value) -> str:
+    """``value`` as literal text inside Markdown: control and bidi characters dropped, line breaks as
+    spaces, every markup character escaped (so ``[x](http://…)`` and ``![b](…)`` show as typed)."""
+    text = _CONTROL.sub("", "" if value is None else str(value)).replace("\r", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def plain(value) -> str:
+    """``value`` as literal text inside a Plotly label (HTML escaped, control characters dropped)."""
+    return html.escape(_CONTROL.sub("", "" if value is None else str(value)), quote=False)
