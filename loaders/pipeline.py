@@ -8,12 +8,12 @@ Parsing runs in a private in-memory DuckDB, so the warehouse is locked only whil
 """
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from loaders.limits import date_window, limit
 from loaders.readers import RawTable, read_file, sweep_stale_scratch
 from loaders.schema import SCHEMAS, Column, ExportSchema, Kind, normalise_header
 from loaders.vocab import EMPTY, KEYPRESS_HEADER_WORDS, SKIP, THREE_LEVEL_WORDS, VOCABULARIES, map_word
-from warehouse.db import Warehouse, settle
+from warehouse.db import Warehouse, current_user, settle
 from warehouse.schema import KEYS, TABLES
 
 Progress = Callable[[str], None]
@@ -433,16 +433,19 @@ def _upsert_sql(kind: str, source: str, cols: list[str], load_id: int) -> tuple[
             f"INSERT INTO {kind} ({', '.join(cols)}, load_id) SELECT {', '.join(cols)}, {load_id} FROM {source}")
 
 
-SCRATCH_ALIAS = "csdash_scratch"
+def scratch_alias() -> str:
+    """The name the scratch file is attached under: unique, since sessions of one app process share
+    the DuckDB instance and two uploads may write at once."""
+    return f"csdash_scratch_{os.getpid()}_{uuid.uuid4().hex[:12]}"
 
 
-def _upsert_duckdb(conn: sa.Connection, kind: str, cols: list[str], load_id: int) -> tuple[int, int]:
+def _upsert_duckdb(conn: sa.Connection, kind: str, cols: list[str], load_id: int, alias: str) -> tuple[int, int]:
     """Straight from the scratch file, attached read-only: DuckDB copies the rows in parallel, with no
     Python between the two databases."""
-    count_sql, delete_sql, insert_sql = _upsert_sql(kind, f"{SCRATCH_ALIAS}.final", cols, load_id)
+    count_sql, delete_sql, insert_sql = _upsert_sql(kind, f"{alias}.final", cols, load_id)
     replaced = int(conn.exec_driver_sql(count_sql).scalar())
     settle(conn)
-    loaded = int(conn.exec_driver_sql(f"SELECT count(*) FROM {SCRATCH_ALIAS}.final").scalar())
+    loaded = int(conn.exec_driver_sql(f"SELECT count(*) FROM {alias}.final").scalar())
     settle(conn)
     conn.exec_driver_sql(delete_sql)
     conn.exec_driver_sql(insert_sql)
@@ -476,14 +479,14 @@ def _upsert_postgres(conn: sa.Connection, scratch, kind: str, cols: list[str], l
     return loaded, replaced
 
 
-def _insert_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadReport) -> None:
+def _insert_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadReport, alias: str) -> None:
     cols = ["load_id", "file_name", "kind", "line_no", "reason", "raw_row"]
     select = (f"SELECT {report.load_id} AS load_id, {_sql_str(report.file)} AS file_name, "
               f"{_sql_str(report.kind)} AS kind, line_no, reason, raw_row FROM reject_rows ORDER BY line_no")
     if not wh.is_duckdb:
         _copy_postgres(conn, scratch, select, "rejects", cols)
         return
-    conn.exec_driver_sql(f"INSERT INTO rejects ({', '.join(cols)}) {select.replace('FROM reject_rows', f'FROM {SCRATCH_ALIAS}.reject_rows')}")
+    conn.exec_driver_sql(f"INSERT INTO rejects ({', '.join(cols)}) {select.replace('FROM reject_rows', f'FROM {alias}.reject_rows')}")
 
 
 def _test_hook_before_commit() -> None:
@@ -498,6 +501,7 @@ def write_load(wh: Warehouse, raw: RawTable, report: LoadReport, user: str) -> N
     """Upsert, rejects and the load log in one transaction: all of the file or none of it."""
     kind = report.kind
     cols = [c.name for c in TABLES[kind].columns if c.name != "load_id"]
+    alias = scratch_alias()
     if wh.is_duckdb:
         scratch_file = raw.path
         raw.release()
@@ -505,21 +509,22 @@ def write_load(wh: Warehouse, raw: RawTable, report: LoadReport, user: str) -> N
         try:
             with conn.begin():
                 if wh.is_duckdb:
-                    conn.exec_driver_sql(f"ATTACH '{scratch_file}' AS {SCRATCH_ALIAS} (READ_ONLY)")
-                _write(conn, wh, raw, report, cols, user)
+                    conn.exec_driver_sql(f"ATTACH '{scratch_file}' AS {alias} (READ_ONLY)")
+                _write(conn, wh, raw, report, cols, user, alias)
         finally:
             if wh.is_duckdb:   # the attachment outlives the transaction; the DuckDB instance is shared
-                conn.exec_driver_sql(f"DETACH DATABASE IF EXISTS {SCRATCH_ALIAS}")
+                conn.exec_driver_sql(f"DETACH DATABASE IF EXISTS {alias}")
                 conn.commit()
 
 
-def _write(conn: sa.Connection, wh: Warehouse, raw: RawTable, report: LoadReport, cols: list[str], user: str) -> None:
+def _write(conn: sa.Connection, wh: Warehouse, raw: RawTable, report: LoadReport, cols: list[str], user: str,
+           alias: str) -> None:
     kind = report.kind
     if not wh.is_duckdb:
         conn.exec_driver_sql("LOCK TABLE load_log IN EXCLUSIVE MODE")  # one load at a time
     report.load_id = int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) + 1 FROM load_log")).scalar())
     if wh.is_duckdb:
-        loaded, report.rows_replaced = _upsert_duckdb(conn, kind, cols, report.load_id)
+        loaded, report.rows_replaced = _upsert_duckdb(conn, kind, cols, report.load_id, alias)
     else:
         loaded, report.rows_replaced = _upsert_postgres(conn, raw.scratch, kind, cols, report.load_id)
     report.rows_inserted = loaded - report.rows_replaced
@@ -528,7 +533,7 @@ def _write(conn: sa.Connection, wh: Warehouse, raw: RawTable, report: LoadReport
             "SELECT count(*) FROM callbacks c WHERE c.load_id = :l AND NOT EXISTS "
             "(SELECT 1 FROM tickets t WHERE t.ticket_id = c.ticket_id)"), {"l": report.load_id}).scalar())
     if report.rows_rejected:
-        _insert_rejects(conn, wh, raw.scratch, report)
+        _insert_rejects(conn, wh, raw.scratch, report, alias)
     report.duration_seconds = time.monotonic() - report.duration_seconds
     _log(conn, report, user)
     _test_hook_before_commit()
@@ -556,10 +561,6 @@ def file_sha256(path: Path) -> str:
         while chunk := fh.read(1 << 22):
             h.update(chunk)
     return h.hexdigest()
-
-
-def current_user() -> str:
-    return os.environ.get("CSDASH_USER") or getpass.getuser()
 
 
 def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = EMPTY_MAPPING,

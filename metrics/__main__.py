@@ -131,7 +131,7 @@ def cmd_targets(args, wh) -> int:
     from metrics.targets import import_targets_excel, load_targets, targets_frame, write_targets_template
 
     if args.action == "import":
-        n = import_targets_excel(wh, args.file)
+        n = import_targets_excel(wh, args.file, user=current_user())
         print(f"已导入 {n} 条目标。")
     elif args.action == "template":
         write_targets_template(args.file, [t for t in load_targets(wh)])
@@ -146,14 +146,14 @@ def cmd_appraisal(args, wh) -> int:
     """One division's month: ``agent_id, agent_name, team, <each item>, total, composite, pay, rank, flags``
     (flags as codes joined by ``;``).  ``--publish`` freezes the month first; ``--xlsx`` writes the
     workbook (summary + one sheet per agent)."""
-    import getpass
+    from warehouse.db import current_user
 
     from appraisal.export import workbook
     from appraisal.month import ITEM_COLUMNS, appraisal
     from appraisal.publish import publish
 
     if args.publish or args.republish:
-        n = publish(wh, args.month, args.division, by=args.by or getpass.getuser(), republish=args.republish)
+        n = publish(wh, args.month, args.division, by=args.by or current_user(), republish=args.republish)
         print(f"已发布 {args.month} {args.division}：{n} 人。", file=sys.stderr)
     month = appraisal(wh, args.month, args.division, scope=Scope.all())
     header = ["agent_id", "agent_name", "team", *ITEM_COLUMNS[args.division], "total", "composite", "pay", "rank",

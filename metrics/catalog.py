@@ -5,6 +5,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from loaders.limits import date_window
+
 from metrics.compare import complete_months
 from metrics.months import add_months, parse_month
 
@@ -22,8 +24,11 @@ def loaded_months(wh) -> list[date]:
     """Months with any ticket, callback or order, oldest first."""
     sql = " UNION ".join(f"SELECT DISTINCT CAST(date_trunc('month', {c}) AS DATE) AS m FROM {t}"
                          for t, c in (("tickets", "created_at"), ("callbacks", "callback_at"), ("sales", "ordered_at")))
+    lo, hi = date_window()
     with wh.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT DISTINCT m FROM ({sql}) x WHERE m IS NOT NULL ORDER BY m")).fetchall()
+        rows = conn.execute(sa.text(f"SELECT DISTINCT m FROM ({sql}) x WHERE m IS NOT NULL AND m >= :lo AND m <= :hi "
+                                    "ORDER BY m"), {"lo": lo.replace(day=1), "hi": hi}).fetchall()
+    # rows outside the loaders' plausible window (stored before it existed) never become months
     return [parse_month(r[0] if isinstance(r[0], date) else r[0].date()) for r in rows]
 
 

@@ -173,7 +173,7 @@ def load_settings(wh) -> Settings:
     return Settings.from_values(values)
 
 
-def save_settings(wh, changes: dict[str, Any], user: str = "system") -> Settings:
+def save_settings(wh, changes: dict[str, Any], user: str) -> Settings:
     """Check every change (all problems in one ``MetricError``), then store them in one transaction."""
     problems = check_settings(changes)
     if problems:

@@ -94,7 +94,7 @@ def load_targets(wh) -> list[Target]:
     return default_targets() + stored
 
 
-def save_targets(wh, targets: Iterable[Target], user: str = "system") -> int:
+def save_targets(wh, targets: Iterable[Target], user: str) -> int:
     """Check all (every problem in one MetricError), then upsert by (kpi, level, object, month)."""
     targets = list(targets)
     problems = [f"第 {i} 条（{t.kpi}）：{p}" for i, t in enumerate(targets, 1) for p in check_target(t)]
@@ -172,6 +172,8 @@ def _number(value, rate: bool) -> float:
             return float(m.group(1)) / 100
         value = float(value.replace(",", "").replace("¥", "").replace("￥", "").strip())
     value = float(value)
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
     return value / 100 if rate and 1 < value <= 100 else value   # "90" for a rate means 90 %
 
 
@@ -185,8 +187,10 @@ def _kpi_of(word) -> str | None:
     return None
 
 
-def read_targets_excel(path: str | Path, sheet: str | int = 0) -> list[Target]:
-    """Targets from a sheet with the template's columns; every bad row reported at once, by row number."""
+def read_targets_excel(path: str | Path, sheet: str | int = 0,
+                       known: dict[str, set[str]] | None = None) -> list[Target]:
+    """Targets from a sheet with the template's columns; every bad row reported at once, by row number.
+    With ``known`` (``known_scope_values``), a region, store or team the data does not know is refused."""
     try:
         frame = pd.read_excel(path, sheet_name=sheet, engine="calamine", dtype=object)
     except Exception as exc:  # an unreadable file: say which
@@ -224,14 +228,29 @@ def read_targets_excel(path: str | Path, sheet: str | int = 0) -> list[Target]:
             continue
         t = Target(kpi, value, level, None if cell("对象") is None else str(cell("对象")).strip(), month, band)
         problems += [f"第 {i} 行：{p}" for p in check_target(t)]
+        if known is not None and level != "all" and t.scope_value not in known.get(level, set()):
+            problems.append(f"第 {i} 行：{LEVELS[level]}「{t.scope_value}」不在已导入的数据中")
         targets.append(t)
     if problems:
         raise MetricError("目标文件有错误，未导入：" + "；".join(problems))
     return targets
 
 
-def import_targets_excel(wh, path: str | Path, user: str = "system", sheet: str | int = 0) -> int:
-    return save_targets(wh, read_targets_excel(path, sheet), user)
+def import_targets_excel(wh, path: str | Path, user: str, sheet: str | int = 0) -> int:
+    return save_targets(wh, read_targets_excel(path, sheet, known=known_scope_values(wh)), user)
+
+
+def known_scope_values(wh) -> dict[str, set[str]]:
+    """The regions, stores and teams the warehouse knows (from the calls, orders and roster): a target
+    for any other name would never apply, so it is refused."""
+    sources = {"region": ("tickets", "sales", "roster"), "store": ("tickets", "sales", "roster"),
+               "team": ("tickets", "roster")}
+    out: dict[str, set[str]] = {}
+    with wh.connect() as conn:
+        for level, tables in sources.items():
+            sql = " UNION ".join(f"SELECT DISTINCT {level} AS v FROM {t}" for t in tables)
+            out[level] = {r[0] for r in conn.execute(sa.text(sql)) if r[0] is not None}
+    return out
 
 
 def targets_frame(targets: list[Target]) -> pd.DataFrame:

@@ -6,7 +6,7 @@ ensure_routed()
 import streamlit as st
 
 from loaders import LoadError, status
-from loaders.pipeline import current_user
+from warehouse.db import current_user
 from loaders.schema import SCHEMAS
 from ui import data
 from ui.imports import kind_label, load_upload, mapping_path, save_mapping

@@ -8,7 +8,7 @@ import streamlit as st
 
 from metrics import MetricError, save_settings
 from metrics.settings import ABANDON_TREATMENTS, SETTINGS
-from metrics.targets import load_targets, read_targets_excel, save_targets, targets_frame
+from metrics.targets import known_scope_values, load_targets, read_targets_excel, save_targets, targets_frame
 from ui import data
 from ui.i18n import lang, t
 from ui.text import md
@@ -38,7 +38,8 @@ with st.container(border=True):
             except json.JSONDecodeError:
                 return v
         try:
-            save_settings(wh, {k: parse(v) for k, v in values.items() if parse(v) != current.value(k)})
+            save_settings(wh, {k: parse(v) for k, v in values.items() if parse(v) != current.value(k)},
+                          user=data.viewer_name())
             st.success(t("set.saved"))
         except MetricError as exc:
             st.error(md(exc))
@@ -49,7 +50,8 @@ upload = st.file_uploader(t("set.targets_file"), type=["xlsx"],
                           key="settings.targets_file")
 if upload is not None and st.button(t("set.import_targets"), key="settings.import_targets"):
     try:
-        st.success(t("set.imported", n=save_targets(wh, read_targets_excel(upload))))
+        st.success(t("set.imported", n=save_targets(wh, read_targets_excel(upload, known=known_scope_values(wh)),
+                                                   user=data.viewer_name())))
     except MetricError as exc:
         st.error(md(exc))
 downloads(targets_frame(load_targets(wh)), "targets", "settings.targets")

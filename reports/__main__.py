@@ -9,7 +9,6 @@ Exit codes: 0 done; 2 a bad argument (month, scope, output type) with the reason
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ def cmd_pack(args, wh) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".pdf", ".xlsx"):
         raise MetricError(f"输出文件「{out.name}」应以 .pdf 或 .xlsx 结尾。")
-    pack = create(wh, args.month, scope, viewer=Scope.all(), by=args.by or getpass.getuser(), refresh=args.refresh)
+    pack = create(wh, args.month, scope, viewer=Scope.all(), by=args.by or current_user(), refresh=args.refresh)
     extra = dict(comments=comments(wh, pack.pack_id), actions=actions(wh, args.month, scope), lang=args.lang)
     (write_pdf if out.suffix.lower() == ".pdf" else write_excel)(pack, out, **extra)
     print(f"{out}  {args.month}  {scope.label()}  （生成于 {pack.meta['created_at']}"

@@ -197,7 +197,7 @@ def test_a_saved_target_shows_on_the_next_rerun(tmp_path, monkeypatch):
     at = app(db, monkeypatch, **OCTOBER)
     captions = " ".join(c.value for c in at.caption)
     assert "目标 95.0%" in captions                       # the spec's default for answer_rate
-    save_targets(wh, [Target("answer_rate", 0.70, effective_month=date(2026, 10, 1))])
+    save_targets(wh, [Target("answer_rate", 0.70, effective_month=date(2026, 10, 1))], user="test")
     at.run()                                               # same data version, cached figures
     captions = " ".join(c.value for c in at.caption)
     assert "目标 70.0%" in captions and "目标 95.0%" not in captions

@@ -4,8 +4,10 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from loaders import load_file
+from conftest import FIXTURES
 from metrics import MetricError, Scope, compute, load_settings, save_settings, validate
 from metrics.compare import with_comparisons
 from metrics.registry import METRICS, Count, Direction, Metric, Unit
@@ -48,7 +50,7 @@ def test_settings_report_every_problem_and_save_nothing(wh):
     with pytest.raises(MetricError) as err:
         save_settings(wh, {"ring_cycle_seconds": 0, "answer_rings": 2.5, "conversion_window": "weekly",
                            "abandon_treatment": "maybe", "sla_hours": {"售后": 12}, "colour": "red",
-                           "answer_rings_typo": 1})
+                           "answer_rings_typo": 1}, user="test")
     text = str(err.value)
     for word in ("每声秒数", "接听声数标准", "询单转化窗口", "放弃来电口径", "办结时限", "未知设置「colour」"):
         assert word in text
@@ -61,7 +63,7 @@ def test_saved_settings_change_the_figures(wh):
     for kind in ("roster", "tickets"):
         load_file(wh, kind, FIXTURES / "metrics" / f"{kind}.csv")
     before = compute(wh, ["answer_within_3_rings_rate"], months=["2026-10"], scope=Scope.all())
-    save_settings(wh, {"ring_cycle_seconds": 10})
+    save_settings(wh, {"ring_cycle_seconds": 10}, user="test")
     after = compute(wh, ["answer_within_3_rings_rate"], months=["2026-10"], scope=Scope.all())
     assert (before["numerator"][0], before["denominator"][0]) == (6, 9)
     assert (after["numerator"][0], after["denominator"][0]) == (7, 8)   # see test_metrics
@@ -116,7 +118,28 @@ def test_targets_stored_and_attached(wh):
     assert got["target"].tolist() == [0.80, 0.95, 0.95]
     assert got["status"].tolist() == ["amber", "amber", "green"]
     with pytest.raises(MetricError, match="第 1 条"):
-        save_targets(wh, [Target("answer_rate", 1.5)])
+        save_targets(wh, [Target("answer_rate", 1.5)], user="test")
+
+
+def test_targets_refuse_unknown_names_and_nan_with_row_numbers(wh, tmp_path):
+    """A target for a region, store or team the data does not know would never apply; NaN and
+    infinite targets are not numbers.  Every problem by row, nothing saved, the writer recorded."""
+    load_file(wh, "roster", FIXTURES / "roster.csv")
+    path = tmp_path / "targets.xlsx"
+    pd.DataFrame({"指标": ["answer_rate", "answer_rate", "answer_rate", "answer_rate", "answer_rate"],
+                  "范围": ["区域", "门店", "班组", "全部", "区域"], "对象": ["火星", "上海店", "售后九组", None, "华东"],
+                  "目标": [0.9, 0.9, 0.9, "nan", "inf"]}).to_excel(path, index=False)
+    with pytest.raises(MetricError) as err:
+        import_targets_excel(wh, path, user="王经理")
+    text = str(err.value)
+    assert "第 2 行：区域「火星」不在已导入的数据中" in text and "第 4 行：班组「售后九组」" in text
+    assert "第 3 行" not in text                      # 上海店 is a known store
+    assert "第 5 行" in text and "第 6 行" in text      # NaN and infinity
+    with wh.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM targets WHERE updated_by = '王经理'")).scalar() == 0
+    save_targets(wh, [Target("answer_rate", 0.8, "region", "华东")], user="王经理")
+    with wh.connect() as conn:
+        assert conn.execute(sa.text("SELECT DISTINCT updated_by FROM targets")).scalars().all() == ["王经理"]
 
 
 def test_targets_from_excel(wh, tmp_path):
@@ -124,6 +147,7 @@ def test_targets_from_excel(wh, tmp_path):
     pd.DataFrame({"指标": ["3声内接听率", "revenue", "满意率"], "范围": ["全部", "区域", "班组"],
                   "对象": [None, "华东", "售后一组"], "生效月份": ["2026-10", "2026年11月", None],
                   "目标": ["92%", 1_000_000, 95], "黄色区间": [0.03, None, "3%"]}).to_excel(path, index=False)
+    load_file(wh, "roster", FIXTURES / "roster.csv")   # 华东 and 售后一组 are known names
     n = import_targets_excel(wh, path, user="王经理")
     assert n == 3
     got = {(t.kpi, t.level): t for t in load_targets(wh) if t.effective_month.year == 2026 or t.level != "all"}

@@ -46,9 +46,9 @@ def viewer_scope() -> Scope:
 
 def viewer_name() -> str:
     """Who is acting, for the publish, edit and refresh logs (until login lands: CSDASH_USER or the OS user)."""
-    import getpass
+    from warehouse.db import current_user
 
-    return os.environ.get("CSDASH_USER") or getpass.getuser()
+    return current_user()
 
 
 def version() -> int:

@@ -4,11 +4,17 @@
 file, so connections are short-lived (``NullPool``) and opening one waits, with back-off, while
 another process (the dashboard, or a loader run from the CLI) holds the file.  That is what lets
 a CLI load run while ``make run`` is serving: neither side keeps the file locked between queries.
+
+Within one process, every connection to a DuckDB file is a cursor of ONE shared database instance
+(``SharedDuckDB``), opened when the first connection starts and closed when the last one ends, under
+a lock.  Opening the file anew for each of many concurrent sessions raced ("Unique file handle
+conflict … already attached") when managers opened the dashboard together.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +30,73 @@ LOCK_WAIT_SECONDS = float(os.environ.get("CSDASH_LOCK_WAIT", "120"))
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(exc)
     return "Could not set lock" in text or "Conflicting lock" in text
+
+
+class SharedDuckDB:
+    """One DuckDB database instance per file in this process, open while any connection uses it."""
+
+    _registry: dict[str, "SharedDuckDB"] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(self, path: str):
+        self.path = path
+        self.lock = threading.Lock()
+        self.base = None
+        self.users = 0
+
+    @classmethod
+    def for_path(cls, path: str) -> "SharedDuckDB":
+        with cls._registry_lock:
+            return cls._registry.setdefault(path, cls(path))
+
+    def connect(self):
+        """A DB-API connection (a cursor of the shared instance) that releases it when closed.  Raises
+        DuckDB's lock error while another process writes the file (the caller retries)."""
+        import duckdb
+        from duckdb_engine import ConnectionWrapper
+
+        shared = self
+
+        class SharedConnection(ConnectionWrapper):
+            def close(self) -> None:
+                if not self.closed:
+                    self.closed = True
+                    shared.release(cursor)
+
+        with self.lock:
+            if self.base is None:
+                self.base = duckdb.connect(self.path)
+            self.users += 1
+            try:
+                cursor = self.base.cursor()
+            except BaseException:
+                self._drop_user()
+                raise
+        return SharedConnection(cursor)
+
+    def release(self, cursor) -> None:
+        with self.lock:
+            try:
+                cursor.close()
+            finally:
+                self._drop_user()
+
+    def _drop_user(self) -> None:
+        self.users -= 1
+        if self.users == 0 and self.base is not None:
+            base, self.base = self.base, None
+            base.close()   # the file is free for another process (a CLI load) between queries
+
+
+def current_user() -> str:
+    """Who is acting, for every log and audit column: ``CSDASH_USER``, else the login name.  The one
+    definition for the loaders, the command lines and the app."""
+    import getpass
+
+    try:
+        return os.environ.get("CSDASH_USER") or getpass.getuser()
+    except Exception:   # no login name (a container without a passwd entry)
+        return "unknown"
 
 
 def to_url(db: str) -> str:
@@ -113,7 +186,10 @@ def open_warehouse(db: str = DEFAULT_DB, *, create: bool = True) -> Warehouse:
     from warehouse.schema import ensure_schema
 
     url = to_url(db)
-    engine = sa.create_engine(url, poolclass=NullPool)
+    kwargs = {}
+    if url.startswith("duckdb:///") and "?" not in url:
+        kwargs["creator"] = SharedDuckDB.for_path(url[len("duckdb:///"):]).connect
+    engine = sa.create_engine(url, poolclass=NullPool, **kwargs)
     if engine.dialect.name == "duckdb":
         _complete_duckdb_statements(engine)
     wh = Warehouse(url=url, engine=engine)
