@@ -25,7 +25,7 @@ from metrics.months import month_arg, month_key, month_range, parse_month
 from metrics.registry import KEYS, METRICS
 from metrics.scope import Filters, Scope
 from metrics.sources import DIMENSIONS
-from warehouse.db import command_parser
+from warehouse.db import command_parser, current_user
 
 FILTER_OPTIONS = ("region", "store", "team", "division", "channel")
 
@@ -146,7 +146,7 @@ def cmd_appraisal(args, wh) -> int:
     """One division's month: ``agent_id, agent_name, team, <each item>, total, composite, pay, rank, flags``
     (flags as codes joined by ``;``).  ``--publish`` freezes the month first; ``--xlsx`` writes the
     workbook (summary + one sheet per agent)."""
-    from warehouse.db import current_user
+
 
     from appraisal.export import workbook
     from appraisal.month import ITEM_COLUMNS, appraisal

@@ -27,7 +27,7 @@ if submitted:
     for upload in files or []:
         try:
             chosen, report = load_upload(wh, upload, kind, strict, current_user())
-        except LoadError as exc:
+        except Exception as exc:   # LoadError, or anything unforeseen: a message, never a traceback
             st.error(f"{md(upload.name)}：{md(exc)}")
             continue
         (st.warning if report.rows_rejected else st.success)(md(report.summary()))

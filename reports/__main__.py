@@ -14,7 +14,7 @@ from pathlib import Path
 
 from metrics import MetricError, Scope
 from metrics.months import month_arg
-from warehouse.db import command_parser
+from warehouse.db import command_parser, current_user
 
 
 def cmd_pack(args, wh) -> int:

@@ -15,7 +15,8 @@ from fpdf.fonts import FontFace
 from metrics import MetricError
 from metrics.registry import BY_KEY, Unit
 from reports.pack import SECTIONS, Pack, Table
-from reports.render import actions_table, section_title, shown_columns, text_rows, title
+from reports.render import (CELL_CHARS, LINE_CHARS, NOTE_CHARS, actions_table, section_title, shorten, shown_columns,
+                            text_rows, title)
 from ui import fmt
 
 FONT_FILES = [  # (path, face index of Simplified Chinese in the collection)
@@ -109,7 +110,7 @@ def _chart(table: Table, kpis: list[str]) -> bytes | None:
 
 def _table(pdf: _Doc, table: Table, lang: str) -> None:
     pdf.set_font("cjk", "B", size=10)
-    pdf.cell(0, 7, title(table, lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, shorten(title(table, lang), LINE_CHARS), new_x="LMARGIN", new_y="NEXT")
     headers, rows = text_rows(table, lang)
     pdf.set_font("cjk", size=7.5)
     if not rows:
@@ -130,7 +131,7 @@ def _table(pdf: _Doc, table: Table, lang: str) -> None:
 
 def write_pdf(pack: Pack, path: str | Path, *, comments: dict[str, str], actions, lang: str = "zh") -> Path:
     month = fmt.month_label(pack.month, lang)
-    scope = pack.scope.label(lang)
+    scope = shorten(pack.scope.label(lang), CELL_CHARS)
     pdf = _Doc(f"客服运营驾驶舱 · 月度复盘 · {month} · {scope}" if lang == "zh"
                else f"Service cockpit · Monthly review · {month} · {scope}")
     pdf.add_page()
@@ -138,7 +139,7 @@ def write_pdf(pack: Pack, path: str | Path, *, comments: dict[str, str], actions
     pdf.ln(20)
     pdf.cell(0, 14, "月度经营分析会 · 复盘材料" if lang == "zh" else "Monthly review pack", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=14)
-    pdf.cell(0, 10, f"{month}    {scope}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 10, f"{month}    {scope}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("cjk", size=9)
     meta = pack.meta
@@ -147,7 +148,7 @@ def write_pdf(pack: Pack, path: str | Path, *, comments: dict[str, str], actions
              f"数据版本（最新导入批次）：{meta.get('data_version')}    考核规则版本：{meta.get('rules_version')}",
              f"计算口径：{meta.get('settings')}"]
     for line in lines:
-        pdf.multi_cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5.5, shorten(line, LINE_CHARS), new_x="LMARGIN", new_y="NEXT")
     for key in [k for k in SECTIONS if k != "cover"]:
         pdf.add_page()
         pdf.set_font("cjk", "B", size=15)
@@ -156,7 +157,7 @@ def write_pdf(pack: Pack, path: str | Path, *, comments: dict[str, str], actions
         if note:
             pdf.set_font("cjk", size=9)
             pdf.set_fill_color(250, 246, 230)
-            pdf.multi_cell(0, 5.5, ("点评：" if lang == "zh" else "Comment: ") + note, fill=True,
+            pdf.multi_cell(0, 5.5, ("点评：" if lang == "zh" else "Comment: ") + shorten(note, NOTE_CHARS), fill=True,
                            new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
         tables = [actions_table(actions)] if key == "actions" else pack.sections.get(key, [])

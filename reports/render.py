@@ -3,6 +3,8 @@ KPI's unit (¥/万, %, 秒, pp), flags and statuses as words.  Shared by the PDF
 page; the stored pack keeps raw numbers and ids."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from appraisal.month import flag_labels
@@ -111,9 +113,22 @@ def shown_columns(table: Table) -> list[str]:
     return [c for c in table.frame.columns if c not in hidden]
 
 
+CELL_CHARS = 80        # a table cell of a document; longer text is cut with an ellipsis
+LINE_CHARS = 300       # a line of a document (title, scope, meta)
+NOTE_CHARS = 4000      # a comment under a section
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shorten(text, limit: int = CELL_CHARS) -> str:
+    """Text for a document: control and bidi characters dropped, cut to ``limit`` characters with an
+    ellipsis, so no value from the data can overflow a table row or a page."""
+    out = _CONTROL.sub("", "" if text is None else str(text))
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
 def text_rows(table: Table, lang: str = "zh") -> tuple[list[str], list[list[str]]]:
     cols = shown_columns(table)
-    rows = [[cell(table, c, row, lang) for c in cols] for _, row in table.frame.iterrows()]
+    rows = [[shorten(cell(table, c, row, lang)) for c in cols] for _, row in table.frame.iterrows()]
     return [header(c, lang) for c in cols], rows
 
 

@@ -15,6 +15,11 @@ def test_create_comment_and_download(fixture_db, monkeypatch):
     frames = [d.value for d in at.dataframe]
     summary = next(f for f in frames if "指标" in f.columns)
     assert summary.set_index("指标").loc["接通率", "本月"] == "77.8%"
+    # the documents are built only when asked for: two buttons, then each one's download
+    assert not at.get("download_button")
+    at.button(key="rv.make.pdf").click().run()
+    at.button(key="rv.make.xlsx").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
     labels = {b.label for b in at.get("download_button")}
     assert {"下载 PDF", "下载 Excel"} <= labels
     at.text_area(key=next(k.key for k in at.text_area if k.key.endswith(".calls"))).input("早高峰排班需调整").run()

@@ -125,6 +125,7 @@ def test_review_pack_created_in_chromium(server, browser):
         page.goto(f"{server}/review", wait_until="domcontentloaded")
         _rendered(page)
         page.get_by_role("button", name="生成并冻结复盘材料").click()
+        page.get_by_role("button", name="生成 PDF").click(timeout=120_000)
         page.get_by_text("下载 PDF").wait_for(timeout=120_000)
         _rendered(page)
         page.screenshot(path=str(ARTIFACTS / "review_pack.png"), full_page=True)

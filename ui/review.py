@@ -19,6 +19,7 @@ from ui.data import viewer_name
 from ui.i18n import lang, t
 from ui.text import md
 
+FORMATS = {"pdf": "PDF", "xlsx": "Excel"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -45,16 +46,37 @@ def header(wh, pack: rp.Pack, viewer) -> None:
     extra = dict(comments=rp.comments(wh, pack.pack_id), actions=rp.actions(wh, pack.month, pack.scope), lang=lang())
     name = f"review_{fmt.month_label(pack.month, 'en').replace(' ', '')}_{pack.scope.level}"
     c1, c2, c3 = st.columns(3)
-    with tempfile.TemporaryDirectory() as tmp:
-        pdf = write_pdf(pack, Path(tmp) / "pack.pdf", **extra).read_bytes()
-    c1.download_button(t("rv.pdf"), pdf, f"{name}.pdf", "application/pdf", key="rv.pdf", icon=":material/picture_as_pdf:")
-    c2.download_button(t("rv.xlsx"), workbook(pack, **extra), f"{name}.xlsx", XLSX, key="rv.xlsx",
-                       icon=":material/download:")
+    for col, fmt_key, build, mime in ((c1, "pdf", lambda: _pdf_bytes(pack, extra), "application/pdf"),
+                                      (c2, "xlsx", lambda: workbook(pack, **extra), XLSX)):
+        with col:
+            _document(pack, fmt_key, name, build, mime)
     with c3:
         sure = st.checkbox(t("rv.refresh_ok"), key="rv.refresh_ok")
         if st.button(t("rv.refresh"), disabled=not sure, key="rv.refresh"):
             rp.create(wh, pack.month, pack.scope, viewer=viewer, by=viewer_name(), refresh=True)
             st.rerun()
+
+
+def _pdf_bytes(pack: rp.Pack, extra: dict) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_pdf(pack, Path(tmp) / "pack.pdf", **extra).read_bytes()
+
+
+def _document(pack: rp.Pack, kind: str, name: str, build, mime: str) -> None:
+    """A document of the pack is built only when asked for (a click), kept for this session while
+    the pack is unchanged; if building fails, a clear message, and the other format still works."""
+    state = f"rv.doc.{kind}.{pack.pack_id}.{pack.meta.get('refreshed_at')}"
+    if state not in st.session_state:
+        if st.button(t(f"rv.{kind}"), key=f"rv.make.{kind}", icon=":material/description:"):
+            try:
+                st.session_state[state] = build()
+            except Exception as exc:   # a value the document cannot hold must not take the page down
+                st.error(t("rv.doc_failed", what=FORMATS[kind], why=md(type(exc).__name__)))
+                return
+        else:
+            return
+    st.download_button(t("rv.save", what=FORMATS[kind]), st.session_state[state], f"{name}.{kind}", mime,
+                       key=f"rv.{kind}", icon=":material/download:", type="primary")
 
 
 def section(wh, pack: rp.Pack, key: str) -> None:
