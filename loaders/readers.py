@@ -375,7 +375,7 @@ def _read_utf8_csv(source: str, kind: str, extra_aliases, columns, encoding: str
             f"CREATE OR REPLACE TEMP TABLE raw0 AS SELECT {pick} FROM read_csv(?, header=false, skip={header_line}, "
             f"all_varchar=true, delim=?, quote='\"', escape='\"', null_padding=true, strict_mode=false, "
             f"auto_detect=false, max_line_size={DUCKDB_MAX_LINE}, parallel={str(parallel).lower()}, columns={cols})",
-            [source, delim])
+            [source, delim]).fetchall()   # DuckDB 2 streams lazily: finish the statement before the next
 
     try:
         try:
@@ -384,16 +384,16 @@ def _read_utf8_csv(source: str, kind: str, extra_aliases, columns, encoding: str
             # is its rowid plus the lines before it: no window over the whole file
             scratch.execute(f"CREATE VIEW raw AS SELECT *, rowid + {header_line + 1} AS line_no FROM raw0")
         except duckdb.Error as exc:
-            if "quoted new lines" not in str(exc):
+            if "quoted new lines" not in " ".join(str(exc).split()):
                 raise
             # a quoted cell spans lines (客户意见 with a line break): the serial reader, and each row's
             # first line from the quote parity of the file's newlines
             read(False)
             starts = record_lines(source, header_line)
-            n = scratch.execute("SELECT count(*) FROM raw0").fetchone()[0]
+            n = scratch.execute("SELECT count(*) FROM raw0").fetchall()[0][0]
             if len(starts) == n:
                 scratch.register("line_map0", pa.table({"line_no": pa.array(starts, pa.int64())}))
-                scratch.execute("CREATE TEMP TABLE line_map AS SELECT * FROM line_map0")
+                scratch.execute("CREATE TEMP TABLE line_map AS SELECT * FROM line_map0").fetchall()
                 scratch.unregister("line_map0")
                 scratch.execute("CREATE VIEW raw AS SELECT * FROM raw0 POSITIONAL JOIN line_map")
                 if bad_lines:

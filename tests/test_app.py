@@ -95,10 +95,20 @@ def test_url_reproduces_the_view(fixture_db, monkeypatch):
 
 def test_bad_query_string_is_dropped_with_a_warning(fixture_db, monkeypatch):
     at = app(fixture_db, monkeypatch, region="火星,华东", to="2026-99", lang="fr", store="'; DROP TABLE x")
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = " ".join(w.value for w in at.warning).replace("\\", "")   # the Markdown source, escapes removed
     assert "region=火星" in warnings and "to=2026-99" in warnings and "lang=fr" in warnings and "DROP" in warnings
     assert at.multiselect(key="f.region").value == ["华东"]
     assert at.title[0].value == "总览"
+
+
+def test_markdown_in_the_link_is_shown_as_text(fixture_db, monkeypatch):
+    """A link that smuggles a Markdown link and image into the app's own warning box: every markup
+    character arrives escaped, so the browser shows it as typed (tests/test_browser.py looks)."""
+    payload = "[会话已过期请重新登录](https://evil.example/login)![b](http://host/b.png)"
+    at = app(fixture_db, monkeypatch, region=payload)
+    source = " ".join(w.value for w in at.warning)
+    assert "](" not in source and "![" not in source
+    assert "\\[会话已过期请重新登录\\]\\(https\\://evil\\.example/login\\)\\!\\[b\\]" in source
 
 
 def test_english_toggle(fixture_db, monkeypatch):

@@ -68,8 +68,8 @@ def excel_writer(target):
 
 
 def csv_bytes(df) -> bytes:
-    """A frame as CSV for Excel (UTF-8 with BOM), formula-injection safe."""
-    return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
+    """A frame as CSV for Excel (UTF-8 with BOM, CRLF), formula-injection safe."""
+    return safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")   # RFC 4180: CR in a cell is quoted
 
 
 def xlsx_bytes(sheets: dict) -> bytes:
