@@ -106,7 +106,7 @@ def test_markdown_in_the_link_is_shown_as_text(fixture_db, monkeypatch):
     character arrives escaped, so the browser shows it as typed (tests/test_browser.py looks)."""
     payload = "[会话已过期请重新登录](https://evil.example/login)![b](http://host/b.png)"
     at = app(fixture_db, monkeypatch, region=payload)
-    source = " ".join(w.value for w in at.warning)
+    source = " ".join(w.value for w in at.warning).replace("\u2060", "")   # autolinks broken by a word joiner
     assert "](" not in source and "![" not in source
     assert "\\[会话已过期请重新登录\\]\\(https\\://evil\\.example/login\\)\\!\\[b\\]" in source
 

@@ -4,6 +4,7 @@ under tests/artifacts/ (git-ignored); a page that shows a Streamlit exception fa
 Debian's ``chromium`` (and ``fonts-noto-cjk`` so Chinese renders) come from ``make test``; the
 PyPI ``playwright`` package drives it — no browser download.  Outside CI a machine without
 chromium skips this file; in CI that is a failure."""
+import contextlib
 import os
 import shutil
 import socket
@@ -32,17 +33,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def need_chromium() -> None:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("chromium missing in CI: make test should have installed it")
         pytest.skip("Debian chromium not installed")
-    db = str(tmp_path_factory.mktemp("browser") / "warehouse.duckdb")
+
+
+@contextlib.contextmanager
+def serve(db: str):
+    """``streamlit run app.py`` on a free port over the warehouse ``db``; yields its URL."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CSDASH_DB": db}
-    subprocess.run([sys.executable, "-m", "loaders", "--db", db, "demo", "--months", "3",
-                    "--out", str(tmp_path_factory.mktemp("demo"))], check=True, env=env, cwd=ROOT,
-                   capture_output=True, timeout=600)
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
                              str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -55,9 +56,26 @@ def server(tmp_path_factory):
             break
         except OSError:
             time.sleep(0.3)   # polling a starting server, not waiting for app state
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def demo_db(folder: Path, months: int = 3) -> str:
+    db = str(folder / "warehouse.duckdb")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CSDASH_DB": db}
+    subprocess.run([sys.executable, "-m", "loaders", "--db", db, "demo", "--months", str(months),
+                    "--out", str(folder / "demo")], check=True, env=env, cwd=ROOT, capture_output=True, timeout=600)
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    need_chromium()
+    with serve(demo_db(tmp_path_factory.mktemp("browser"))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,19 @@ import plotly.graph_objects as go
 from metrics.registry import BY_KEY, Unit
 from ui import fmt
 from ui.i18n import dim_label, kpi_label, lang, t, value_label, weekday
+from reports.render import shorten
 from ui.text import plain
 
 px.defaults.color_discrete_sequence = fmt.PALETTE
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 
+LABEL_CHARS = 24   # a category on an axis or in a legend; longer names are cut with an ellipsis
+
+
 def _label(v) -> str:
-    """A category from the data (team, store, agent…) as Plotly shows it: literal text."""
-    return plain(value_label(v))
+    """A category from the data (team, store, agent…) as Plotly shows it: literal text, cut short."""
+    return plain(shorten(value_label(v), LABEL_CHARS))
 
 
 def _style(fig: go.Figure, height: int = 320) -> go.Figure:
@@ -90,7 +94,8 @@ def histogram_bars(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
 
 def score_bars(frame: pd.DataFrame, score: str, label: str, title: str) -> go.Figure:
     """Agents' scores as horizontal bars, best at the top (the appraisal ranking)."""
-    d = frame.assign(name=[plain(v) for v in frame["agent_name"].fillna(frame["agent_id"])]).sort_values(score)
+    d = frame.assign(name=[plain(shorten(v, LABEL_CHARS)) for v in frame["agent_name"].fillna(frame["agent_id"])])
+    d = d.sort_values(score)
     fig = px.bar(d, x=score, y="name", orientation="h", text=[f"{v:.1f}" for v in d[score]],
                  labels={score: label, "name": ""}, title=title)
     fig.update_traces(marker_color=fmt.PALETTE[0])

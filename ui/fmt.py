@@ -31,6 +31,8 @@ def value(v, unit: Unit | str, lang: str = "zh") -> str:
     if unit is Unit.PERCENT:
         return f"{v * 100:.1f}%"
     if unit is Unit.YUAN:
+        if abs(v) >= 1e8:   # a chain's year, or a hostile order: 亿 keeps the card readable
+            return f"¥{v / 1e8:,.2f}亿" if zh else (f"¥{v / 1e9:,.2f}B" if abs(v) >= 1e9 else f"¥{v / 1e6:,.1f}M")
         if abs(v) >= 10_000:
             return f"¥{v / 10_000:,.1f}万" if zh else (f"¥{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"¥{v / 1e3:,.1f}K")
         return f"¥{v:,.2f}" if abs(v) < 1000 else f"¥{v:,.0f}"
@@ -40,6 +42,8 @@ def value(v, unit: Unit | str, lang: str = "zh") -> str:
         return f"{v:.1f}小时" if zh else f"{v:.1f} h"
     if unit is Unit.POINTS:
         return f"{v:.2f}分" if zh else f"{v:.2f} pts"
+    if zh and abs(v) >= 1e8:
+        return f"{v / 1e8:,.2f}亿"
     return f"{v / 10_000:,.1f}万" if zh and abs(v) >= 1_000_000 else f"{v:,.0f}"
 
 
