@@ -101,7 +101,7 @@ def cmd_rejects(args) -> int:
                 headers.append(h)
         parsed.append((file_name, line_no, reason, cells))
     w = csv.writer(sys.stdout)
-    w.writerow(["拒收原因", "原文件", "原行号", *headers])
+    w.writerow([spreadsheet_safe(h) for h in ("拒收原因", "原文件", "原行号", *headers)])
     for file_name, line_no, reason, cells in parsed:
         w.writerow([spreadsheet_safe(v) for v in (reason, file_name, line_no, *(cells.get(h) for h in headers))])
     return 0

@@ -26,6 +26,7 @@ from metrics.registry import KEYS, METRICS
 from metrics.scope import Filters, Scope
 from metrics.sources import DIMENSIONS
 from warehouse.db import command_parser, current_user
+from warehouse.safety import spreadsheet_safe
 
 FILTER_OPTIONS = ("region", "store", "team", "division", "channel")
 
@@ -50,8 +51,8 @@ def _table(header: list[str], rows: list[list]) -> str:
 def _emit(header: list[str], rows: list[list], fmt: str) -> None:
     if fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow([spreadsheet_safe(h) for h in header])
+        writer.writerows([spreadsheet_safe(c) for c in r] for r in rows)
     elif fmt == "json":
         print(json.dumps([{h: (None if v == "" else v) for h, v in zip(header, r)} for r in rows],
                          ensure_ascii=False, indent=1))

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 
 import openpyxl
 import pandas as pd
 import pytest
 
 import extreme
+from conftest import ROOT
 from test_app import PAGE_FILES, app, fresh_caches  # noqa: F401 - fixture
 from warehouse import open_warehouse
 from warehouse.safety import csv_bytes, spreadsheet_safe, xlsx_bytes
@@ -142,3 +146,8 @@ def test_rejects_csv_from_the_cli_is_safe(tmp_path):
     frame = rejects(wh)
     assert _csv_live(csv_bytes(frame)) == [] and _live_formulas(xlsx_bytes({"r": frame})) == []
     wh.dispose()
+    # and the command line's rejects CSV
+    out = subprocess.run([sys.executable, "-m", "loaders", "--db", str(tmp_path / "w.duckdb"), "rejects"], cwd=ROOT,
+                         capture_output=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    cli = out.stdout
+    assert _csv_live(cli) == [] and sum("'" + p.strip() in cli.decode() for p in extreme.PAYLOADS) >= 5

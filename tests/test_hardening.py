@@ -109,3 +109,24 @@ def test_huge_amounts_read_in_yi():
     assert fmt.value(1_000_000_000, "yuan", "zh") == "¥10.00亿" and fmt.value(1_000_000_000, "yuan", "en") == "¥1.00B"
     assert fmt.value(640, "yuan", "zh") == "¥640.00" and fmt.value(123_456, "yuan", "zh") == "¥12.3万"
     assert fmt.value(250_000_000, "count", "zh") == "2.50亿"
+
+
+def test_readme_lists_every_limit():
+    """One declaration (loaders/limits.py), documented: a limit added there must reach the README."""
+    from conftest import ROOT
+    from loaders.limits import LIMITS, limit
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [lim.name for lim in LIMITS if f"`CSDASH_LIMIT_{lim.name.upper()}`" not in text]
+    assert missing == []
+    assert limit("max_columns") == 1000
+
+
+def test_a_limit_is_a_setting(monkeypatch):
+    from datetime import date
+
+    from loaders.limits import date_window, limit
+
+    monkeypatch.setenv("CSDASH_LIMIT_MIN_DATE", "1985-06-01")
+    monkeypatch.setenv("CSDASH_LIMIT_MAX_COLUMNS", "50")
+    assert date_window(date(2026, 12, 1)) == (date(1985, 6, 1), date(2027, 12, 2)) and limit("max_columns") == 50

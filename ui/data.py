@@ -28,6 +28,10 @@ def db_setting() -> str:
 
 @st.cache_resource
 def _warehouse(db: str) -> Warehouse:
+    """Opened once per app process; that is also when scratch left by a killed load is swept."""
+    from loaders.readers import sweep_stale_scratch
+
+    sweep_stale_scratch()
     return open_warehouse(db)
 
 
