@@ -113,8 +113,7 @@ CREATE OR REPLACE MACRO parse_money(v) AS CASE
 
 -- control characters (NUL…) and bidi overrides in text: removed at load, counted in the report
 CREATE OR REPLACE MACRO has_ctrl(v) AS regexp_matches(v, '{CONTROL_CHARS}');
-CREATE OR REPLACE MACRO strip_ctrl(v) AS CASE
-    WHEN v IS NULL OR NOT has_ctrl(v) THEN v ELSE nullif(regexp_replace(v, '{CONTROL_CHARS}', '', 'g'), '') END;
+CREATE OR REPLACE MACRO strip_ctrl(v) AS nullif(regexp_replace(v, '{CONTROL_CHARS}', '', 'g'), '');
 
 CREATE OR REPLACE MACRO parse_number(v) AS TRY_CAST(v AS DOUBLE);
 
