@@ -86,6 +86,13 @@ def _multiline(p: Path) -> None:
     p.write_text(_csv(rows), encoding="utf-8")
 
 
+def _gbk_multiline_bad_byte(p: Path) -> None:
+    head = _csv([_row(0, 问题分类="第一行\n第二行"), _row(1)]).encode("gbk")            # lines 1-4
+    bad = ",".join(_row(2)).encode("gbk").replace("客服".encode("gbk"), b"\xff\xfe") + b"\n"   # line 5
+    tail = _csv([_row(3)]).split("\n", 1)[1].encode("gbk")                              # line 6
+    p.write_bytes(head + bad + tail)
+
+
 def _dates(p: Path) -> None:
     late = (date.today() + timedelta(days=400)).isoformat()
     rows = [_row(0), _row(1, 来电时间="9999-12-31 10:00:00"), _row(2, 来电时间="0001-01-01"),
@@ -193,6 +200,8 @@ CASES = [
          inserted=7, rejected=1, reject_lines={6: "解码"}),
     Case("multiline_quoted", "a quoted cell with line breaks (客户意见) failed the file", _multiline,
          inserted=3, rejected=1, reject_lines={6: "无法识别为时间"}),
+    Case("gbk_multiline_bad_byte", "GBK, a quoted cell over two lines, then a line that does not decode",
+         _gbk_multiline_bad_byte, inserted=3, rejected=1, reject_lines={5: "解码"}),
     Case("implausible_dates", "9999-12-31 took every page down; 0001, 1899, 1900, 2100 became months", _dates,
          inserted=2, rejected=6, reject_lines={3: "合理范围", 4: "合理范围", 5: "合理范围", 6: "合理范围",
                                                7: "合理范围", 8: "合理范围"}),
