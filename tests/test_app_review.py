@@ -42,3 +42,20 @@ def test_region_pack_and_english(fixture_db, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     cells = " ".join(str(v) for d in at.dataframe for v in d.value.astype(str).to_numpy().ravel())
     assert "华南" not in cells and "广州店" not in cells
+
+
+def test_a_document_that_fails_says_so_and_the_other_still_downloads(fixture_db, monkeypatch):
+    import ui.review
+
+    def boom(*_a, **_k):
+        raise ValueError("row too high")
+
+    monkeypatch.setattr(ui.review, "write_pdf", boom)
+    at = app(fixture_db, monkeypatch, PAGE, **OCTOBER)
+    if any(b.key == "rv.create" for b in at.button):   # an earlier test of the module may have created it
+        at.button(key="rv.create").click().run()
+    at.button(key="rv.make.pdf").click().run()
+    assert not at.exception
+    assert any("PDF生成失败" in e.value and "ValueError" in e.value for e in at.error)
+    at.button(key="rv.make.xlsx").click().run()
+    assert [b.label for b in at.get("download_button")] == ["下载 Excel"]

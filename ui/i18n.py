@@ -171,6 +171,7 @@ TEXT.update({
     "rv.doc_failed": ("{what}生成失败（{why}），另一种格式仍可下载；请联系管理员查看日志。",
                       "{what} could not be built ({why}); the other format still downloads. Ask an admin to check the log."),
     "rv.save": ("下载 {what}", "Download {what}"),
+    "rv.building": ("正在生成 {what}…", "Building the {what}…"),
     "rv.meta": ("生成：{by} {at}；刷新：{refreshed}；考核规则版本 {rules}；数据版本 {data}",
                 "Created by {by} at {at}; refreshed: {refreshed}; rules {rules}; data version {data}"),
     "rv.never": ("未刷新", "never"),

@@ -66,17 +66,18 @@ def _document(pack: rp.Pack, kind: str, name: str, build, mime: str) -> None:
     """A document of the pack is built only when asked for (a click), kept for this session while
     the pack is unchanged; if building fails, a clear message, and the other format still works."""
     state = f"rv.doc.{kind}.{pack.pack_id}.{pack.meta.get('refreshed_at')}"
+    slot = st.empty()   # the build button, replaced by the download once built
     if state not in st.session_state:
-        if st.button(t(f"rv.{kind}"), key=f"rv.make.{kind}", icon=":material/description:"):
-            try:
-                st.session_state[state] = build()
-            except Exception as exc:   # a value the document cannot hold must not take the page down
-                st.error(t("rv.doc_failed", what=FORMATS[kind], why=md(type(exc).__name__)))
-                return
-        else:
+        if not slot.button(t(f"rv.{kind}"), key=f"rv.make.{kind}", icon=":material/description:"):
             return
-    st.download_button(t("rv.save", what=FORMATS[kind]), st.session_state[state], f"{name}.{kind}", mime,
-                       key=f"rv.{kind}", icon=":material/download:", type="primary")
+        try:
+            with st.spinner(t("rv.building", what=FORMATS[kind])):
+                st.session_state[state] = build()
+        except Exception as exc:   # a value the document cannot hold must not take the page down
+            slot.error(t("rv.doc_failed", what=FORMATS[kind], why=md(type(exc).__name__)))
+            return
+    slot.download_button(t("rv.save", what=FORMATS[kind]), st.session_state[state], f"{name}.{kind}", mime,
+                         key=f"rv.{kind}", icon=":material/download:", type="primary")
 
 
 def section(wh, pack: rp.Pack, key: str) -> None:
