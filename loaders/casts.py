@@ -7,12 +7,13 @@ to it.
 """
 from __future__ import annotations
 
+from warehouse.safety import control_class
+
 EMPTY_WORDS = ("", "-", "--", "—", "——", "null", "NULL", "Null", "none", "None", "nan", "NaN", "无", "N/A", "#N/A")
 SUMMARY_WORDS = ("汇总", "合计", "总计", "均值", "平均值", "店铺汇总值", "店铺平均值")
 LOCAL_UTC_OFFSET_MINUTES = 480
-# RE2 class of the characters removed from text at load: C0 controls but tab and line breaks, DEL,
-# zero-width marks and bidi overrides/isolates (they reorder what a reader sees)
-CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+# the characters removed from text at load (warehouse.safety.CONTROL_RANGES), as an RE2 class
+CONTROL_CHARS = control_class(re2=True)
 
 _TS_FORMATS = ["%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H", "%Y-%m-%d",
                "%Y%m%d %H:%M:%S", "%Y%m%d"]

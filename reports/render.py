@@ -3,8 +3,6 @@ KPI's unit (¥/万, %, 秒, pp), flags and statuses as words.  Shared by the PDF
 page; the stored pack keeps raw numbers and ids."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from appraisal.month import flag_labels
@@ -13,6 +11,7 @@ from metrics.registry import BY_KEY, Unit
 from metrics.sources import DIMENSIONS
 from reports.pack import ACTION_STATUS, SECTIONS, Table
 from ui import fmt
+from warehouse.safety import strip_control
 
 WORDS = {  # column → (zh, en)
     "kpi": ("指标", "KPI"), "value": ("本月", "This month"), "target": ("目标", "Target"), "status": ("状态", "Status"),
@@ -116,13 +115,12 @@ def shown_columns(table: Table) -> list[str]:
 CELL_CHARS = 80        # a table cell of a document; longer text is cut with an ellipsis
 LINE_CHARS = 300       # a line of a document (title, scope, meta)
 NOTE_CHARS = 4000      # a comment under a section
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def shorten(text, limit: int = CELL_CHARS) -> str:
     """Text for a document: control and bidi characters dropped, cut to ``limit`` characters with an
     ellipsis, so no value from the data can overflow a table row or a page."""
-    out = _CONTROL.sub("", "" if text is None else str(text))
+    out = strip_control(text)
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
 

@@ -130,3 +130,17 @@ def test_a_limit_is_a_setting(monkeypatch):
     monkeypatch.setenv("CSDASH_LIMIT_MIN_DATE", "1985-06-01")
     monkeypatch.setenv("CSDASH_LIMIT_MAX_COLUMNS", "50")
     assert date_window(date(2026, 12, 1)) == (date(1985, 6, 1), date(2027, 12, 2)) and limit("max_columns") == 50
+
+
+def test_one_set_of_control_characters_everywhere():
+    """The loader (RE2 in DuckDB), the pages and the documents drop the same characters."""
+    import duckdb
+
+    from loaders.casts import CONTROL_CHARS
+    from reports.render import shorten
+    from warehouse.safety import CONTROL_RANGES
+
+    every = "".join(chr(c) for a, b in CONTROL_RANGES for c in range(a, b + 1))
+    sample = f"a{every}b\tc"
+    in_sql = duckdb.connect().execute("SELECT regexp_replace(?, ?, '', 'g')", [sample, CONTROL_CHARS]).fetchall()[0][0]
+    assert in_sql == "ab\tc" and shorten(sample, 100) == "ab\tc" and md(sample) == "ab c"

@@ -8,10 +8,11 @@ from __future__ import annotations
 import html
 import re
 
+from warehouse.safety import strip_control
+
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that start markup
 # here, Streamlit's own included (:material/icon:, :red[…], $LaTeX$).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=^\"'])")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 # GitHub-flavoured Markdown turns bare URLs, www. names and e-mail addresses into links after
 # escapes are resolved, so escaping cannot stop it: an invisible word joiner breaks each trigger.
 _AUTOLINK = re.compile(r"(://|(?i:www)(?=\.)|@)")
@@ -22,11 +23,11 @@ def md(value) -> str:
     """``value`` as literal text inside Markdown: control and bidi characters dropped, line breaks as
     spaces, every markup character escaped (so ``[x](http://…)`` and ``![b](…)`` show as typed), and
     URL, www. and e-mail autolinks broken by an invisible word joiner."""
-    text = _CONTROL.sub("", "" if value is None else str(value)).replace("\r", " ").replace("\n", " ")
+    text = strip_control(value).replace("\r", " ").replace("\n", " ").replace("\t", " ")
     text = _AUTOLINK.sub(lambda m: m.group(1)[0] + WORD_JOINER + m.group(1)[1:], text)
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def plain(value) -> str:
     """``value`` as literal text inside a Plotly label (HTML escaped, control characters dropped)."""
-    return html.escape(_CONTROL.sub("", "" if value is None else str(value)), quote=False)
+    return html.escape(strip_control(value), quote=False)

@@ -10,6 +10,28 @@ from datetime import date, datetime
 _PHONE = re.compile(r"^(\+?86)?(1\d{2})(\d{4})(\d{4})$")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Control characters (C0 but tab and line breaks, DEL), zero-width marks and bidi overrides/isolates
+# (they reorder what a reader sees): removed from text at load (loaders/casts.py, as an RE2 class)
+# and before text reaches a page or a document.  The one declaration of the set.
+CONTROL_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x7F), (0x200B, 0x200F), (0x202A, 0x202E),
+                  (0x2066, 0x2069))
+
+
+def control_class(re2: bool = False) -> str:
+    """The set as a regular-expression class, for Python's ``re`` or for RE2 (DuckDB)."""
+    def ch(c: int) -> str:
+        return f"\\x{{{c:x}}}" if re2 else f"\\u{c:04x}"
+    return "[" + "".join(ch(a) if a == b else f"{ch(a)}-{ch(b)}" for a, b in CONTROL_RANGES) + "]"
+
+
+_CONTROL = re.compile(control_class())
+
+
+def strip_control(value) -> str:
+    """``value`` as text without control or bidi characters (None → "")."""
+    return _CONTROL.sub("", "" if value is None else str(value))
+
+
 # characters an .xlsx (XML 1.0) cannot hold: a NUL in a name made the appraisal workbook unreadable
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LEADING_BLANKS = " \u3000\u00a0\n"
