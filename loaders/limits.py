@@ -29,7 +29,7 @@ LIMITS = (
     Limit("max_amount", 1_000_000_000, "金额上限（元）", "Largest amount (yuan)"),
     Limit("max_cell_chars", 32_767, "单元格字符数上限（同 Excel）", "Longest cell in characters (as in Excel)"),
     Limit("max_columns", 1_000, "文件列数上限", "Most columns in a file"),
-    Limit("max_xlsx_mb", 400, "Excel 解压后大小上限（MB）", "Largest Excel file once uncompressed (MB)"),
+    Limit("max_xlsx_mb", 500, "Excel 解压后大小上限（MB）", "Largest Excel file once uncompressed (MB)"),
     Limit("max_xlsx_rows", 2_000_000, "Excel 行数上限", "Most rows in an Excel sheet"),
 )
 BY_NAME = {lim.name: lim for lim in LIMITS}
