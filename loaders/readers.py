@@ -566,9 +566,12 @@ def _first_rows(path: Path) -> list[list[str]]:
 
 def detect_kind(path: str | Path) -> str | None:
     """The export kind whose required columns all appear in a header row of the file's first rows
-    (most matching headers wins); None when no kind fits."""
+    (most matching headers wins); None when no kind fits.  A file over a limit is refused here
+    (``LoadError``) rather than reported as of no kind."""
     try:
         rows = _first_rows(Path(path))
+    except LoadError:
+        raise
     except Exception:
         return None
     best, best_score = None, 0

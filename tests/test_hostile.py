@@ -106,3 +106,4 @@ def test_the_upload_path_answers_every_hostile_file(corpus, tmp_path):
             answers[case.name] = "refused: " + str(exc)[:60]
     wh.dispose()
     assert answers["random_bytes"].startswith("refused") and answers["implausible_dates"] == "loaded"
+    assert "上限" in answers["xlsx_row_bomb"]   # the limit, not "no kind recognised"
