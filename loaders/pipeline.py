@@ -69,7 +69,8 @@ class LoadReport:
             parts.append(f"合并 {self.rows_merged}")
         if self.kind == "callbacks":
             parts.append(f"孤立回访 {self.orphans}")
-        return "，".join(parts) + f"（第 {self.load_id} 次导入，{self.duration_seconds:.1f} 秒）"
+        notes = "".join(f"；{n}" for n in self.notes)   # what the load did besides the counts, on the same line
+        return "，".join(parts) + f"（第 {self.load_id} 次导入，{self.duration_seconds:.1f} 秒）{notes}"
 
 
 @dataclass

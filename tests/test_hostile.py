@@ -1,6 +1,7 @@
 """Every case of the hostile corpus (``tests/hostile.py``) through the loader in a fresh process: the
-outcome in its table, the reject lines and reasons, peak memory under 2 GB (measured, VmHWM), and a
-refused file leaves the warehouse exactly as it was."""
+outcome in its table (the command line's exit status: 0 loaded, 2 refused; its message), the reject
+lines and reasons, peak memory under 2 GB (measured, VmHWM), and a refused file leaves the warehouse
+exactly as it was."""
 from __future__ import annotations
 
 import json
@@ -16,9 +17,9 @@ from hostile import CASES, write_corpus
 PEAK_LIMIT_MB = 2048
 
 RUNNER = r"""
-import json, sys
+import contextlib, io, json, sys
 import sqlalchemy as sa
-from loaders import LoadError, load_file
+from loaders.__main__ import main
 from warehouse import open_warehouse
 
 db, path = sys.argv[1], sys.argv[2]
@@ -29,20 +30,20 @@ def state():
         return [conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in ("tickets", "rejects", "load_log")]
 
 before = state()
-out = {"before": before}
-try:
-    r = load_file(wh, "tickets", path, user="hostile")
-    out.update(status="loaded", inserted=r.rows_inserted, rejected=r.rows_rejected, message=" ".join(r.notes))
-    with wh.connect() as conn:
-        out["rejects"] = [list(x) for x in conn.execute(sa.text("SELECT line_no, reason FROM rejects ORDER BY line_no"))]
-        out["names"] = [x[0] for x in conn.execute(sa.text("SELECT agent_name FROM tickets ORDER BY ticket_id"))]
-except LoadError as exc:
-    out.update(status="refused", message=str(exc))
-out["after"] = state()
+out, err = io.StringIO(), io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    code = main(["--db", db, "load", "tickets", path])      # the command line, in this process
+result = {"before": before, "exit": code, "message": (out.getvalue() + err.getvalue()).strip(),
+          "status": {0: "loaded", 2: "refused"}.get(code, f"exit {code}")}
+after = state()
+result.update(after=after, inserted=after[0] - before[0], rejected=after[1] - before[1])
+with wh.connect() as conn:
+    result["rejects"] = [list(x) for x in conn.execute(sa.text("SELECT line_no, reason FROM rejects ORDER BY line_no"))]
+    result["names"] = [x[0] for x in conn.execute(sa.text("SELECT agent_name FROM tickets ORDER BY ticket_id"))]
 for line in open("/proc/self/status"):
     if line.startswith("VmHWM:"):
-        out["peak_mb"] = int(line.split()[1]) / 1024
-print("RESULT " + json.dumps(out, ensure_ascii=False))
+        result["peak_mb"] = int(line.split()[1]) / 1024
+print("RESULT " + json.dumps(result, ensure_ascii=False))
 """
 
 
