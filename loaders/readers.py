@@ -121,8 +121,8 @@ def sweep_stale_scratch(max_age: float = STALE_SECONDS, folder: str | None = Non
     the temporary folder; returns how many.  Run at every start of the app and of the loader."""
     root = Path(folder or tempfile.gettempdir())
     now, removed = time.time(), 0
-    try:
-        entries = list(root.glob(SCRATCH_PREFIX + "*"))
+    try:   # only what the loader makes: scratch folders and transcoded or COPY files (not, say, a test cluster)
+        entries = [*root.glob(SCRATCH_PREFIX + "scratch-*"), *root.glob(SCRATCH_PREFIX + "*.csv")]
     except OSError:
         return 0
     for p in entries:

@@ -57,10 +57,13 @@ def test_stale_scratch_is_swept(tmp_path):
     for d in (old, new):
         d.mkdir()
         (d / "scratch.duckdb").write_bytes(b"x" * 10)
+    other = tmp_path / f"{SCRATCH_PREFIX}pg-cluster"          # not the loader's: left alone
+    other.mkdir()
     week_ago = time.time() - 7 * 86400
-    os.utime(old, (week_ago, week_ago))
+    for p in (old, other):
+        os.utime(p, (week_ago, week_ago))
     assert sweep_stale_scratch(folder=str(tmp_path)) == 1
-    assert not old.exists() and new.exists()
+    assert not old.exists() and new.exists() and other.exists()
 
 
 def test_loads_leave_no_scratch(tmp_path, monkeypatch):
