@@ -20,7 +20,7 @@ from bench.measure import Figure, at_most, best_of, faster_by
 from metrics import Scope, compute
 from metrics.catalog import OVERVIEW_KPIS
 from metrics.months import add_months, parse_month
-from metrics.settings import Settings
+from metrics.settings import DEFAULTS, Settings
 
 NO_TEAM = "∅"
 
@@ -261,7 +261,7 @@ def query_figures(db: str, small_db: str | None, month: str, rows: int, small_ro
     import duckdb
 
     m = parse_month(month)
-    settings = Settings()
+    settings = DEFAULTS
     log("  查询：我们的构建器")
     ours, ours_df = builder_seconds(db, m)
     ours_values = {k: v for k, v in as_dict(ours_df).items() if k[1] in OVERVIEW_KPIS}

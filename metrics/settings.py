@@ -94,20 +94,21 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
 
 @dataclass(frozen=True)
 class Settings:
-    """The values in force; hashable, so cached results can key on them."""
-    ring_cycle_seconds: float = 5
-    answer_rings: int = 3
-    short_abandon_rings: int = 1
-    abandon_treatment: str = "exclude_short"
-    voicemail_as_missed: bool = True
-    sla_hours: tuple[tuple[str, float], ...] = (("*", 24),)
-    conversion_window: str | int = "next_day"
-    subscribers_per_seat: float = 20000
-    seat_hours_per_day: float = 14
-    working_days_per_month: float = 30
-    legal_hours_per_month: float = 174
-    service_level_target: float = 0.8
-    service_level_seconds: float = 15
+    """The values in force; hashable, so cached results can key on them.  No defaults here: they are
+    the ``SETTINGS`` rows' (``DEFAULTS``), declared once."""
+    ring_cycle_seconds: float
+    answer_rings: int
+    short_abandon_rings: int
+    abandon_treatment: str
+    voicemail_as_missed: bool
+    sla_hours: tuple[tuple[str, float], ...]
+    conversion_window: str | int
+    subscribers_per_seat: float
+    seat_hours_per_day: float
+    working_days_per_month: float
+    legal_hours_per_month: float
+    service_level_target: float
+    service_level_seconds: float
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> "Settings":
@@ -147,8 +148,8 @@ class Settings:
         return "；".join(parts)
 
 
-DEFAULTS = Settings()
 assert {f.name for f in fields(Settings)} == set(SETTINGS), "Settings fields and SETTINGS must match"
+DEFAULTS = Settings.from_values({k: s.default for k, s in SETTINGS.items()})
 
 
 def check_settings(changes: dict[str, Any]) -> list[str]:
