@@ -4,7 +4,7 @@ characters, the earliest and latest plausible timestamps, a day-long call, 100,0
 ¥1,000,000,000 order.  Nothing stored here may make a page, a document or an export raise."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -62,6 +62,3 @@ def build(wh, folder: Path) -> None:
 def months(today: date | None = None) -> tuple[str, str]:
     lo, hi = date_window(today)
     return f"{lo:%Y-%m}", f"{hi:%Y-%m}"
-
-
-__all__ = ["build", "months", "PAYLOADS", "LONG_NAME", "FORMULA", "MARKDOWN", "HTML", "DDE", "timedelta"]
