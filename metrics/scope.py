@@ -46,6 +46,15 @@ class Scope:
                 keep &= frame[column].isin(allowed)
         return keep
 
+    def key(self) -> str:
+        """A canonical, language-free key of the scope, for what is stored per viewer (review packs):
+        ``{"regions": ["华东"], "stores": null, "teams": null}`` with sorted values.  Unlike
+        ``describe`` it never changes when a label is reworded."""
+        import json
+
+        return json.dumps({level: None if (v := getattr(self, level)) is None else sorted(v)
+                           for level in ("regions", "stores", "teams")}, ensure_ascii=False, sort_keys=True)
+
     def describe(self) -> str:
         if self.is_all:
             return "全部"

@@ -204,14 +204,22 @@ def _load(text: str) -> tuple[dict, dict[str, list[Table]]]:
 
 
 def _find(conn, m: date, scope: PackScope, viewer: Scope):
-    """A pack is kept per month, pack scope and viewer scope: a viewer never opens figures built for a
-    wider scope than theirs."""
-    return conn.execute(sa.select(review_packs.c.pack_id, review_packs.c.content, review_packs.c.created_by,
-                                  review_packs.c.created_at, review_packs.c.refreshed_at).where(
-        (review_packs.c.month == m) & (review_packs.c.scope_level == scope.level)
-        & (review_packs.c.viewer_scope == viewer.describe())
-        & (review_packs.c.scope_value.is_(None) if scope.value is None else review_packs.c.scope_value == scope.value)
-    )).fetchone()
+    """A pack is kept per month, pack scope and viewer scope (``Scope.key``): a viewer never opens
+    figures built for a wider scope than theirs.  Packs stored before the key existed carry the
+    display text ``Scope.describe()``; the first open finds such a pack and rewrites it to the key."""
+    where = ((review_packs.c.month == m) & (review_packs.c.scope_level == scope.level)
+             & (review_packs.c.scope_value.is_(None) if scope.value is None else review_packs.c.scope_value == scope.value))
+    cols = (review_packs.c.pack_id, review_packs.c.content, review_packs.c.created_by, review_packs.c.created_at,
+            review_packs.c.refreshed_at)
+    found = conn.execute(sa.select(*cols).where(where & (review_packs.c.viewer_scope == viewer.key()))).fetchone()
+    if found is None:
+        found = conn.execute(sa.select(*cols).where(where & (review_packs.c.viewer_scope == viewer.describe()))
+                             ).fetchone()
+        if found is not None:   # the migration of a pack stored under the display text
+            conn.execute(review_packs.update().where(review_packs.c.pack_id == found.pack_id)
+                         .values(viewer_scope=viewer.key()))
+            conn.commit()
+    return found
 
 
 def create(wh, month: str | date, scope: PackScope, *, viewer: Scope, by: str, refresh: bool = False) -> Pack:
@@ -232,7 +240,7 @@ def create(wh, month: str | date, scope: PackScope, *, viewer: Scope, by: str, r
             pack_id = int(conn.execute(sa.text("SELECT COALESCE(MAX(pack_id), 0) + 1 FROM review_packs")).scalar())
             conn.execute(review_packs.insert().values(
                 pack_id=pack_id, month=m, scope_level=scope.level, scope_value=scope.value,
-                viewer_scope=viewer.describe(), content=_dump(pack),
+                viewer_scope=viewer.key(), content=_dump(pack),
                 rules_version=pack.meta["rules_version"], created_by=by, created_at=now))
         conn.execute(review_pack_log.insert().values(pack_id=pack_id, action="refresh" if found else "create",
                                                       by_user=by, logged_at=now))

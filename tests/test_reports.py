@@ -144,3 +144,23 @@ def test_cli_pack(rwh, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "reports", "--db", db, "pack", "--month", "2026-10", "--out",
                           str(tmp_path / "x.doc")], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and ".pdf 或 .xlsx" in bad.stderr
+
+
+def test_packs_are_kept_under_a_language_free_scope_key(rwh):
+    """A pack stored under the old display text (Scope.describe) is found and migrated to Scope.key."""
+    import sqlalchemy as sa
+
+    viewer = Scope.of(regions=["华东"], teams=["售后一组"])
+    assert viewer.key() == '{"regions": ["华东"], "stores": null, "teams": ["售后一组"]}'
+    assert Scope.of(regions=["b", "a"]).key() == Scope.of(regions=["a", "b"]).key() != Scope.all().key()
+    pack = create(rwh, "2026-10", ALL, viewer=viewer, by="经理")
+    with rwh.begin() as conn:   # as a version before the key stored it
+        conn.execute(sa.text("UPDATE review_packs SET viewer_scope = :d WHERE pack_id = :p"),
+                     {"d": viewer.describe(), "p": pack.pack_id})
+    again = open_pack(rwh, "2026-10", ALL, viewer=viewer)
+    assert again is not None and again.pack_id == pack.pack_id
+    with rwh.connect() as conn:
+        stored = conn.execute(sa.text("SELECT viewer_scope FROM review_packs WHERE pack_id = :p"),
+                              {"p": pack.pack_id}).scalar()
+    assert stored == viewer.key()
+    assert open_pack(rwh, "2026-10", ALL, viewer=Scope.of(regions=["华东"])) is None   # a different viewer
