@@ -25,6 +25,8 @@ def test_create_comment_and_download(fixture_db, monkeypatch):
     at.text_area(key=next(k.key for k in at.text_area if k.key.endswith(".calls"))).input("早高峰排班需调整").run()
     at.button(key=next(b.key for b in at.button if b.key and b.key.endswith(".calls") and "save" in b.key)).click().run()
     assert not at.exception
+    at.run()   # a new comment makes the built documents stale: they are offered for building again
+    assert not at.get("download_button") and {"rv.make.pdf", "rv.make.xlsx"} <= {b.key for b in at.button}
     wh = open_warehouse(fixture_db)
     pack = open_pack(wh, "2026-10", PackScope(), viewer=Scope.all())
     from reports.pack import comments

@@ -2,6 +2,8 @@
 comment, and the action items."""
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -49,7 +51,7 @@ def header(wh, pack: rp.Pack, viewer) -> None:
     for col, fmt_key, build, mime in ((c1, "pdf", lambda: _pdf_bytes(pack, extra), "application/pdf"),
                                       (c2, "xlsx", lambda: workbook(pack, **extra), XLSX)):
         with col:
-            _document(pack, fmt_key, name, build, mime)
+            _document(pack, extra, fmt_key, name, build, mime)
     with c3:
         sure = st.checkbox(t("rv.refresh_ok"), key="rv.refresh_ok")
         if st.button(t("rv.refresh"), disabled=not sure, key="rv.refresh"):
@@ -62,10 +64,13 @@ def _pdf_bytes(pack: rp.Pack, extra: dict) -> bytes:
         return write_pdf(pack, Path(tmp) / "pack.pdf", **extra).read_bytes()
 
 
-def _document(pack: rp.Pack, kind: str, name: str, build, mime: str) -> None:
+def _document(pack: rp.Pack, extra: dict, kind: str, name: str, build, mime: str) -> None:
     """A document of the pack is built only when asked for (a click), kept for this session while
-    the pack is unchanged; if building fails, a clear message, and the other format still works."""
-    state = f"rv.doc.{kind}.{pack.pack_id}.{pack.meta.get('refreshed_at')}"
+    the pack, its comments and actions and the language are unchanged; if building fails, a clear
+    message, and the other format still works."""
+    live = json.dumps(extra["comments"], ensure_ascii=False, sort_keys=True) + extra["actions"].to_json() + extra["lang"]
+    state = (f"rv.doc.{kind}.{pack.pack_id}.{pack.meta.get('refreshed_at')}."
+             f"{hashlib.sha256(live.encode('utf-8')).hexdigest()[:16]}")
     slot = st.empty()   # the build button, replaced by the download once built
     if state not in st.session_state:
         if not slot.button(t(f"rv.{kind}"), key=f"rv.make.{kind}", icon=":material/description:"):
