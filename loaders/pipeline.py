@@ -85,6 +85,11 @@ class HeaderMap:
 
 
 # ------------------------------------------------------------------ headers
+def header_words(col: Column, kmap: KindMapping) -> tuple[str, ...]:
+    """The headers that may name ``col``, in the order they win: the mapping's, the name, the aliases."""
+    return (*kmap.aliases.get(col.name, ()), col.name, *col.aliases)
+
+
 def map_headers(headers: list[str], schema: ExportSchema, kmap: KindMapping = KindMapping()) -> HeaderMap:
     """Assign each canonical column the header matching its earliest alias (user aliases first)."""
     norm = [normalise_header(h) for h in headers]
@@ -92,7 +97,7 @@ def map_headers(headers: list[str], schema: ExportSchema, kmap: KindMapping = Ki
     columns: dict[str, int] = {}
     notes: list[str] = []
     for col in schema.columns:
-        aliases = [normalise_header(a) for a in (*kmap.aliases.get(col.name, ()), col.name, *col.aliases)]
+        aliases = [normalise_header(a) for a in header_words(col, kmap)]
         candidates = [(aliases.index(n), i) for i, n in enumerate(norm) if n in aliases and i not in claimed]
         if not candidates:
             continue
@@ -112,7 +117,7 @@ def map_headers(headers: list[str], schema: ExportSchema, kmap: KindMapping = Ki
 def _missing_message(missing: list[Column], headers: list[str], schema: ExportSchema, kmap: KindMapping) -> str:
     lines = [f"不是可用的「{schema.label}」({schema.kind}) 文件，缺少必需的列："]
     for c in missing:
-        tried = [*kmap.aliases.get(c.name, ()), c.name, *c.aliases]
+        tried = header_words(c, kmap)
         lines.append(f"  - {c.name}：尝试过的表头 {'、'.join(tried)}")
     lines.append(f"  文件中找到的表头：{'、'.join(h for h in headers if h) or '（无）'}")
     norm = {normalise_header(h) for h in headers}
@@ -661,7 +666,7 @@ def _unexpected(exc: Exception) -> str:
 def wanted_columns(headers: list[str], schema: ExportSchema, kmap: KindMapping) -> list[int]:
     """The header's columns a load of ``schema`` reads: every header one of its columns may claim
     (user aliases included), and for callbacks any key-press satisfaction header (refused unless declared)."""
-    names = {normalise_header(a) for c in schema.columns for a in (*kmap.aliases.get(c.name, ()), c.name, *c.aliases)}
+    names = {normalise_header(a) for c in schema.columns for a in header_words(c, kmap)}
     out = []
     for i, h in enumerate(headers):
         if normalise_header(h) in names or (schema.kind == "callbacks" and any(w in h for w in KEYPRESS_HEADER_WORDS)):

@@ -161,7 +161,7 @@ def detect_encoding(path: Path) -> str:
     bom = head.startswith(codecs.BOM_UTF8)
     body = head[len(codecs.BOM_UTF8):] if bom else head
     ok, bad = _line_verdicts(body, "utf-8")
-    if bad == 0 and _head_decodes(body, "utf-8") or ok > bad:
+    if (bad == 0 and _head_decodes(body, "utf-8")) or ok > bad:
         return "utf-8-sig" if bom else "utf-8"
     # Chinese exports that are not UTF-8 are GBK/GB18030: take it when the header decodes as such
     # (a line further down that does not decode is then rejected with its line number).
@@ -207,7 +207,7 @@ def transcode_to_utf8(path: Path, encoding: str) -> tuple[str, list[int]]:
     bytes and rejected later.  More bad lines than good ones refuse the file (wrong encoding)."""
     fd, out = tempfile.mkstemp(suffix=".csv", prefix=SCRATCH_PREFIX)
     bad: list[int] = []
-    line, lines = 1, 0
+    line = 1
     try:
         with open(path, "rb") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
             if encoding.startswith("utf-16"):
@@ -237,15 +237,13 @@ def transcode_to_utf8(path: Path, encoding: str) -> tuple[str, list[int]]:
                             text = piece.decode(encoding, errors="replace")
                             bad.append(line + k)
                         dst.write(text if k == 0 else "\n" + text)
-                n = part.count(b"\n")
-                line += n
-                lines += n
+                line += part.count(b"\n")
                 if not chunk:
                     break
     except BaseException:
         os.unlink(out)
         raise
-    if bad and len(bad) * 2 > max(lines, 1):
+    if bad and len(bad) * 2 > max(line - 1, 1):
         os.unlink(out)
         raise LoadError(f"{len(bad)} 行无法按 {encoding} 解码（第 {bad[0]} 行起），请检查文件编码或另存为 UTF-8")
     return out, bad

@@ -94,8 +94,7 @@ def histogram_bars(df: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
 
 def score_bars(frame: pd.DataFrame, score: str, label: str, title: str) -> go.Figure:
     """Agents' scores as horizontal bars, best at the top (the appraisal ranking)."""
-    d = frame.assign(name=[plain(shorten(v, LABEL_CHARS)) for v in frame["agent_name"].fillna(frame["agent_id"])])
-    d = d.sort_values(score)
+    d = frame.assign(name=[_label(v) for v in frame["agent_name"].fillna(frame["agent_id"])]).sort_values(score)
     fig = px.bar(d, x=score, y="name", orientation="h", text=[f"{v:.1f}" for v in d[score]],
                  labels={score: label, "name": ""}, title=title)
     fig.update_traces(marker_color=fmt.PALETTE[0])

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from loaders import status
+from loaders.readers import sweep_stale_scratch
 from metrics import Filters, Scope, Settings, compute, load_settings
 from metrics import breakdowns, catalog
 from metrics.compare import attach_comparisons, comparison_months, complete_months
@@ -29,8 +30,6 @@ def db_setting() -> str:
 @st.cache_resource
 def _warehouse(db: str) -> Warehouse:
     """Opened once per app process; that is also when scratch left by a killed load is swept."""
-    from loaders.readers import sweep_stale_scratch
-
     sweep_stale_scratch()
     return open_warehouse(db)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 import sqlalchemy as sa
+from duckdb_engine import ConnectionWrapper
 from sqlalchemy.pool import NullPool
 
 DEFAULT_DB = "data/warehouse.duckdb"
@@ -49,19 +50,10 @@ class SharedDuckDB:
         with cls._registry_lock:
             return cls._registry.setdefault(path, cls(path))
 
-    def connect(self):
+    def connect(self) -> "SharedConnection":
         """A DB-API connection (a cursor of the shared instance) that releases it when closed.  Raises
         DuckDB's lock error while another process writes the file (the caller retries)."""
         import duckdb
-        from duckdb_engine import ConnectionWrapper
-
-        shared = self
-
-        class SharedConnection(ConnectionWrapper):
-            def close(self) -> None:
-                if not self.closed:
-                    self.closed = True
-                    shared.release(cursor)
 
         with self.lock:
             if self.base is None:
@@ -72,7 +64,7 @@ class SharedDuckDB:
             except BaseException:
                 self._drop_user()
                 raise
-        return SharedConnection(cursor)
+        return SharedConnection(cursor, self)
 
     def release(self, cursor) -> None:
         with self.lock:
@@ -86,6 +78,19 @@ class SharedDuckDB:
         if self.users == 0 and self.base is not None:
             base, self.base = self.base, None
             base.close()   # the file is free for another process (a CLI load) between queries
+
+
+class SharedConnection(ConnectionWrapper):
+    """duckdb-engine's connection around a cursor of a ``SharedDuckDB``; closing it releases the cursor."""
+
+    def __init__(self, cursor, shared: SharedDuckDB):
+        super().__init__(cursor)
+        self._cursor, self._shared = cursor, shared
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._shared.release(self._cursor)
 
 
 def current_user() -> str:

@@ -10,11 +10,13 @@ from datetime import date, datetime
 _PHONE = re.compile(r"^(\+?86)?(1\d{2})(\d{4})(\d{4})$")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# Control characters (C0 but tab and line breaks, DEL), zero-width marks and bidi overrides/isolates
-# (they reorder what a reader sees): removed from text at load (loaders/casts.py, as an RE2 class)
-# and before text reaches a page or a document.  The one declaration of the set.
+# Control characters (C0 but tab and line breaks, DEL), zero-width marks, bidi overrides/isolates
+# (they reorder what a reader sees) and the noncharacters U+FFFE/U+FFFF: removed from text at load
+# (loaders/casts.py, as an RE2 class) and before text reaches a page, a document or a spreadsheet
+# (an .xlsx cannot hold them: a NUL in a name made the appraisal workbook unreadable).  The one
+# declaration of the set.
 CONTROL_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x7F), (0x200B, 0x200F), (0x202A, 0x202E),
-                  (0x2066, 0x2069))
+                  (0x2066, 0x2069), (0xFFFE, 0xFFFF))
 
 
 def control_class(re2: bool = False) -> str:
@@ -32,8 +34,6 @@ def strip_control(value) -> str:
     return _CONTROL.sub("", "" if value is None else str(value))
 
 
-# characters an .xlsx (XML 1.0) cannot hold: a NUL in a name made the appraisal workbook unreadable
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _LEADING_BLANKS = " \u3000\u00a0\n"
 # every .xlsx the product writes: text stays text (never a formula, a link or a number)
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -55,10 +55,10 @@ def mask_phone(value: str | None) -> str | None:
 def spreadsheet_safe(value):
     """Text a spreadsheet would run as a formula gets a leading apostrophe: a first character (after
     blanks, full-width forms folded) of = + - @, or a tab or CR.  Plain numbers such as -5 are left
-    alone; characters an .xlsx cannot hold are removed.  The loaders drop the apostrophe on re-import."""
+    alone; control characters (those an .xlsx cannot hold among them) are removed.  The loaders drop the apostrophe on re-import."""
     if not isinstance(value, str):
         return value
-    text = _XML_ILLEGAL.sub("", value)
+    text = strip_control(value)
     if _NUMBER.match(text.strip()):
         return text
     head = unicodedata.normalize("NFKC", text.lstrip(_LEADING_BLANKS)[:1])
@@ -107,7 +107,7 @@ def xlsx_bytes(sheets: dict) -> bytes:
 
 def sheet_name(text: str, used: set[str] | None = None) -> str:
     """A valid, unique worksheet name: no []:*?/\\ or control characters, at most 31 characters."""
-    base = re.sub(r"[\[\]:*?/\\]", "_", _XML_ILLEGAL.sub("", str(text))).strip("' ")[:28] or "Sheet"
+    base = re.sub(r"[\[\]:*?/\\]", "_", strip_control(text)).strip("' ")[:28] or "Sheet"
     out, k = base, 2
     while used is not None and out in used:
         out, k = f"{base[:25]}~{k}", k + 1
