@@ -26,6 +26,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 run: $(VENV)/.installed
 	@$(MAKE) --no-print-directory debs DEBS="$(RUN_DEBS)"
 	$(PY) -m loaders --db $(DB) demo --if-empty
+	$(PY) -m appraisal --db $(DB) demo-history
 	CSDASH_DB=$(DB) PYTHONPATH=. $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from appraisal.month import agents
 from loaders.schema import SCORECARD_INPUTS, Kind
-from metrics.errors import MetricError
+from appraisal.errors import AppraisalError
+from texts import Message
 from metrics.months import month_key, parse_month
 from warehouse.safety import excel_writer, safe_frame
 from warehouse.schema import appraisal_excusals, scorecard_input_audit, scorecard_inputs
@@ -71,25 +72,25 @@ def _explain(column) -> str:
     return "文字；填写即视为红线事件" if column.name == "red_line" else "文字"
 
 
-def _check(column, value) -> tuple[object, str | None]:
+def _check(column, value) -> tuple[object, Message | None]:
     """The stored value of one cell and the problem, if any."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip()):
         return None, None
     label = HEADERS[column.name]
     if column.kind is Kind.vocab:
         grade = str(value).strip().upper()
-        return (grade, None) if grade in ("A", "B", "C", "D", "E") else (None, f"{label}「{value}」应为 A–E")
+        return (grade, None) if grade in ("A", "B", "C", "D", "E") else (None, Message("appraisal.grade", label=label, value=value))
     if column.kind in (Kind.int, Kind.number):
         try:
             number = float(value)
         except (TypeError, ValueError):
-            return None, f"{label}「{value}」不是数字"
+            return None, Message("appraisal.not_number", label=label, value=value)
         if number < 0 or (column.max_value is not None and number > column.max_value):
             top = f"{column.max_value:g}" if column.max_value is not None else "∞"
-            return None, f"{label} {number:g} 超出范围 0–{top}"
+            return None, Message("appraisal.out_of_range", label=label, value=f"{number:g}", top=top)
         if column.kind is Kind.int:
             if number != int(number):
-                return None, f"{label} {number:g} 应为整数"
+                return None, Message("appraisal.whole", label=label, value=f"{number:g}")
             return int(number), None
         return number, None
     return str(value).strip(), None
@@ -105,18 +106,18 @@ def save_edits(wh, month: str | date, edited: pd.DataFrame, *, by: str) -> int:
     for _, row in edited.iterrows():
         agent = str(row["agent_id"])
         if agent not in known:
-            problems.append(f"工号「{agent}」不在 {month_key(m)} 的人员名单中")
+            problems.append(Message("appraisal.not_in_roster", agent=agent, month=month_key(m)))
             continue
         for column in EDITABLE:
             value, problem = _check(column, row.get(column.name))
             if problem:
-                problems.append(f"工号 {agent}：{problem}")
+                problems.append(Message("appraisal.agent_problem", agent=agent, problem=problem))
                 continue
             old, _ = _check(column, before.at[agent, column.name])
             if old != value:
                 changes.append((agent, column.name, old, value))
     if problems:
-        raise MetricError("考核录入有误，未保存：" + "；".join(problems))
+        raise AppraisalError("appraisal.inputs_bad", problems=problems)
     now = datetime.now().replace(microsecond=0)
     with wh.begin() as conn:
         for agent in dict.fromkeys(a for a, *_ in changes):
@@ -144,7 +145,7 @@ def audit(wh, month: str | date | None = None) -> pd.DataFrame:
 def excuse(wh, ticket_ids: Iterable[str], reason: str, *, by: str) -> int:
     """Excuse calls from A1 (e.g. a system outage); returns how many were newly excused."""
     if not reason or not reason.strip():
-        raise MetricError("免责必须写明原因。")
+        raise AppraisalError("appraisal.excusal_reason")
     ids = [str(t).strip() for t in ticket_ids if str(t).strip()]
     now = datetime.now().replace(microsecond=0)
     with wh.begin() as conn:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from appraisal import counts
 from appraisal.rules import DISCIPLINE_ITEMS, PRESALES_ITEMS, Rules, rules_for
 from appraisal.scorecard import AFTERSALES_ITEMS, FLAGS, Card, aftersales_card, presales_card
-from metrics.errors import MetricError
+from appraisal.errors import AppraisalError
 from metrics.months import add_months, last_day, month_key, parse_month
 from metrics.scope import Scope
 from metrics.settings import load_settings
@@ -34,7 +34,7 @@ RESULT_COLUMNS = ["total", "composite", "pay", "rank", "flags"]
 
 def check_division(division: str) -> str:
     if division not in DIVISIONS:
-        raise MetricError(f"未知业务「{division}」：应为 presales（售前）或 aftersales（售后）。")
+        raise AppraisalError("appraisal.unknown_division", division=division)
     return division
 
 
@@ -176,7 +176,7 @@ def appraisal(wh, month: str | date, division: str, *, scope: Scope) -> Month:
     """The month as a viewer sees it: frozen or live, streak flags added, rows outside the viewer's
     scope removed (ranks stay those of the whole division)."""
     if not isinstance(scope, Scope):
-        raise MetricError("查询必须带上查看范围（Scope）；管理员用 Scope.all()。")
+        raise AppraisalError("metric.no_scope")
     result = month_result(wh, month, division)
     frame = _streak_flags(wh, result)
     frame = frame[scope.mask(frame)].sort_values(["rank", "agent_id"]).reset_index(drop=True)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from appraisal.month import check_division, month_cards
 from appraisal.rules import rules_for
-from metrics.errors import MetricError
+from appraisal.errors import AppraisalError
 from metrics.months import month_key, parse_month
 from warehouse.safety import json_value
 from warehouse.schema import appraisal_publish_log, appraisal_published, rectification_plans
@@ -37,13 +37,28 @@ def is_published(wh, month: str | date, division: str) -> bool:
             {"m": parse_month(month), "d": division}).scalar())
 
 
+def publish_history(wh, *, by: str) -> list[tuple[str, str, int]]:
+    """Publish each loaded month but the newest, for both divisions, where not yet published — on the
+    5th of the next month at 10:00, as at that month's review.  Returns (month, division, agents)."""
+    from metrics.catalog import loaded_months   # noqa: PLC0415 - the months the data holds
+
+    done = []
+    for m in loaded_months(wh)[:-1]:
+        nxt = date(m.year + (m.month == 12), m.month % 12 + 1, 5)
+        for division in ("presales", "aftersales"):
+            if not is_published(wh, m, division):
+                done.append((month_key(m), division, publish(wh, m, division, by=by,
+                                                               now=datetime(nxt.year, nxt.month, 5, 10))))
+    return done
+
+
 def publish(wh, month: str | date, division: str, *, by: str, republish: bool = False,
             now: datetime | None = None) -> int:
     """Freeze the month's cards; returns the number of agents.  Refuses to overwrite a published
     month unless ``republish``."""
     m, division = parse_month(month), check_division(division)
     if is_published(wh, m, division) and not republish:
-        raise MetricError(f"{month_key(m)} 的考核已发布；重新发布请选择「重新发布」，会记录操作人和时间。")
+        raise AppraisalError("appraisal.published", month=month_key(m))
     now = (now or datetime.now()).replace(microsecond=0)
     result = month_cards(wh, m, division, rules_for(wh, m))
     rows = []
@@ -131,11 +146,11 @@ def update_plan(wh, month: str | date, division: str, agent_id: str, *, action: 
     values = {"submit": {"submitted_at": at}, "accept": {"accepted_at": at, "accepted_by": by,
                                   "submitted_at": sa.func.coalesce(rectification_plans.c.submitted_at, at)}}.get(action)
     if values is None:
-        raise MetricError(f"未知操作「{action}」：应为 submit 或 accept。")
+        raise AppraisalError("appraisal.unknown_action", action=action)
     if note is not None:
         values["note"] = note
     with wh.begin() as conn:
         found = conn.execute(rectification_plans.update().where(key).values(
             **values, updated_by=by, updated_at=at)).rowcount
     if not found:
-        raise MetricError(f"{month_key(parse_month(month))} 没有工号 {agent_id} 的整改方案。")
+        raise AppraisalError("appraisal.no_plan", month=month_key(parse_month(month)), agent=agent_id)

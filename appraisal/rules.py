@@ -18,7 +18,8 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
-from metrics.errors import MetricError
+from appraisal.errors import AppraisalError
+from texts import Message
 from metrics.months import parse_month
 from warehouse.schema import appraisal_rules
 
@@ -92,17 +93,17 @@ RULES: dict[str, Rule] = _rules(
 )
 
 
-def check_rule(key: str, value: Any) -> str | None:
+def check_rule(key: str, value: Any) -> Message | None:
     """The problem with a value for ``key``, or None."""
     if key not in RULES:
-        return f"未知规则「{key}」"
+        return Message("appraisal.unknown_rule", key=key)
     rule = RULES[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"{rule.label}：应为数字"
+        return Message("appraisal.rule_number", label=rule.label)
     if rule.integer and int(value) != value:
-        return f"{rule.label}：应为整数"
+        return Message("appraisal.rule_integer", label=rule.label)
     if not rule.lo <= value <= rule.hi:
-        return f"{rule.label}：应在 {rule.lo:g} 到 {rule.hi:g} 之间"
+        return Message("appraisal.rule_range", label=rule.label, lo=f"{rule.lo:g}", hi=f"{rule.hi:g}")
     return None
 
 
@@ -150,7 +151,7 @@ def save_rules(wh, changes: Mapping[str, float], effective_month: str | date, *,
     for the same month replaces the earlier one; later months' own changes stay in force for them."""
     problems = [p for k, v in changes.items() if (p := check_rule(k, v))]
     if problems:
-        raise MetricError("考核规则有误：" + "；".join(problems))
+        raise AppraisalError("appraisal.rules_bad", problems=problems)
     m = parse_month(effective_month)
     now = datetime.now().replace(microsecond=0)
     with wh.begin() as conn:

@@ -29,8 +29,8 @@ def _progress(total_files: int):
 
     bar = tqdm(total=total_files * 5, unit="步", leave=False, ncols=100, mininterval=0)
 
-    def step(name: str) -> None:
-        bar.set_description(name)
+    def step(name) -> None:
+        bar.set_description(str(name))
         bar.update(1)
 
     return bar, step
@@ -41,7 +41,7 @@ def cmd_load(args) -> int:
     try:
         mapping = load_mapping(args.mapping)
     except LoadError as exc:
-        print(f"错误 error: {exc}", file=sys.stderr)
+        print(f"错误 error: {exc.render(args.lang)}", file=sys.stderr)
         return 2
     bar, step = _progress(len(args.files))
     status = 0
@@ -50,14 +50,14 @@ def cmd_load(args) -> int:
             report = load_file(wh, args.kind, f, mapping=mapping, strict=args.strict, sheet=args.sheet,
                                progress=step)
         except LoadError as exc:
-            print(f"错误 error: {exc}", file=sys.stderr)
+            print(f"错误 error: {exc.render(args.lang)}", file=sys.stderr)
             status = 2
             continue
         finally:
             if bar is not None:
                 bar.n = min(bar.total, (args.files.index(f) + 1) * 5)
                 bar.refresh()
-        out = report.summary()
+        out = report.summary(args.lang)
         if bar is not None:
             bar.write(out)
         else:
@@ -118,7 +118,7 @@ def cmd_demo(args) -> int:
             print(f"{args.db}: 仓库已有数据，未导入演示数据 (warehouse not empty, demo skipped)")
             return 0
     for report in load_demo(wh, months=args.months, out_dir=args.out, end_month=args.end_month):
-        print(report.summary(), flush=True)
+        print(report.summary(args.lang), flush=True)
     return 0
 
 

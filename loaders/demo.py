@@ -334,13 +334,6 @@ def write_demo(out_dir: str | Path, months: int = 12, end_month: str | None = No
 
 def load_demo(wh, months: int = 12, out_dir: str | Path = "data/demo", end_month: str | None = None,
               user: str = "demo") -> list[LoadReport]:
-    """Load the demo exports, then publish every month's appraisal but the last (as the company would
-    have done at each month's review), so streaks, rectification plans and the year view have history."""
-    from appraisal.publish import publish
-
-    reports = [load_file(wh, kind, path, user=user) for kind, path in write_demo(out_dir, months, end_month)]
-    for m in _months(end_month, months)[:-1]:
-        published_at = (m + 1).start_time.to_pydatetime().replace(day=5, hour=10)
-        for division in ("presales", "aftersales"):
-            publish(wh, m.start_time.date(), division, by=user, now=published_at)
-    return reports
+    """Load the demo exports.  Their appraisal history (every month but the last published, as the
+    company would have at each review) is the appraisal layer's: ``python -m appraisal demo-history``."""
+    return [load_file(wh, kind, path, user=user) for kind, path in write_demo(out_dir, months, end_month)]

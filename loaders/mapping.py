@@ -22,9 +22,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import texts
 from loaders.errors import LoadError
 from loaders.schema import SCHEMAS, Kind
 from loaders.vocab import EMPTY, VOCABULARIES
+from texts import Lines, Message
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,13 @@ class Mapping:
 EMPTY_MAPPING = Mapping()
 
 
-def parse_mapping(data: dict, source: str = "映射文件") -> Mapping:
-    problems: list[str] = []
+def parse_mapping(data: dict, source: str | None = None) -> Mapping:
+    """Every problem of the mapping at once, each naming its section."""
+    problems: list[Message] = []
     kinds: dict[str, KindMapping] = {}
     for kind, section in data.items():
         if kind not in SCHEMAS:
-            problems.append(f"未知的文件类型「{kind}」，可用：{', '.join(SCHEMAS)}")
+            problems.append(Message("load.unknown_kind", kind=kind, kinds=", ".join(SCHEMAS)))
             continue
         schema = SCHEMAS[kind]
         names = {c.name for c in schema.columns}
@@ -57,14 +60,14 @@ def parse_mapping(data: dict, source: str = "映射文件") -> Mapping:
         values: dict[str, dict[str, str]] = {}
         for col, words in (section.get("aliases") or {}).items():
             if col not in names:
-                problems.append(f"[{kind}.aliases] 未知的列「{col}」，可用：{', '.join(sorted(names))}")
+                problems.append(Message("map.unknown_column", kind=kind, column=col, columns=", ".join(sorted(names))))
                 continue
             aliases[col] = tuple(str(w) for w in ([words] if isinstance(words, str) else words))
         for col, table in (section.get("values") or {}).items():
             column = next((c for c in schema.columns if c.name == col), None)
             if column is None or column.kind is not Kind.vocab:
                 vocab_cols = [c.name for c in schema.columns if c.kind is Kind.vocab]
-                problems.append(f"[{kind}.values] 列「{col}」没有取值词表，可用：{', '.join(vocab_cols)}")
+                problems.append(Message("map.no_vocab", kind=kind, column=col, columns=", ".join(vocab_cols)))
                 continue
             allowed = [v for v in VOCABULARIES[column.vocab].words if not v.startswith("__")]
             mapped: dict[str, str] = {}
@@ -73,16 +76,18 @@ def parse_mapping(data: dict, source: str = "映射文件") -> Mapping:
                 if value in ("", "none", "empty"):
                     value = EMPTY
                 elif value not in allowed:
-                    problems.append(f"[{kind}.values.{col}] 「{word}」= 「{value}」不是有效取值，可用：{', '.join(allowed)}")
+                    problems.append(Message("map.bad_value", kind=kind, column=col, word=word, value=value,
+                                            allowed=", ".join(allowed)))
                     continue
                 mapped[str(word)] = value
             values[col] = mapped
         unknown = set(section) - {"aliases", "values"}
         if unknown:
-            problems.append(f"[{kind}] 只能有 aliases 和 values 两节，发现：{', '.join(sorted(unknown))}")
+            problems.append(Message("map.bad_section", kind=kind, found=", ".join(sorted(unknown))))
         kinds[kind] = KindMapping(aliases, values)
     if problems:
-        raise LoadError("映射文件有误：\n  " + "\n  ".join(problems), file=source)
+        raise LoadError("map.problems", file=source or texts.text("map.file"),
+                        problems=Lines(Message("indent", item=p) for p in problems))
     return Mapping(kinds)
 
 
@@ -94,7 +99,7 @@ def load_mapping(path: str | Path | None) -> Mapping:
         text = path.read_text(encoding="utf-8-sig")
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except FileNotFoundError:
-        raise LoadError("映射文件不存在", file=str(path)) from None
+        raise LoadError("map.no_file", file=str(path)) from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise LoadError(f"映射文件格式错误：{exc}", file=str(path)) from None
+        raise LoadError("map.bad_format", file=str(path), detail=str(exc)) from None
     return parse_mapping(data, str(path))

@@ -9,6 +9,7 @@ Parsing runs in a private in-memory DuckDB, so the warehouse is locked only whil
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import os
 import tempfile
@@ -21,6 +22,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+import texts
 from loaders.casts import SUMMARY_WORDS, install_macros
 from loaders.errors import LoadError
 from loaders.mapping import EMPTY_MAPPING, KindMapping, Mapping
@@ -28,15 +30,14 @@ from loaders.limits import date_window, limit
 from loaders.readers import RawTable, read_file, sweep_stale_scratch
 from loaders.schema import SCHEMAS, Column, ExportSchema, Kind, normalise_header
 from loaders.vocab import EMPTY, KEYPRESS_HEADER_WORDS, SKIP, THREE_LEVEL_WORDS, VOCABULARIES, map_word
-from warehouse.db import Warehouse, current_user, settle
+from texts import Lines, Message
+from warehouse.db import Warehouse, actor, settle
 from warehouse.schema import KEYS, TABLES
 
-Progress = Callable[[str], None]
+Progress = Callable[[Message], None]
 
-KIND_LABELS = {
-    Kind.timestamp: "时间", Kind.date: "日期", Kind.month: "月份", Kind.duration: "时长", Kind.money: "金额",
-    Kind.int: "非负整数", Kind.number: "数字",
-}
+# the kinds a cell can fail to cast to (the reason names the type: catalog text ``type.<kind>``)
+CAST_KINDS = (Kind.timestamp, Kind.date, Kind.month, Kind.duration, Kind.money, Kind.int, Kind.number)
 
 
 @dataclass
@@ -56,21 +57,26 @@ class LoadReport:
     rows_merged: int = 0              # transfer legs merged and in-file duplicates
     orphans: int = 0
     ignored_columns: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
     duration_seconds: float = 0.0
 
-    def summary(self) -> str:
+    def summary(self, lang: str = texts.DEFAULT) -> str:
+        def say(text_id: str, **params) -> str:
+            return texts.text(text_id, lang, **params)
+
         if self.status == "duplicate":
-            return f"{self.file}: 与第 {self.load_id} 次导入的文件完全相同，未做任何改动 (unchanged)"
-        parts = [f"{self.file} [{self.kind}]: 读取 {self.rows_read} 行",
-                 f"新增 {self.rows_inserted}", f"替换 {self.rows_replaced}", f"拒收 {self.rows_rejected}",
-                 f"跳过 {self.rows_skipped}"]
+            return say("load.sum.duplicate", file=self.file, load_id=self.load_id)
+        parts = [say("load.sum.read", file=self.file, kind=self.kind, n=self.rows_read),
+                 say("load.sum.inserted", n=self.rows_inserted), say("load.sum.replaced", n=self.rows_replaced),
+                 say("load.sum.rejected", n=self.rows_rejected), say("load.sum.skipped", n=self.rows_skipped)]
         if self.rows_merged:
-            parts.append(f"合并 {self.rows_merged}")
-        if self.kind == "callbacks":
-            parts.append(f"孤立回访 {self.orphans}")
-        notes = "".join(f"；{n}" for n in self.notes)   # what the load did besides the counts, on the same line
-        return "，".join(parts) + f"（第 {self.load_id} 次导入，{self.duration_seconds:.1f} 秒）{notes}"
+            parts.append(say("load.sum.merged", n=self.rows_merged))
+        if SCHEMAS[self.kind].orphans:
+            parts.append(say("load.sum.orphans", n=self.orphans))
+        # what the load did besides the counts, on the same line
+        notes = "".join(say("load.sum.note", note=n.render(lang)) for n in self.notes)
+        return say("sep.parts").join(parts) + say("load.sum.tail", load_id=self.load_id,
+                                                 seconds=f"{self.duration_seconds:.1f}") + notes
 
 
 @dataclass
@@ -78,7 +84,7 @@ class HeaderMap:
     columns: dict[str, int]           # canonical column → raw column index
     headers: list[str]
     ignored: list[str]
-    notes: list[str]
+    notes: list[Message]
 
     def header(self, name: str) -> str:
         return self.headers[self.columns[name]]
@@ -95,7 +101,7 @@ def map_headers(headers: list[str], schema: ExportSchema, kmap: KindMapping = Ki
     norm = [normalise_header(h) for h in headers]
     claimed: dict[int, str] = {}
     columns: dict[str, int] = {}
-    notes: list[str] = []
+    notes: list[Message] = []
     for col in schema.columns:
         aliases = [normalise_header(a) for a in header_words(col, kmap)]
         candidates = [(aliases.index(n), i) for i, n in enumerate(norm) if n in aliases and i not in claimed]
@@ -106,52 +112,50 @@ def map_headers(headers: list[str], schema: ExportSchema, kmap: KindMapping = Ki
         columns[col.name] = idx
         claimed[idx] = col.name
         for _, other in candidates[1:]:
-            notes.append(f"「{headers[other]}」与「{headers[idx]}」都可作为 {col.name}，采用「{headers[idx]}」")
+            notes.append(Message("load.note.two_headers", other=headers[other], chosen=headers[idx], column=col.name))
     ignored = [h for i, h in enumerate(headers) if i not in claimed and h.strip()]
     missing = [c for c in schema.required if c.name not in columns]
     if missing:
-        raise LoadError(_missing_message(missing, headers, schema, kmap))
+        raise _missing_error(missing, headers, schema, kmap)
     return HeaderMap(columns, headers, ignored, notes)
 
 
-def _missing_message(missing: list[Column], headers: list[str], schema: ExportSchema, kmap: KindMapping) -> str:
-    lines = [f"不是可用的「{schema.label}」({schema.kind}) 文件，缺少必需的列："]
-    for c in missing:
-        tried = header_words(c, kmap)
-        lines.append(f"  - {c.name}：尝试过的表头 {'、'.join(tried)}")
-    lines.append(f"  文件中找到的表头：{'、'.join(h for h in headers if h) or '（无）'}")
+def _missing_error(missing: list[Column], headers: list[str], schema: ExportSchema, kmap: KindMapping) -> LoadError:
+    """Names the kind, each missing column with the aliases tried, the headers found, the kind the file
+    looks like, and the mapping section that fixes it."""
+    columns = Lines(Message("load.missing.column", column=c.name, tried="、".join(header_words(c, kmap)))
+                    for c in missing)
+    found = "、".join(h for h in headers if h)
     norm = {normalise_header(h) for h in headers}
+    hint = Lines()
     for other in SCHEMAS.values():
         if other.kind != schema.kind and all(
                 any(normalise_header(a) in norm for a in (c.name, *c.aliases)) for c in other.required):
-            lines.append(f"  这看起来是「{other.label}」文件：请用 load {other.kind}")
+            hint.append(Message("load.missing.looks_like", label=Message(f"kind.{other.kind}"), kind=other.kind))
             break
-    lines.append("  可在映射文件 (--mapping) 的 [%s.aliases] 中为缺少的列声明表头。" % schema.kind)
-    return "\n".join(lines)
+    return LoadError("load.missing", label=Message(f"kind.{schema.kind}"), kind=schema.kind, columns=columns,
+                     found=found if found else Message("load.missing.none"), hint=hint)
 
 
 # ------------------------------------------------------------------ refusals before casting
-def refuse_unsafe_scales(raw: RawTable, hm: HeaderMap, kmap: KindMapping) -> None:
-    """Three-level (好评/中评/差评) and key-press satisfaction scales must be declared first."""
+def refuse_unsafe_scales(raw: RawTable, hm: HeaderMap, kmap: KindMapping, schema: ExportSchema) -> None:
+    """Three-level (好评/中评/差评) and key-press satisfaction scales must be declared first (kinds with
+    a satisfaction column)."""
+    if not any(c.vocab == "satisfaction" for c in schema.columns):
+        return
     declared = kmap.values.get("satisfaction", {})
     for i, h in enumerate(hm.headers):
         if any(w in h for w in KEYPRESS_HEADER_WORDS) and not declared:
             words = [r[0] for r in raw.scratch.execute(
                 f"SELECT DISTINCT nz(c{i}) FROM raw WHERE nz(c{i}) IS NOT NULL ORDER BY 1 LIMIT 20").fetchall()]
-            raise LoadError(
-                f"列「{h}」是按键满意度，没有安全的默认含义（很多 IVR 说“非常满意请按1”）。"
-                f"找到的取值：{'、'.join(words)}。请在映射文件的 [callbacks.values.satisfaction] 中声明每个按键的等级"
-                f"，并在 [callbacks.aliases] 中写 satisfaction = [\"{h}\"]。")
+            raise LoadError("load.keypress_scale", header=h, words="、".join(words))
     if "satisfaction" in hm.columns:
         i = hm.columns["satisfaction"]
         words = [r[0] for r in raw.scratch.execute(
             f"SELECT DISTINCT nz(c{i}) FROM raw WHERE nz(c{i}) IS NOT NULL ORDER BY 1").fetchall()]
         three = [w for w in words if w in THREE_LEVEL_WORDS]
         if three and not all(w in declared for w in three):
-            raise LoadError(
-                f"列「{hm.header('satisfaction')}」是三级评价（好评/中评/差评），不能直接换算成 A–D。"
-                f"找到的取值：{'、'.join(words[:20])}。请在映射文件的 [callbacks.values.satisfaction] 中声明，"
-                f"例如 \"好评\" = \"A\"、\"中评\" = \"C\"、\"差评\" = \"D\"。")
+            raise LoadError("load.three_level_scale", header=hm.header("satisfaction"), words="、".join(words[:20]))
 
 
 # ------------------------------------------------------------------ casting
@@ -205,14 +209,15 @@ def _plausibility(col: Column, h: str, r: str) -> list[str]:
     if col.kind in (Kind.timestamp, Kind.date, Kind.month):
         lo, hi = date_window()
         out.append(f"CASE WHEN r.{col.name} < DATE '{lo}' OR r.{col.name} >= DATE '{hi}' + INTERVAL 1 DAY "
-                   f"THEN {h} || '：时间超出合理范围 {lo} 至 {hi}「' || {r} || '」' END")
+                   f"THEN {_reason('reject.date_window', header=h, value=r, lo=lo, hi=hi)} END")
     if col.kind in (Kind.duration, Kind.number):
-        out.append(f"CASE WHEN NOT isfinite(r.{col.name}) THEN {h} || '：不是有限的数字「' || {r} || '」' END")
+        out.append(f"CASE WHEN NOT isfinite(r.{col.name}) THEN {_reason('reject.not_finite', header=h, value=r)} END")
     if col.kind in (Kind.duration, Kind.money, Kind.int, Kind.number):
-        out.append(f"CASE WHEN r.{col.name} < 0 THEN {h} || '：不能为负数「' || {r} || '」' END")
+        out.append(f"CASE WHEN r.{col.name} < 0 THEN {_reason('reject.negative', header=h, value=r)} END")
     bound = _upper_bound(col)
     if bound is not None:
-        out.append(f"CASE WHEN r.{col.name} > {bound} THEN {h} || '：超出范围 0–{bound:g}「' || {r} || '」' END")
+        out.append(f"CASE WHEN r.{col.name} > {bound} THEN "
+                   f"{_reason('reject.above', header=h, value=r, bound=f'{bound:g}')} END")
     return out
 
 
@@ -234,12 +239,12 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
     longest = int(limit("max_cell_chars"))
     for i in raw.columns:   # strlen (bytes, no scan) ≥ length (characters): the scan only for long cells
         reasons.append(f"CASE WHEN strlen(r.n{i}) > {longest} AND length(r.n{i}) > {longest} THEN "
-                       f"{_sql_str(raw.headers[i] or f'列{i + 1}')} || '：单元格超过 {longest} 个字符' END")
+                       f"{_reason('reject.long_cell', header=_sql_str(_header_name(raw.headers[i], i)), most=longest)} END")
     if raw.bad_lines:
         raw.scratch.execute("CREATE OR REPLACE TEMP TABLE bad_lines (line_no BIGINT)")
         raw.scratch.executemany("INSERT INTO bad_lines VALUES (?)", [(n,) for n in raw.bad_lines])
-        reasons.append(f"CASE WHEN r.line_no IN (SELECT line_no FROM bad_lines) THEN '这一行含有无法按 {raw.encoding} "
-                       f"解码的字节（已显示为 �）' END")
+        reasons.append(f"CASE WHEN r.line_no IN (SELECT line_no FROM bad_lines) THEN "
+                       f"{_reason('reject.undecodable', encoding=raw.encoding)} END")
     for col in schema.columns:
         if col.name not in hm.columns:
             select.append(f"CAST(NULL AS {_NULL_TYPES[col.kind]}) AS {col.name}")
@@ -252,20 +257,19 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
             joins.append(f"LEFT JOIN {vm} ON {vm}.raw = {r}")
             value = f"{vm}.value" + ("::BOOLEAN" if col.kind is Kind.bool else "")
             select.append(f"{value} AS {col.name}")
-            reasons.append(f"CASE WHEN {vm}.status = 'unknown' THEN {h} || '：未知的取值「' || {r} || '」' END")
+            reasons.append(f"CASE WHEN {vm}.status = 'unknown' THEN {_reason('reject.unknown_word', header=h, value=r)} END")
             deleted.append(f"{vm}.status = 'skip'")
         else:
             typed = _TYPED[col.kind].format(r=r)
             select.append(f"{typed} AS {col.name}")
-            label = KIND_LABELS.get(col.kind)
-            if label:
+            if col.kind in CAST_KINDS:
                 reasons.append(f"CASE WHEN {r} IS NOT NULL AND r.{col.name} IS NULL "
-                               f"THEN {h} || '：无法识别为{label}「' || {r} || '」' END")
+                               f"THEN {_reason('reject.not_a', header=h, value=r, type=texts.text(f'type.{col.kind.value}'))} END")
             reasons.extend(_plausibility(col, h, r))
         if col.required:
-            reasons.append(f"CASE WHEN {r} IS NULL THEN '缺少必填值：' || {h} END")
+            reasons.append(f"CASE WHEN {r} IS NULL THEN {_reason('reject.required', header=h)} END")
     extra = " OR ".join(f"r.n{k} IS NOT NULL" for k in raw.extra)
-    reasons.append(f"CASE WHEN {extra} THEN '这一行的单元格比表头多，列可能错位' END")
+    reasons.append(f"CASE WHEN {extra} THEN {_reason('reject.extra_cells')} END")
     first_cell = "coalesce(" + ", ".join(f"r.n{i}" for i in raw.columns) + ")" if raw.columns else "NULL"
     summary = "(" + ", ".join(_sql_str(w) for w in SUMMARY_WORDS) + ")"
     # two steps keep each expression small: DuckDB binds nested macros slowly
@@ -291,68 +295,47 @@ def _roster_frame(wh: Warehouse):
 
 
 def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehouse) -> None:
-    """Defaults and cross-column rules of each kind; replaces ``typed``."""
+    """The kind's declared defaults and row checks (``warehouse/kinds.py``); replaces ``typed``."""
     con = raw.scratch
-    kind = schema.kind
-    more: list[str] = []
-    rows = "SELECT * FROM typed"   # the rows with the kind's defaults; ``more`` reasons are checked on them
-    if kind in ("tickets", "scorecard_inputs"):
+    if schema.roster_lookup:
         roster = _roster_frame(wh)
         con.execute("CREATE OR REPLACE TEMP TABLE roster_ids (agent_id VARCHAR, agent_name VARCHAR, nickname VARCHAR)")
         if roster:
             con.executemany("INSERT INTO roster_ids VALUES (?, ?, ?)", [tuple(r) for r in roster])
-    if kind == "tickets":
-        # an online tool names the agent by nickname: take the roster's agent (unambiguous matches only)
+        # names an online tool uses for agents → the roster's agent (unambiguous matches only)
         con.execute("""
             CREATE OR REPLACE TEMP TABLE nick AS
             SELECT name, any_value(agent_id) AS agent_id FROM (
                 SELECT nickname AS name, agent_id FROM roster_ids WHERE nickname IS NOT NULL
                 UNION SELECT agent_name, agent_id FROM roster_ids WHERE agent_name IS NOT NULL)
             GROUP BY name HAVING count(DISTINCT agent_id) = 1""")
-        rows = """
-            SELECT t.* REPLACE (
-                coalesce(t.direction, 'in') AS direction,
-                coalesce(t.agent_id, nick.agent_id) AS agent_id,
-                coalesce(t.is_complaint, coalesce(t.category LIKE '%投诉%', false)) AS is_complaint,
-                coalesce(t.ring_seconds,
-                         CASE WHEN t.answered_at IS NOT NULL AND t.rang_at IS NOT NULL
-                              THEN epoch(t.answered_at - t.rang_at)
-                              WHEN coalesce(t.call_result, '') <> 'answered' AND t.ended_at IS NOT NULL
-                                   AND t.rang_at IS NOT NULL
-                              THEN epoch(t.ended_at - t.rang_at) END) AS ring_seconds)
-            FROM typed t LEFT JOIN nick ON nick.name = t.agent_name AND t.agent_id IS NULL"""
-        more = [
-            # these two only when nothing else is wrong: they follow from a bad or missing cell
-            "CASE WHEN channel = 'phone' AND call_result IS NULL AND reason IS NULL THEN '电话记录缺少通话结果' END",
-            "CASE WHEN channel = 'phone' AND direction = 'in' AND call_result IN ('answered', 'missed', 'voicemail')"
-            " AND ring_seconds IS NULL AND ring_count IS NULL"
-            " THEN '呼入电话需要振铃时长、振铃与应答时间或响铃次数之一' END",
-            "CASE WHEN ring_seconds < 0 AND reason IS NULL THEN '振铃时间晚于应答/挂机时间' END",
-            "CASE WHEN channel = 'phone' AND call_result = 'answered' AND agent_id IS NULL"
-            " THEN '已接听的来电缺少客服工号' END",
-            "CASE WHEN resolved_at < created_at THEN '解决时间早于创建时间' END",
-        ]
-    elif kind == "callbacks":
-        rows = """SELECT * REPLACE (
-            coalesce(result, CASE WHEN satisfaction IS NOT NULL THEN 'reached' END) AS result) FROM typed"""
-    elif kind == "sales":
-        rows = """SELECT * REPLACE (
-            coalesce(status, 'completed') AS status,
-            coalesce(refund_amount, 0)::DECIMAL(18, 2) AS refund_amount) FROM typed"""
-        more = ["CASE WHEN refund_amount > amount THEN '退款金额大于实付金额' END"]
-    elif kind == "roster":
-        rows = """SELECT * REPLACE (
-            coalesce(employment, 'formal') AS employment) FROM typed"""
-        more = ["CASE WHEN active_to < active_from THEN '离职日期早于入职日期' END"]
-    elif kind == "scorecard_inputs":
-        more = ["CASE WHEN agent_id IS NOT NULL AND agent_id NOT IN (SELECT agent_id FROM roster_ids)"
-                " THEN '工号「' || agent_id || '」不在人员名单中（请先导入 roster）' END"]
+    rows = "SELECT * FROM typed"   # the rows with the kind's defaults; the checks are made on them
+    if schema.defaults:
+        defaults = ", ".join(f"{sql} AS {col}" for col, sql in schema.defaults.items())
+        rows = f"SELECT t.* REPLACE ({defaults}) FROM typed t {' '.join(schema.joins)}"
+    checks = [f"CASE WHEN {c.when} THEN {_reason(c.reason, value=c.value) if c.value else _reason(c.reason)} END"
+              for c in schema.checks]
     # one statement, one copy of the table: the defaults in a subquery, the reasons checked on its rows
-    if more:
+    if checks:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE typed AS SELECT * REPLACE (
-            nullif(concat_ws('；', reason, {', '.join(more)}), '') AS reason) FROM ({rows})""")
-    elif rows != "SELECT * FROM typed":
+            nullif(concat_ws('；', reason, {', '.join(checks)}), '') AS reason) FROM ({rows})""")
+    elif schema.defaults:
         con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {rows}")
+
+
+def _reason(text_id: str, **params) -> str:
+    """The catalog's reason ``text_id`` as a SQL string expression, in Chinese: rejects are the load's
+    record, stored once.  ``header`` and ``value`` are SQL (a quoted header, a cell); the rest plain."""
+    sql = {k: params.pop(k) for k in ("header", "value") if k in params}
+    marked = texts.text(text_id, "zh", **params, **{k: f"\x00{k}\x00" for k in sql})
+    parts = re.split("\x00(header|value)\x00", marked)
+    out = [sql[part] if i % 2 else _sql_str(part) for i, part in enumerate(parts) if i % 2 or part]
+    return " || ".join(out) if out else "''"
+
+
+def _header_name(header: str, i: int) -> str:
+    """A header as rejects name it: the file's, else 列n for an empty one."""
+    return header or texts.text("load.column_n", "zh", n=i + 1)
 
 
 def build_final(raw: RawTable, schema: ExportSchema, hm: HeaderMap) -> None:
@@ -373,9 +356,9 @@ def build_final(raw: RawTable, schema: ExportSchema, hm: HeaderMap) -> None:
         con.execute(f"CREATE OR REPLACE TEMP VIEW valid AS SELECT * FROM typed WHERE {good}")
     cols = [c.name for c in TABLES[schema.kind].columns if c.name != "load_id"]
     legs = 0
-    if schema.kind == "tickets" and "parent_call_id" in hm.columns:
-        con.execute("""CREATE OR REPLACE TEMP TABLE leg_keys AS
-            SELECT DISTINCT parent_call_id AS call_key FROM valid WHERE parent_call_id IS NOT NULL""")
+    if schema.legs_of and schema.legs_of in hm.columns:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE leg_keys AS
+            SELECT DISTINCT {schema.legs_of} AS call_key FROM valid WHERE {schema.legs_of} IS NOT NULL""")
         legs = con.execute("SELECT count(*) FROM leg_keys").fetchall()[0][0]
     if legs:
         first = lambda c: f"arg_min({c}, ord) AS {c}"  # noqa: E731 - first non-empty value of the first leg
@@ -419,7 +402,7 @@ def build_rejects(raw: RawTable) -> None:
     seen: dict[str, int] = {}
     pairs = []
     for i, h in enumerate(raw.headers):
-        name = h or f"列{i + 1}"
+        name = _header_name(h, i)
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
             name = f"{name}_{seen[name]}"
@@ -540,10 +523,10 @@ def _write(conn: sa.Connection, wh: Warehouse, raw: RawTable, report: LoadReport
     else:
         loaded, report.rows_replaced = _upsert_postgres(conn, raw.scratch, kind, cols, report.load_id)
     report.rows_inserted = loaded - report.rows_replaced
-    if kind == "callbacks":
+    orphans = SCHEMAS[kind].orphans
+    if orphans:
         report.orphans = int(conn.execute(sa.text(
-            "SELECT count(*) FROM callbacks c WHERE c.load_id = :l AND NOT EXISTS "
-            "(SELECT 1 FROM tickets t WHERE t.ticket_id = c.ticket_id)"), {"l": report.load_id}).scalar())
+            f"SELECT count(*) FROM {kind} c WHERE c.load_id = :l AND {orphans}"), {"l": report.load_id}).scalar())
     if report.rows_rejected:
         _insert_rejects(conn, wh, raw.scratch, report, alias)
     report.duration_seconds = time.monotonic() - report.duration_seconds
@@ -558,15 +541,11 @@ def _log(conn: sa.Connection, report: LoadReport, user: str) -> None:
         rows_inserted=report.rows_inserted, rows_replaced=report.rows_replaced,
         rows_rejected=report.rows_rejected, rows_skipped=report.rows_skipped, orphans=report.orphans,
         ignored_columns=json.dumps(report.ignored_columns, ensure_ascii=False),
-        notes=json.dumps(report.notes, ensure_ascii=False), duration_seconds=round(report.duration_seconds, 3),
+        notes=json.dumps([str(n) for n in report.notes], ensure_ascii=False), duration_seconds=round(report.duration_seconds, 3),
         loaded_by=user, loaded_at=datetime.now().replace(microsecond=0)))
 
 
 # ------------------------------------------------------------------ the one entry point
-def _with_file(exc: LoadError, name: str) -> LoadError:
-    return exc if exc.file else LoadError(str(exc), file=name)
-
-
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -584,14 +563,14 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
     path = Path(path)
     name = file_name or path.name
     if kind not in SCHEMAS:
-        raise LoadError(f"未知的文件类型「{kind}」，可用：{', '.join(SCHEMAS)}", file=name)
+        raise LoadError("load.unknown_kind", file=name, kind=kind, kinds=", ".join(SCHEMAS))
     schema = SCHEMAS[kind]
     kmap = mapping.for_kind(kind)
     report = LoadReport(file=name, kind=kind, duration_seconds=time.monotonic())
-    user = user or current_user()
+    user = user or actor()
     sweep_stale_scratch()
     try:
-        step("校验和 sha256")
+        step(Message("load.step.hash"))
         report.sha256 = file_sha256(path) if path.exists() else ""
         with wh.connect() as conn:
             prior = conn.execute(sa.text(
@@ -600,22 +579,21 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
         if prior is not None and sheet is None:
             report.status, report.load_id = "duplicate", int(prior)
             return report
-        step("读取文件")
+        step(Message("load.step.read"))
         extra_aliases = {a for aliases in kmap.aliases.values() for a in aliases}
         raw = read_file(path, kind, sheet, extra_aliases, columns=lambda headers: wanted_columns(headers, schema, kmap))
     except LoadError as exc:
-        raise _with_file(exc, name) from None
+        raise exc.with_file(name) from None
     except Exception as exc:   # every file gets an answer: an unforeseen failure is a refusal, never a crash
-        raise LoadError(_unexpected(exc), file=name) from exc
+        raise _unexpected(exc, name) from exc
     try:
         report.encoding, report.sheet = raw.encoding, raw.sheet
         install_macros(raw.scratch)
-        step("映射表头")
+        step(Message("load.step.headers"))
         hm = map_headers(raw.headers, schema, kmap)
         report.ignored_columns, report.notes = hm.ignored, [*raw.notes, *hm.notes]
-        if kind == "callbacks":
-            refuse_unsafe_scales(raw, hm, kmap)
-        step("转换与校验")
+        refuse_unsafe_scales(raw, hm, kmap, schema)
+        step(Message("load.step.cast"))
         build_typed(raw, hm, schema, kmap)
         apply_rules(raw, schema, hm, wh)
         counts = raw.scratch.execute("""
@@ -626,49 +604,50 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
             FROM typed""").fetchall()[0]
         report.rows_read, report.rows_skipped, report.rows_rejected = counts[0], counts[1], counts[2]
         if counts[3]:
-            report.notes.append(f"跳过汇总/合计行 {counts[3]} 行")
+            report.notes.append(Message("load.note.summary_rows", n=counts[3]))
         if counts[4]:
-            report.notes.append(f"跳过已删除/已撤回 {counts[4]} 行")
+            report.notes.append(Message("load.note.deleted_rows", n=counts[4]))
         if counts[5]:
-            report.notes.append(f"{counts[5]} 行的文字含控制字符或双向控制符，已移除")
+            report.notes.append(Message("load.note.control_chars", n=counts[5]))
         if report.rows_read == 0:
-            raise LoadError("文件只有表头，没有数据行")
+            raise LoadError("load.header_only")
         build_rejects(raw)
         if strict and report.rows_rejected:
             sample = raw.scratch.execute("SELECT line_no, reason FROM reject_rows LIMIT 10").fetchall()
-            detail = "\n".join(f"  第 {ln} 行：{why}" for ln, why in sample)
-            raise LoadError(f"严格模式：{report.rows_rejected} 行有问题，整个文件未导入：\n{detail}")
+            detail = Lines(Message("load.strict.line", line=ln, reason=why) for ln, why in sample)
+            raise LoadError("load.strict", n=report.rows_rejected, lines=detail)
         build_final(raw, schema, hm)
         valid = raw.scratch.execute("SELECT count(*) FROM valid").fetchall()[0][0]
         final = raw.scratch.execute("SELECT count(*) FROM final").fetchall()[0][0]
         good = report.rows_read - report.rows_skipped - report.rows_rejected
         report.rows_merged = good - final
         if good - valid:
-            report.notes.append(f"文件内重复的主键 {good - valid} 行，以最后一行为准")
+            report.notes.append(Message("load.note.repeated_keys", n=good - valid))
         if valid - final:
-            report.notes.append(f"转接分段 {valid} 行合并为 {final} 通电话")
-        step("写入仓库")
+            report.notes.append(Message("load.note.legs", legs=valid, calls=final))
+        step(Message("load.step.write"))
         write_load(wh, raw, report, user)
         return report
     except LoadError as exc:
-        raise _with_file(exc, name) from None
+        raise exc.with_file(name) from None
     except Exception as exc:
-        raise LoadError(_unexpected(exc), file=name) from exc
+        raise _unexpected(exc, name) from exc
     finally:
         raw.close()
 
 
-def _unexpected(exc: Exception) -> str:
+def _unexpected(exc: Exception, name: str) -> LoadError:
     first = (str(exc).strip().splitlines() or [""])[0][:300]
-    return f"无法导入，文件未做任何改动（{type(exc).__name__}：{first}）"
+    return LoadError("load.unexpected", file=name, error=type(exc).__name__, detail=first)
 
 
 def wanted_columns(headers: list[str], schema: ExportSchema, kmap: KindMapping) -> list[int]:
     """The header's columns a load of ``schema`` reads: every header one of its columns may claim
     (user aliases included), and for callbacks any key-press satisfaction header (refused unless declared)."""
     names = {normalise_header(a) for c in schema.columns for a in header_words(c, kmap)}
+    scales = any(c.vocab == "satisfaction" for c in schema.columns)
     out = []
     for i, h in enumerate(headers):
-        if normalise_header(h) in names or (schema.kind == "callbacks" and any(w in h for w in KEYPRESS_HEADER_WORDS)):
+        if normalise_header(h) in names or (scales and any(w in h for w in KEYPRESS_HEADER_WORDS)):
             out.append(i)
     return out

@@ -30,6 +30,7 @@ import pyarrow as pa
 from loaders.errors import LoadError
 from loaders.limits import limit
 from loaders.schema import SCHEMAS, normalise_header
+from texts import Message
 
 HEADER_SEARCH_ROWS = 10
 EXTRA_COLUMNS = 8          # room for rows with more cells than the header; such rows are rejected
@@ -54,7 +55,7 @@ class RawTable:
     temp_files: list[str] = field(default_factory=list)
     columns: list[int] = field(default_factory=list)
     bad_lines: list[int] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
 
     @property
     def width(self) -> int:
@@ -216,7 +217,7 @@ def transcode_to_utf8(path: Path, encoding: str) -> tuple[str, list[int]]:
                     try:
                         dst.write(dec.decode(chunk))
                     except UnicodeDecodeError:
-                        raise LoadError(f"第 {line} 行附近含有无法按 {encoding} 解码的字节，请检查文件编码") from None
+                        raise LoadError("load.undecodable_near", line=line, encoding=encoding) from None
                     line += chunk.count(b"\n\x00")
                 return out, bad
             first, rest = True, b""
@@ -245,7 +246,7 @@ def transcode_to_utf8(path: Path, encoding: str) -> tuple[str, list[int]]:
         raise
     if bad and len(bad) * 2 > max(line - 1, 1):
         os.unlink(out)
-        raise LoadError(f"{len(bad)} 行无法按 {encoding} 解码（第 {bad[0]} 行起），请检查文件编码或另存为 UTF-8")
+        raise LoadError("load.undecodable_lines", n=len(bad), encoding=encoding, first=bad[0])
     return out, bad
 
 
@@ -281,8 +282,7 @@ def _sniff_delimiter(lines: list[str]) -> str:
 def _check_width(headers: list[str]) -> None:
     most = int(limit("max_columns"))
     if len(headers) > most:
-        raise LoadError(f"文件有 {len(headers)} 列，超过上限 {most} 列（CSDASH_LIMIT_MAX_COLUMNS）；"
-                        f"请只导出需要的列")
+        raise LoadError("load.too_many_columns", n=len(headers), most=most)
 
 
 def _wanted(headers: list[str], columns: Columns | None) -> list[int]:
@@ -346,12 +346,12 @@ def _read_utf8_csv(source: str, kind: str, extra_aliases, columns, encoding: str
         head_text = fh.read(256 * 1024)
     head_lines = head_text.splitlines()[: HEADER_SEARCH_ROWS + 1]
     if not any(line.strip() for line in head_lines):
-        raise LoadError("文件是空的，没有表头也没有数据")
+        raise LoadError("load.empty_text")
     delim = _sniff_delimiter(head_lines[:HEADER_SEARCH_ROWS])
     try:
         rows = list(csv.reader(io.StringIO("\n".join(head_lines)), delimiter=delim))
     except csv.Error as exc:
-        raise LoadError(f"无法读取表头：{exc}") from None
+        raise LoadError("load.bad_header", detail=str(exc)) from None
     header_idx = find_header_row(rows, kind, extra_aliases)
     headers = [h.strip() for h in rows[header_idx]]
     while headers and not headers[-1]:
@@ -398,13 +398,13 @@ def _read_utf8_csv(source: str, kind: str, extra_aliases, columns, encoding: str
                     bad_lines = sorted({int(starts[max(bisect.bisect_right(starts, b) - 1, 0)]) for b in bad_lines})
             else:
                 scratch.execute(f"CREATE VIEW raw AS SELECT *, rowid + {header_line + 1} AS line_no FROM raw0")
-                table.notes.append("文件含跨行单元格，行号按记录计数，可能与原文件不一致")
+                table.notes.append(Message("load.note.multiline"))
     except duckdb.Error as exc:
         table.close()
         first = str(exc).splitlines()[0]
         if "Maximum line size" in str(exc) or "LINE SIZE" in str(exc).upper():
-            first += f"（单行超过 {DUCKDB_MAX_LINE >> 20} MB）"
-        raise LoadError(f"无法按 CSV 读取：{first}") from None
+            raise LoadError("load.bad_csv_long_line", detail=first, mb=DUCKDB_MAX_LINE >> 20) from None
+        raise LoadError("load.bad_csv", detail=first) from None
     table.bad_lines = bad_lines
     return table
 
@@ -443,8 +443,7 @@ def check_xlsx_size(path: Path) -> None:
         total = sum(i.file_size for i in zf.infolist())
         most_mb = int(limit("max_xlsx_mb"))
         if total > most_mb << 20:
-            raise LoadError(f"Excel 文件解压后有 {total >> 20} MB，超过上限 {most_mb} MB（CSDASH_LIMIT_MAX_XLSX_MB）；"
-                            f"请拆分文件或另存为 CSV")
+            raise LoadError("load.xlsx_too_big", mb=total >> 20, most=most_mb)
         most_rows = int(limit("max_xlsx_rows"))
         for info in zf.infolist():
             if not info.filename.startswith("xl/worksheets/") or not info.filename.endswith(".xml"):
@@ -452,8 +451,7 @@ def check_xlsx_size(path: Path) -> None:
             with zf.open(info) as fh:
                 m = _DIMENSION.search(fh.read(4096))
             if m and m.group(1) and int(m.group(1)) > most_rows:
-                raise LoadError(f"工作表有 {int(m.group(1)):,} 行，超过上限 {most_rows:,} 行（CSDASH_LIMIT_MAX_XLSX_ROWS）；"
-                                f"请拆分文件或另存为 CSV")
+                raise LoadError("load.xlsx_too_many_rows", n=int(m.group(1)), most=most_rows)
 
 
 def read_excel(path: Path, kind: str, sheet: str | None = None,
@@ -464,14 +462,14 @@ def read_excel(path: Path, kind: str, sheet: str | None = None,
     try:
         wb = CalamineWorkbook.from_path(str(path))
         if sheet is not None and sheet not in wb.sheet_names:
-            raise LoadError(f"没有名为「{sheet}」的工作表；文件中的工作表：{', '.join(wb.sheet_names)}")
+            raise LoadError("load.no_sheet", sheet=sheet, sheets=", ".join(wb.sheet_names))
         ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
     except LoadError:
         raise
     except Exception as exc:
-        raise LoadError(f"无法按 Excel 读取：{exc}") from None
+        raise LoadError("load.bad_excel", detail=str(exc)) from None
     if ws.height > int(limit("max_xlsx_rows")):
-        raise LoadError(f"工作表有 {ws.height:,} 行，超过上限 {int(limit('max_xlsx_rows')):,} 行；请拆分文件或另存为 CSV")
+        raise LoadError("load.sheet_too_many_rows", n=ws.height, most=int(limit("max_xlsx_rows")))
     rows = ws.iter_rows()
     top = []
     for r in rows:
@@ -481,7 +479,7 @@ def read_excel(path: Path, kind: str, sheet: str | None = None,
     if not top or not any(any(_cell_text(c) for c in r) for r in top):
         rest = next(rows, None)
         if rest is None or not any(_cell_text(c) for c in rest):
-            raise LoadError(f"工作表「{ws.name}」是空的")
+            raise LoadError("load.empty_sheet", sheet=ws.name)
         top.append(rest)
     header_idx = find_header_row([[_cell_text(c) or "" for c in r] for r in top], kind, extra_aliases)
     headers = [(_cell_text(c) or "").strip() for c in top[header_idx]]
@@ -521,7 +519,7 @@ def read_excel(path: Path, kind: str, sheet: str | None = None,
         flush(pending)
     except Exception as exc:
         table.close()
-        raise LoadError(f"无法按 Excel 读取：{exc}") from None
+        raise LoadError("load.bad_excel", detail=str(exc)) from None
     return table
 
 
@@ -531,9 +529,9 @@ def read_file(path: Path, kind: str, sheet: str | None = None,
     (all when None).  Every problem with the file itself is a ``LoadError``."""
     path = Path(path)
     if not path.exists():
-        raise LoadError("文件不存在")
+        raise LoadError("load.no_file")
     if path.stat().st_size == 0:
-        raise LoadError("文件是空的（0 字节）")
+        raise LoadError("load.zero_bytes")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         return read_excel(path, kind, sheet, extra_aliases, columns)

@@ -1,200 +1,52 @@
-"""One declared schema per export kind: canonical columns, types and the header aliases.
-
-Aliases come from the data contract (``shared/spec/data-contract.md``) and are matched after
-``normalise_header`` (full-width → half-width, brackets, spaces, case).  When two headers of a
-file map to the same column, the one whose alias is listed first wins.  Columns are claimed in
-the order declared, so ``call_result`` claims 处理状态 before ``status`` can.
-"""
+"""The loaders' view of the export kinds: the declarations live in ``warehouse/kinds.py`` (the
+warehouse builds its tables from them); here they are checked against what a load needs."""
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass, field
-from enum import Enum
+import texts
+from loaders.vocab import VOCABULARIES
+from warehouse.kinds import SCHEMAS, Check, Column, ExportSchema, Kind, normalise_header
+
+__all__ = ["SCHEMAS", "Check", "Column", "ExportSchema", "Kind", "normalise_header", "validate_schemas"]
 
 
-class Kind(str, Enum):
-    text = "text"            # trimmed; empty words (-, --, 无, null…) become NULL
-    id = "id"                # text with Excel guards (="123", leading ') stripped
-    timestamp = "timestamp"  # every form in the contract, local time
-    date = "date"
-    month = "month"          # 2026-10, 2026/10, 2026年10月, or any date of the month
-    duration = "duration"    # seconds, mm:ss, hh:mm:ss, 1分35秒
-    money = "money"          # ¥ ￥ 元 and thousands separators
-    int = "int"              # non-negative integer
-    number = "number"        # non-negative number
-    bool = "bool"
-    vocab = "vocab"          # mapped through a vocabulary of ``loaders.vocab``
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    kind: Kind
-    aliases: tuple[str, ...]
-    required: bool = False
-    vocab: str | None = None           # vocabulary name for Kind.vocab
-    max_value: float | None = None     # inclusive upper bound for numbers
-
-
-@dataclass(frozen=True)
-class ExportSchema:
-    kind: str
-    label: str
-    key: tuple[str, ...]
-    columns: tuple[Column, ...]
-    notes: tuple[str, ...] = field(default=())
-
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
-
-    @property
-    def required(self) -> tuple[Column, ...]:
-        return tuple(c for c in self.columns if c.required)
-
-
-def normalise_header(text: str) -> str:
-    """Full-width → half-width (NFKC also maps （） to ()), no spaces, lower case."""
-    text = unicodedata.normalize("NFKC", str(text or ""))
-    return "".join(text.split()).lower().lstrip("\ufeff")
-
-
-C = Column
-TICKETS = ExportSchema(
-    kind="tickets", label="工单/通话记录", key=("ticket_id",), columns=(
-        C("ticket_id", Kind.id, ("工单编号", "工单号", "工单ID", "话单ID", "话单id", "通话ID", "通话记录ID",
-                                 "通话明细ID", "呼叫ID", "呼叫编号", "呼叫流水号", "callid", "会话ID", "记录编号"), required=True),
-        C("parent_call_id", Kind.id, ("主话单ID", "主通话记录ID", "通话记录主callID", "mainUniqueId")),
-        C("created_at", Kind.timestamp, ("来电时间", "呼叫时间", "呼叫开始时间", "通话开始时间", "开始时间", "进线时间",
-                                         "会话开始时间", "创建时间", "咨询时间", "呼入时间"), required=True),
-        C("channel", Kind.vocab, ("渠道", "来源", "工单来源", "来源渠道", "接入渠道", "咨询渠道"), required=True, vocab="channel"),
-        C("direction", Kind.vocab, ("呼叫类型", "呼叫方向", "通话类型", "会话整体方向", "呼叫方式"), vocab="direction"),
-        C("division", Kind.vocab, ("业务类型", "所属处", "售前售后", "服务类型"), vocab="division"),
-        C("category", Kind.text, ("问题分类", "工单分类", "工单分类名称", "工单类目", "工单类型", "来电类型", "诉求类型",
-                                  "咨询分类", "问题类型")),
-        C("agent_id", Kind.id, ("客服工号", "座席工号", "坐席工号", "工号", "座席号", "坐席号", "座席账号", "坐席账号",
-                                "座席标识", "cno", "处理人工号")),
-        C("agent_name", Kind.text, ("客服姓名", "座席名称", "坐席名称", "客服名称", "客服昵称", "受理人", "受理人名称",
-                                    "受理客服", "接待客服", "处理座席", "处理人")),
-        C("team", Kind.text, ("班组", "小组", "组别", "技能组", "技能组名称", "队列", "队列名称", "首次排队技能组", "受理组",
-                              "受理组名称", "客服组")),
-        C("region", Kind.text, ("区域", "大区", "片区")),
-        C("store", Kind.text, ("门店", "门店名称", "店铺", "店铺名称", "网点", "营业厅")),
-        C("customer_id", Kind.id, ("客户编号", "会员编号", "客户ID", "会员ID")),
-        C("customer_phone", Kind.id, ("客户号码", "客户电话", "客户手机", "联系电话", "来电号码", "主叫号码")),
-        C("call_result", Kind.vocab, ("通话结果", "呼叫结果", "接听状态", "通话状态", "处理状态", "是否接通", "接通", "挂断原因"),
-          vocab="call_result"),
-        C("queue_seconds", Kind.duration, ("排队时长", "排队耗时", "等待时长", "累计等待时长", "已等候时长")),
-        C("ring_seconds", Kind.duration, ("振铃时长", "振铃时长(秒)", "响铃时长", "响铃时长(秒)", "座席振铃时长", "响应时长")),
-        C("ring_count", Kind.int, ("响铃次数", "振铃次数", "响铃声数")),
-        C("rang_at", Kind.timestamp, ("振铃时间", "座席侧开始振铃时间")),
-        C("answered_at", Kind.timestamp, ("应答时间", "接听时间", "接通时间", "客服接听时间")),
-        C("ended_at", Kind.timestamp, ("挂机时间", "结束时间")),
-        C("hold_seconds", Kind.duration, ("保持时长", "保持总时长", "通话中等待时长")),
-        C("hold_count", Kind.int, ("保持次数",)),
-        C("talk_seconds", Kind.duration, ("通话时长", "通话时长(秒)", "接听时长", "服务时长", "座席通话时长")),
-        C("hangup_side", Kind.vocab, ("挂机方", "挂断方", "通话挂断方", "谁先挂机"), vocab="hangup_side"),
-        C("status", Kind.vocab, ("工单状态", "状态", "处理状态"), vocab="ticket_status"),
-        C("resolved_at", Kind.timestamp, ("解决时间", "工单被解决时间", "完结时间", "处理完成时间", "关闭时间", "关单时间",
-                                          "结单时间")),
-        C("first_contact_resolved", Kind.bool, ("一次解决", "首次解决", "是否一次解决", "问题是否一次解决")),
-        C("is_complaint", Kind.bool, ("是否投诉",)),
-    ))
-
-CALLBACKS = ExportSchema(
-    kind="callbacks", label="回访记录", key=("callback_id",), columns=(
-        C("callback_id", Kind.id, ("回访编号", "回访ID", "调查编号", "调查ID", "评价ID", "记录ID"), required=True),
-        C("ticket_id", Kind.id, ("关联工单", "工单编号", "工单号", "工单ID", "通话ID", "话单ID", "会话ID"), required=True),
-        C("callback_at", Kind.timestamp, ("回访时间", "回访日期", "调查时间", "评价时间", "满意度评价时间"), required=True),
-        C("result", Kind.vocab, ("回访结果", "回访状态", "调查结果", "外呼结果"), vocab="callback_result"),
-        C("satisfaction", Kind.vocab, ("满意度", "满意度评价", "回访满意度", "服务满意度", "满意度结果", "评价结果", "评价",
-                                       "评分", "星级"), vocab="satisfaction"),
-        C("caller_id", Kind.id, ("回访人", "回访人工号", "回访坐席", "回访客服", "调查人")),
-        C("comment", Kind.text, ("客户意见", "意见建议", "回访备注", "评价内容", "评价备注", "不满意原因", "备注")),
-    ))
-
-SALES = ExportSchema(
-    kind="sales", label="销售订单", key=("order_id",), columns=(
-        C("order_id", Kind.id, ("订单编号", "主订单编号", "订单号", "单号", "销售单号", "单据号", "小票号", "流水号", "交易流水号",
-                                "平台订单号"), required=True),
-        C("ordered_at", Kind.timestamp, ("下单时间", "订单创建时间", "买家下单时间", "成交时间", "销售日期", "销售时间",
-                                         "消费时间", "交易时间"), required=True),
-        C("paid_at", Kind.timestamp, ("付款时间", "订单付款时间", "买家付款时间", "支付时间")),
-        C("amount", Kind.money, ("买家实际支付金额", "买家实付金额", "实付金额", "支付金额", "实收金额", "消费金额", "成交金额",
-                                 "销售额", "金额"), required=True),
-        C("refund_amount", Kind.money, ("退款金额", "成功退款金额")),
-        C("store", Kind.text, ("门店", "门店名称", "店铺", "店铺名称", "网点")),
-        C("region", Kind.text, ("区域", "大区", "片区")),
-        C("customer_id", Kind.id, ("会员编号", "会员卡号", "卡号", "客户编号", "会员ID", "买家会员名", "买家昵称")),
-        C("member_level", Kind.text, ("会员等级", "会员级别")),
-        C("status", Kind.vocab, ("订单状态", "交易状态", "状态"), vocab="order_status"),
-        C("channel", Kind.text, ("渠道", "销售渠道", "订单来源")),
-        C("agent_id", Kind.id, ("客服工号", "导购工号", "接待客服", "客服", "导购")),
-        C("quantity", Kind.int, ("数量", "件数", "宝贝总数量", "购买数量")),
-    ))
-
-ROSTER = ExportSchema(
-    kind="roster", label="人员名单", key=("agent_id", "active_from"), columns=(
-        C("agent_id", Kind.id, ("工号", "座席工号", "坐席工号", "客服工号"), required=True),
-        C("agent_name", Kind.text, ("姓名", "客服姓名")),
-        C("nickname", Kind.text, ("旺旺", "客服昵称", "昵称")),
-        C("team", Kind.text, ("班组", "小组", "组别")),
-        C("division", Kind.vocab, ("所属处", "业务类型", "售前售后"), vocab="division"),
-        C("region", Kind.text, ("区域", "大区", "片区")),
-        C("store", Kind.text, ("门店", "门店名称")),
-        C("leader", Kind.text, ("组长",)),
-        C("employment", Kind.vocab, ("用工性质", "员工类型"), vocab="employment"),
-        C("active_from", Kind.date, ("入职日期", "生效日期", "开始日期")),
-        C("active_to", Kind.date, ("离职日期", "失效日期", "结束日期")),
-    ))
-
-SCORECARD_INPUTS = ExportSchema(
-    kind="scorecard_inputs", label="月度考核录入", key=("month", "agent_id"), columns=(
-        C("month", Kind.month, ("考核月份", "月份"), required=True),
-        C("agent_id", Kind.id, ("工号", "客服工号", "座席工号"), required=True),
-        C("qa_deductions", Kind.number, ("监听扣分",), max_value=100),
-        C("discipline_deductions", Kind.number, ("纪律扣分",), max_value=100),
-        C("exam_score", Kind.number, ("笔试分数", "笔试成绩"), max_value=100),
-        C("attitude_grade", Kind.vocab, ("工作态度",), vocab="grade_ae"),
-        C("late_reports", Kind.int, ("日志周报迟交次数",)),
-        C("rule_violations", Kind.int, ("违规次数",)),
-        C("teamwork_grade", Kind.vocab, ("团队协作",), vocab="grade_ae"),
-        C("suggestions_adopted", Kind.int, ("建议采纳次数",)),
-        C("complaints", Kind.int, ("客户投诉次数",)),
-        C("red_line", Kind.text, ("红线事件",)),
-        # per-item counts of the paper forms (表A监听 / 表B纪律); the totals above are the alternative
-        C("qa_greeting", Kind.int, ("未使用标准接听语", "A2")),
-        C("qa_agent_number", Kind.int, ("未报工号", "A3")),
-        C("qa_closing", Kind.int, ("未使用标准结束语", "A4")),
-        C("qa_wording", Kind.int, ("用语不佳", "A7")),
-        C("qa_uncivil", Kind.int, ("不文明用语", "A8")),
-        C("qa_off_topic", Kind.int, ("答非所问", "A9")),
-        C("qa_notes_missing", Kind.int, ("未按要求记录", "未按要求记录条数", "A10")),
-        C("qa_forced_hangup", Kind.int, ("强制挂断", "A11")),
-        C("dis_late_early", Kind.int, ("迟到早退", "B1")),
-        C("dis_proxy_clock", Kind.int, ("代打卡", "B2")),
-        C("dis_absence", Kind.int, ("旷工", "未及时请假", "B3")),
-        C("dis_duty_report", Kind.int, ("值班主管未及时上报", "B4")),
-        C("dis_off_post", Kind.int, ("擅自离岗", "脱岗", "B5")),
-        C("dis_leave_days", Kind.int, ("事假天数", "事假", "B6")),
-        C("dis_games", Kind.int, ("玩游戏", "B7")),
-        C("dis_chat", Kind.int, ("闲聊", "B8")),
-        C("dis_websites", Kind.int, ("浏览无关网站", "B9")),
-        C("dis_phone", Kind.int, ("手机未调振动", "手机未静音", "B10")),
-        C("dis_smoking", Kind.int, ("吸烟", "抽烟", "B11")),
-        C("dis_insubordination", Kind.int, ("不服从工作分配", "不服从管理", "B12")),
-    ))
-
-INSTALLER_SCORES = ExportSchema(
-    kind="installer_scores", label="装维单位考核", key=("month", "unit"), columns=(
-        C("month", Kind.month, ("考核月份", "月份"), required=True),
-        C("unit", Kind.text, ("装维单位", "装维网点", "单位", "网点"), required=True),
-        C("score", Kind.number, ("得分", "总分", "考核得分"), max_value=100),
-        C("timeliness", Kind.number, ("装移机及时率",), max_value=100),
-        C("quality", Kind.number, ("维护质量",), max_value=100),
-        C("service", Kind.number, ("客户服务",), max_value=100),
-        C("room", Kind.number, ("机房管理",), max_value=100),
-        C("note", Kind.text, ("备注",)),
-    ))
-
-SCHEMAS: dict[str, ExportSchema] = {s.kind: s for s in (TICKETS, CALLBACKS, SALES, ROSTER, SCORECARD_INPUTS,
-                                                      INSTALLER_SCORES)}
+def validate_schemas(schemas: dict[str, ExportSchema] | None = None) -> list[str]:
+    """Every problem with the kind declarations at once, each naming the kind (empty when all is well):
+    a label missing from the catalog, a key, event or default naming an unknown column, an unknown
+    vocabulary, a check's reason missing from the catalog or with ``{value}`` but no value."""
+    schemas = SCHEMAS if schemas is None else schemas
+    problems = []
+    for kind, s in schemas.items():
+        names = [c.name for c in s.table_columns]
+        where = f"{kind}:"
+        if s.kind != kind:
+            problems.append(f"{where} declared under the name {s.kind}")
+        for text_id in (f"kind.{kind}", f"kind.{kind}.short"):
+            if not texts.has(text_id):
+                problems.append(f"{where} no text {text_id} in the catalog")
+        if len(set(names)) != len(names):
+            problems.append(f"{where} a column is declared twice")
+        if not s.key:
+            problems.append(f"{where} no natural key")
+        for k in s.key:
+            if k not in names:
+                problems.append(f"{where} key column {k} is not a column")
+        if s.event is not None and (s.event not in names or s.column(s.event).kind is not Kind.timestamp):
+            problems.append(f"{where} event {s.event} is not a timestamp column")
+        if not s.required:
+            problems.append(f"{where} no required column: any file would match")
+        for c in s.table_columns:
+            if c.kind is Kind.vocab and c.vocab not in VOCABULARIES:
+                problems.append(f"{where} column {c.name} has unknown vocabulary {c.vocab}")
+            if c.kind is not Kind.vocab and c.vocab is not None:
+                problems.append(f"{where} column {c.name} has a vocabulary but is {c.kind.value}")
+        for col in s.defaults:
+            if col not in names:
+                problems.append(f"{where} default for unknown column {col}")
+        if s.legs_of is not None and s.legs_of not in names:
+            problems.append(f"{where} legs_of {s.legs_of} is not a column")
+        for check in s.checks:
+            if not texts.has(check.reason):
+                problems.append(f"{where} check reason {check.reason} is not in the catalog")
+            elif ("value" in texts.placeholders(texts.text(check.reason))) != (check.value is not None):
+                problems.append(f"{where} check {check.reason}: {{value}} and value= must come together")
+    return problems

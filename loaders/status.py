@@ -5,17 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
+import texts
 from warehouse.db import Warehouse
 from warehouse.schema import DATA_TABLES
 
-TABLE_LABELS = {"tickets": "工单/通话", "callbacks": "回访", "sales": "销售订单", "roster": "人员名单",
-                "scorecard_inputs": "月度考核录入",
-                "installer_scores": "装维单位考核", "rejects": "拒收行"}
+
+def table_label(table: str, lang: str = texts.DEFAULT) -> str:
+    """A data table by its kind's short name; the rejects table by its own."""
+    return texts.text(f"kind.{table}.short" if table in DATA_TABLES else f"table.{table}", lang)
 
 
-def table_counts(wh: Warehouse) -> pd.DataFrame:
+def table_counts(wh: Warehouse, lang: str = texts.DEFAULT) -> pd.DataFrame:
     with wh.connect() as conn:
-        rows = [(t, TABLE_LABELS[t], int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()))
+        rows = [(t, table_label(t, lang), int(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()))
                 for t in (*DATA_TABLES, "rejects")]
     return pd.DataFrame(rows, columns=["table", "label", "rows"])
 

@@ -6,6 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from loaders.limits import date_window
+from warehouse.kinds import EVENT_KINDS, SCHEMAS
 
 from metrics.compare import complete_months
 from metrics.months import add_months, parse_month
@@ -21,9 +22,9 @@ OVERVIEW_KPIS = tuple(k for keys in OVERVIEW_SECTIONS.values() for k in keys)
 
 
 def loaded_months(wh) -> list[date]:
-    """Months with any ticket, callback or order, oldest first."""
-    sql = " UNION ".join(f"SELECT DISTINCT CAST(date_trunc('month', {c}) AS DATE) AS m FROM {t}"
-                         for t, c in (("tickets", "created_at"), ("callbacks", "callback_at"), ("sales", "ordered_at")))
+    """Months with any event of the kinds that have one (tickets, callbacks, orders…), oldest first."""
+    sql = " UNION ".join(f"SELECT DISTINCT CAST(date_trunc('month', {SCHEMAS[k].event}) AS DATE) AS m FROM {k}"
+                         for k in EVENT_KINDS)
     lo, hi = date_window()
     with wh.connect() as conn:
         rows = conn.execute(sa.text(f"SELECT DISTINCT m FROM ({sql}) x WHERE m IS NOT NULL AND m >= :lo AND m <= :hi "

@@ -20,13 +20,12 @@ from metrics.query import check_dims, compute
 from metrics.registry import BY_KEY
 from metrics.scope import NO_FILTERS, Filters, Scope
 from metrics.settings import Settings
+from metrics.sources import SOURCES
+from warehouse.kinds import SCHEMAS
 
-# the tables whose loaded days decide whether a source's month is complete
-COVERAGE = {
-    "tickets": ("tickets.created_at",), "resolved": ("tickets.created_at",), "backlog": ("tickets.created_at",),
-    "callbacks": ("callbacks.callback_at",), "sales": ("sales.ordered_at",), "buyers": ("sales.ordered_at",),
-    "inquiries": ("tickets.created_at", "sales.ordered_at"),
-}
+# the table.column whose loaded days decide whether a source's month is complete: each source's kinds'
+# event columns (warehouse/kinds.py)
+COVERAGE = {key: tuple(f"{k}.{SCHEMAS[k].event}" for k in source.kinds) for key, source in SOURCES.items()}
 
 
 def days_loaded(wh, months: Iterable[date]) -> dict[tuple[str, date], int]:

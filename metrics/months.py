@@ -20,7 +20,7 @@ def parse_month(text: str | date) -> date:
         return text.replace(day=1)
     m = _MONTH.match(str(text))
     if not m or not 1 <= int(m.group(2)) <= 12 or not 1900 <= int(m.group(1)) <= 2999:
-        raise MetricError(f"月份「{text}」格式不对：应为 YYYY-MM，例如 2026-10。")
+        raise MetricError("metric.bad_month", text=text)
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
@@ -46,7 +46,7 @@ def add_months(d: date, n: int) -> date:
 def month_range(first: str | date, last: str | date) -> tuple[date, ...]:
     a, b = parse_month(first), parse_month(last)
     if b < a:
-        raise MetricError(f"结束月份 {month_key(b)} 早于开始月份 {month_key(a)}。")
+        raise MetricError("metric.end_before_start", end=month_key(b), start=month_key(a))
     out = [a]
     while out[-1] < b:
         out.append(add_months(out[-1], 1))
@@ -56,7 +56,7 @@ def month_range(first: str | date, last: str | date) -> tuple[date, ...]:
 def normalise(months: Iterable[str | date]) -> tuple[date, ...]:
     out = tuple(sorted({parse_month(m) for m in months}))
     if not out:
-        raise MetricError("至少要选择一个月份。")
+        raise MetricError("metric.no_month")
     return out
 
 

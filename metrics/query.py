@@ -24,6 +24,7 @@ from metrics.registry import BY_KEY, KEYS, Metric, metric
 from metrics.scope import NO_FILTERS, Filters, Scope
 from metrics.settings import Settings, load_settings
 from metrics.sources import DIMENSIONS, ROSTER_PERIODS, SOURCES, Request
+from texts import Message
 
 RESULT_COLUMNS = ("kpi", "value", "numerator", "denominator", "pending", "basis")
 
@@ -49,9 +50,9 @@ def check_dims(dims: Iterable[str]) -> tuple[str, ...]:
     dims = tuple(dims)
     unknown = [d for d in dims if d not in DIMENSIONS]
     if unknown:
-        raise MetricError(f"未知维度「{'、'.join(unknown)}」。可用的维度：{', '.join(DIMENSIONS)}")
+        raise MetricError("metric.unknown_dims", dims="、".join(unknown), known=", ".join(DIMENSIONS))
     if len(set(dims)) != len(dims):
-        raise MetricError(f"维度重复：{', '.join(dims)}")
+        raise MetricError("metric.repeated_dims", dims=", ".join(dims))
     return ("month",) + tuple(d for d in dims if d != "month") if "month" in dims else dims
 
 
@@ -60,16 +61,16 @@ def resolve_kpis(kpis: Iterable[str] | None, dims: tuple[str, ...]) -> list[Metr
     if kpis is None:
         return [m for m in BY_KEY.values() if set(dims) <= SOURCES[m.source].dims]
     chosen = [metric(k) for k in dict.fromkeys(kpis)]
-    misfits = [f"{m.key}（不支持 {'、'.join(sorted(set(dims) - SOURCES[m.source].dims))}）"
+    misfits = [Message("metric.misfit", kpi=m.key, dims="、".join(sorted(set(dims) - SOURCES[m.source].dims)))
                for m in chosen if not set(dims) <= SOURCES[m.source].dims]
     if misfits:
-        raise MetricError("这些指标不能按所选维度分组：" + "；".join(misfits))
+        raise MetricError("metric.misfits", misfits=misfits)
     return chosen
 
 
 def _scope_where(scope: Scope, filters: Filters, months: tuple[date, ...], params: dict) -> tuple[str, list[str]]:
     if not isinstance(scope, Scope):
-        raise MetricError("查询必须带上查看范围（Scope）；管理员用 Scope.all()。")
+        raise MetricError("metric.no_scope")
     conds, expanding = [], []
     for level, column in _SCOPE_COLUMNS:
         allowed = getattr(scope, level)

@@ -20,18 +20,9 @@ from typing import Callable
 
 from metrics.settings import Settings
 
-# Dimensions a KPI can be grouped or filtered by, and their labels.
-DIMENSIONS: dict[str, tuple[str, str]] = {
-    "month": ("月份", "Month"),
-    "team": ("班组", "Team"),
-    "region": ("区域", "Region"),
-    "store": ("门店", "Store"),
-    "division": ("业务", "Division"),
-    "channel": ("渠道", "Channel"),
-    "agent": ("客服", "Agent"),
-    "category": ("问题分类", "Category"),
-    "member_level": ("会员等级", "Member level"),
-}
+# Dimensions a KPI can be grouped or filtered by (their labels: catalog texts ``dim.<key>``).
+DIMENSIONS: tuple[str, ...] = ("month", "team", "region", "store", "division", "channel", "agent", "category",
+                               "member_level")
 TICKET_DIMS = frozenset(DIMENSIONS) - {"member_level"}
 SALES_DIMS = frozenset(DIMENSIONS) - {"category"}
 
@@ -88,7 +79,7 @@ class Source:
     dims: frozenset[str]
     rows: Callable[[Request], str]
     facts: Callable[[Request], str] = lambda req: "SELECT * FROM scoped"
-    timestamp: str = ""               # table.column whose days count as "loaded" for this source
+    kinds: tuple[str, ...] = ()       # export kinds whose loaded event days make this source's month complete
 
 
 # ------------------------------------------------------------------------- tickets (calls, contacts)
@@ -239,11 +230,12 @@ def _inquiry_facts(req: Request) -> str:
 
 
 SOURCES: dict[str, Source] = {s.key: s for s in (
-    Source("tickets", "通话与工单", TICKET_DIMS, _ticket_rows, _ticket_facts, "tickets.created_at"),
-    Source("resolved", "已解决工单", TICKET_DIMS, _resolved_rows, _resolved_facts, "tickets.created_at"),
-    Source("backlog", "未结工单", TICKET_DIMS, _backlog_rows, timestamp="tickets.created_at"),
-    Source("callbacks", "回访", TICKET_DIMS, _callback_rows, timestamp="callbacks.callback_at"),
-    Source("sales", "订单", SALES_DIMS, _sales_rows, timestamp="sales.ordered_at"),
-    Source("buyers", "购买客户", SALES_DIMS, _buyer_rows, _buyer_facts, "sales.ordered_at"),
-    Source("inquiries", "询单客户", TICKET_DIMS, _inquiry_rows, _inquiry_facts, "tickets.created_at"),
+    Source("tickets", "通话与工单", TICKET_DIMS, _ticket_rows, _ticket_facts, ("tickets",)),
+    Source("resolved", "已解决工单", TICKET_DIMS, _resolved_rows, _resolved_facts, ("tickets",)),
+    Source("backlog", "未结工单", TICKET_DIMS, _backlog_rows, kinds=("tickets",)),
+    Source("callbacks", "回访", TICKET_DIMS, _callback_rows, kinds=("callbacks",)),
+    Source("sales", "订单", SALES_DIMS, _sales_rows, kinds=("sales",)),
+    Source("buyers", "购买客户", SALES_DIMS, _buyer_rows, _buyer_facts, ("sales",)),
+    # a conversion needs its inquiry (tickets) and the window's payments (sales)
+    Source("inquiries", "询单客户", TICKET_DIMS, _inquiry_rows, _inquiry_facts, ("tickets", "sales")),
 )}

@@ -21,13 +21,16 @@ from typing import Iterable
 import pandas as pd
 import sqlalchemy as sa
 
+import texts
 from metrics.errors import MetricError
 from metrics.months import month_key, parse_month
 from metrics.registry import BY_KEY, Direction, Unit
+from texts import Join, Message
 from warehouse.safety import xlsx_bytes
 
-LEVELS = {"all": "全部", "region": "区域", "store": "门店", "team": "班组"}
-_LEVEL_WORDS = {**{v: k for k, v in LEVELS.items()}, **{k: k for k in LEVELS}, "全公司": "all", "全局": "all"}
+LEVELS = ("all", "region", "store", "team")   # their words: catalog texts level.<level>
+# the targets file's 范围 column: the level's Chinese word (the template's language), its id, or a synonym
+_LEVEL_WORDS = {**{texts.text(f"level.{k}"): k for k in LEVELS}, **{k: k for k in LEVELS}, "全公司": "all", "全局": "all"}
 SPECIFICITY = ("team", "store", "region", "all")   # most specific first
 DEFAULT_SINCE = date(2000, 1, 1)
 
@@ -59,26 +62,31 @@ class Target:
         return 0.02 if BY_KEY[self.kpi].unit.is_rate else abs(self.target) * 0.05
 
 
-def check_target(t: Target) -> list[str]:
+def _levels() -> Join:
+    return Join([Message(f"level.{k}") for k in LEVELS], " / ")
+
+
+def check_target(t: Target) -> list[Message]:
     """Every problem of one target (empty when it is fine)."""
     problems = []
     m = BY_KEY.get(t.kpi)
     if m is None:
-        return [f"未知指标「{t.kpi}」"]
+        return [Message("target.unknown_kpi", kpi=t.kpi)]
+    label = Message(f"kpi.{m.key}")
     if m.direction is Direction.NONE:
-        problems.append(f"{m.label}（{m.key}）是业务量指标，没有好坏方向，不能设目标")
+        problems.append(Message("target.volume", label=label, kpi=m.key))
     if t.level not in LEVELS:
-        problems.append(f"范围「{t.level}」应为 {' / '.join(LEVELS.values())}")
+        problems.append(Message("target.bad_level", level=t.level, levels=_levels()))
     elif (t.level == "all") != (t.scope_value in (None, "")):
-        problems.append("范围为「全部」时对象留空，其他范围必须填写区域/门店/班组名称")
+        problems.append(Message("target.object"))
     if not isinstance(t.target, (int, float)) or math.isnan(t.target):
-        problems.append(f"目标值「{t.target}」不是数字")
+        problems.append(Message("target.not_number", value=t.target))
     elif m.unit.is_rate and not 0 <= t.target <= 1:
-        problems.append(f"{m.label} 的目标应在 0%–100% 之间，收到 {t.target:g}")
+        problems.append(Message("target.rate_range", label=label, value=f"{t.target:g}"))
     elif m.unit in (Unit.COUNT, Unit.YUAN, Unit.SECONDS, Unit.HOURS) and t.target < 0:
-        problems.append(f"{m.label} 的目标不能为负数")
+        problems.append(Message("target.negative", label=label))
     if t.amber_band is not None and (math.isnan(t.amber_band) or t.amber_band < 0):
-        problems.append(f"黄色区间「{t.amber_band}」应为不小于0的数")
+        problems.append(Message("target.bad_band", band=t.amber_band))
     return problems
 
 
@@ -97,9 +105,10 @@ def load_targets(wh) -> list[Target]:
 def save_targets(wh, targets: Iterable[Target], user: str) -> int:
     """Check all (every problem in one MetricError), then upsert by (kpi, level, object, month)."""
     targets = list(targets)
-    problems = [f"第 {i} 条（{t.kpi}）：{p}" for i, t in enumerate(targets, 1) for p in check_target(t)]
+    problems = [Message("target.item", i=i, kpi=t.kpi, problem=p) for i, t in enumerate(targets, 1)
+                for p in check_target(t)]
     if problems:
-        raise MetricError("目标未保存：" + "；".join(problems))
+        raise MetricError("target.not_saved", problems=problems)
     now = datetime.now().replace(microsecond=0)
     with wh.begin() as conn:
         for t in targets:
@@ -182,7 +191,7 @@ def _kpi_of(word) -> str | None:
     if text in BY_KEY:
         return text
     for m in BY_KEY.values():
-        if text in (m.label, m.label_en) or text in m.label.split("/"):
+        if text in (m.label, m.label_in("en")) or text in m.label.split("/"):
             return m.key
     return None
 
@@ -194,12 +203,12 @@ def read_targets_excel(path: str | Path, sheet: str | int = 0,
     try:
         frame = pd.read_excel(path, sheet_name=sheet, engine="calamine", dtype=object)
     except Exception as exc:  # an unreadable file: say which
-        raise MetricError(f"无法读取目标文件 {Path(getattr(path, 'name', str(path))).name}：{exc}") from exc
+        raise MetricError("target.unreadable", file=Path(getattr(path, "name", str(path))).name, detail=str(exc)) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in ("指标", "目标") if c not in frame.columns]
     if missing:
-        raise MetricError(f"目标文件缺少列：{'、'.join(missing)}；应有列 {'、'.join(TEMPLATE_COLUMNS)}，"
-                          f"收到 {'、'.join(frame.columns)}")
+        raise MetricError("target.missing_columns", missing="、".join(missing), columns="、".join(TEMPLATE_COLUMNS),
+                          found="、".join(frame.columns))
     targets, problems = [], []
     for i, row in enumerate(frame.to_dict("records"), start=2):   # row 1 is the header
         def cell(name):
@@ -209,12 +218,13 @@ def read_targets_excel(path: str | Path, sheet: str | int = 0,
             continue
         kpi = _kpi_of(cell("指标") or "")
         if kpi is None:
-            problems.append(f"第 {i} 行：未知指标「{cell('指标')}」")
+            problems.append(Message("target.row", i=i, problem=Message("target.row_unknown_kpi", kpi=cell("指标"))))
             continue
         try:
             level = _LEVEL_WORDS[str(cell("范围") or "all").strip()]
         except KeyError:
-            problems.append(f"第 {i} 行：范围「{cell('范围')}」应为 {' / '.join(LEVELS.values())}")
+            problems.append(Message("target.row", i=i, problem=Message("target.bad_level", level=cell("范围"),
+                                                                        levels=_levels())))
             continue
         try:
             raw_month = cell("生效月份")
@@ -224,15 +234,17 @@ def read_targets_excel(path: str | Path, sheet: str | int = 0,
             value = _number(cell("目标"), rate)
             band = None if cell("黄色区间") is None else _number(cell("黄色区间"), rate)
         except (MetricError, ValueError, TypeError) as exc:
-            problems.append(f"第 {i} 行：{exc if isinstance(exc, MetricError) else '目标或黄色区间不是数字'}")
+            problems.append(Message("target.row", i=i, problem=exc.message if isinstance(exc, MetricError)
+                                    else Message("target.row_not_number")))
             continue
         t = Target(kpi, value, level, None if cell("对象") is None else str(cell("对象")).strip(), month, band)
-        problems += [f"第 {i} 行：{p}" for p in check_target(t)]
+        problems += [Message("target.row", i=i, problem=p) for p in check_target(t)]
         if known is not None and level != "all" and t.scope_value not in known.get(level, set()):
-            problems.append(f"第 {i} 行：{LEVELS[level]}「{t.scope_value}」不在已导入的数据中")
+            problems.append(Message("target.row", i=i, problem=Message(
+                "target.unknown_object", level=Message(f"level.{level}"), value=t.scope_value)))
         targets.append(t)
     if problems:
-        raise MetricError("目标文件有错误，未导入：" + "；".join(problems))
+        raise MetricError("target.file_problems", problems=problems)
     return targets
 
 
@@ -256,7 +268,7 @@ def known_scope_values(wh) -> dict[str, set[str]]:
 def targets_frame(targets: list[Target]) -> pd.DataFrame:
     """Targets as the template's columns (rates as fractions), for display and download."""
     return pd.DataFrame([{
-        "指标": t.kpi, "范围": LEVELS[t.level], "对象": t.scope_value or "",
+        "指标": t.kpi, "范围": texts.text(f"level.{t.level}"), "对象": t.scope_value or "",
         "生效月份": month_key(t.effective_month), "目标": t.target, "黄色区间": t.band,
     } for t in targets], columns=list(TEMPLATE_COLUMNS))
 

@@ -6,11 +6,11 @@ ensure_routed()
 import streamlit as st
 
 from loaders import LoadError, status
-from warehouse.db import current_user
+from warehouse.db import actor
 from loaders.schema import SCHEMAS
 from ui import data
 from ui.imports import kind_label, load_upload, mapping_path, save_mapping
-from ui.i18n import t
+from ui.i18n import lang, say, t
 from ui.text import md
 from ui.widgets import downloads, page_title
 
@@ -26,14 +26,14 @@ with st.form("import.form", clear_on_submit=True):
 if submitted:
     for upload in files or []:
         try:
-            chosen, report = load_upload(wh, upload, kind, strict, current_user())
+            chosen, report = load_upload(wh, upload, kind, strict, actor())
         except Exception as exc:   # LoadError, or anything unforeseen: a message, never a traceback
-            st.error(f"{md(upload.name)}：{md(exc)}")
+            st.error(f"{md(upload.name)}：{md(say(exc))}")
             continue
-        (st.warning if report.rows_rejected else st.success)(md(report.summary()))
+        (st.warning if report.rows_rejected else st.success)(md(report.summary(lang())))
 
 version = data.version()
-counts = data.table_counts(wh.url, version)
+counts = data.table_counts(wh.url, version, lang())
 for col, row in zip(st.columns(len(counts)), counts.itertuples()):
     col.metric(row.label, f"{row.rows:,}")
 st.subheader(t("imp.log"))
@@ -54,4 +54,4 @@ if st.button(t("imp.save_mapping"), key="import.save_mapping"):
         save_mapping(text)
         st.success(t("imp.mapping_saved"))
     except LoadError as exc:
-        st.error(md(exc))
+        st.error(md(say(exc)))

@@ -7,7 +7,7 @@ import streamlit as st
 from metrics.catalog import OVERVIEW_KPIS as KPIS, OVERVIEW_SECTIONS as SECTIONS, previous_months
 from ui import data
 from metrics.months import month_key
-from ui.fmt import month_label
+from texts.fmt import month_label
 from ui.i18n import lang, t
 from ui.text import md
 from ui.widgets import kpi_card, page_view

@@ -6,11 +6,12 @@ import json
 
 import streamlit as st
 
+import texts
 from metrics import MetricError, save_settings
 from metrics.settings import ABANDON_TREATMENTS, SETTINGS
 from metrics.targets import known_scope_values, load_targets, read_targets_excel, save_targets, targets_frame
 from ui import data
-from ui.i18n import lang, t
+from ui.i18n import lang, say, t
 from ui.text import md
 from ui.widgets import downloads, page_title
 
@@ -22,15 +23,16 @@ with st.container(border=True):
     cols = st.columns(3)
     for i, (key, spec) in enumerate(SETTINGS.items()):
         col, value = cols[i % 3], current.value(key)
-        label = spec.label_en if lang() == "en" else spec.label
+        label, help_text = spec.label_in(lang()), spec.help_in(lang())
         if key == "abandon_treatment":
-            values[key] = col.selectbox(label, list(ABANDON_TREATMENTS), index=list(ABANDON_TREATMENTS).index(value),
-                                        format_func=ABANDON_TREATMENTS.get, help=spec.help, key=f"settings.{key}")
+            values[key] = col.selectbox(label, ABANDON_TREATMENTS, index=ABANDON_TREATMENTS.index(value),
+                                        format_func=lambda v, lg=lang(): texts.text(f"setting.abandon_treatment.{v}", lg),
+                                        help=help_text, key=f"settings.{key}")
         elif isinstance(value, bool):
-            values[key] = col.checkbox(label, value, help=spec.help, key=f"settings.{key}")
+            values[key] = col.checkbox(label, value, help=help_text, key=f"settings.{key}")
         else:
             values[key] = col.text_input(label, json.dumps(value, ensure_ascii=False).strip('"'),
-                                         help=spec.help, key=f"settings.{key}")
+                                         help=help_text, key=f"settings.{key}")
     if st.button(t("set.save"), type="primary", key="settings.save"):
         def parse(v):
             try:
@@ -42,7 +44,7 @@ with st.container(border=True):
                           user=data.viewer_name())
             st.success(t("set.saved"))
         except MetricError as exc:
-            st.error(md(exc))
+            st.error(md(say(exc)))
 
 st.subheader(t("set.targets"))
 st.dataframe(targets_frame(load_targets(wh)), hide_index=True, width="stretch", placeholder="—")
@@ -53,5 +55,5 @@ if upload is not None and st.button(t("set.import_targets"), key="settings.impor
         st.success(t("set.imported", n=save_targets(wh, read_targets_excel(upload, known=known_scope_values(wh)),
                                                    user=data.viewer_name())))
     except MetricError as exc:
-        st.error(md(exc))
+        st.error(md(say(exc)))
 downloads(targets_frame(load_targets(wh)), "targets", "settings.targets")

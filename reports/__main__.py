@@ -12,9 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics import MetricError, Scope
+import texts
+from metrics import Scope
+from reports.errors import ReportError
 from metrics.months import month_arg
-from warehouse.db import command_parser, current_user
+from warehouse.db import command_parser, actor
 
 
 def cmd_pack(args, wh) -> int:
@@ -26,8 +28,8 @@ def cmd_pack(args, wh) -> int:
     scope = PackScope(level, value)
     out = Path(args.out)
     if out.suffix.lower() not in (".pdf", ".xlsx"):
-        raise MetricError(f"输出文件「{out.name}」应以 .pdf 或 .xlsx 结尾。")
-    pack = create(wh, args.month, scope, viewer=Scope.all(), by=args.by or current_user(), refresh=args.refresh)
+        raise ReportError("report.bad_out", name=out.name)
+    pack = create(wh, args.month, scope, viewer=Scope.all(), by=args.by or actor(), refresh=args.refresh)
     extra = dict(comments=comments(wh, pack.pack_id), actions=actions(wh, args.month, scope), lang=args.lang)
     (write_pdf if out.suffix.lower() == ".pdf" else write_excel)(pack, out, **extra)
     print(f"{out}  {args.month}  {scope.label()}  （生成于 {pack.meta['created_at']}"
@@ -46,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--out", required=True, help="输出文件：.pdf 或 .xlsx")
     k.add_argument("--refresh", action="store_true", help="按当前数据重新生成（记录操作人）")
     k.add_argument("--by", help="操作人（默认当前系统用户）")
-    k.add_argument("--lang", choices=("zh", "en"), default="zh")
+    k.add_argument("--lang", choices=list(texts.LANGS), default=argparse.SUPPRESS, help="同顶层 --lang")
     k.set_defaults(func=cmd_pack)
     return p
 

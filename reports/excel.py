@@ -11,7 +11,7 @@ import pandas as pd
 from metrics.registry import BY_KEY, Unit
 from reports.pack import SECTIONS, Pack, Table
 from reports.render import actions_table, header, section_title, title, unit_of
-from ui import fmt
+from texts import fmt
 from warehouse.safety import excel_writer, spreadsheet_safe
 
 NUMBER_FORMATS = {Unit.PERCENT: "0.0%", Unit.YUAN: "¥#,##0.00", Unit.SECONDS: "0.0", Unit.HOURS: "0.0",

@@ -25,7 +25,9 @@ from appraisal.month import appraisal
 from appraisal.publish import plans
 from appraisal.rules import rules_for
 from loaders.status import TABLE_LABELS
-from metrics import Filters, MetricError, Scope, compute, load_settings
+from metrics import Filters, Scope, compute, load_settings
+from reports.errors import ReportError
+from texts import Message
 from metrics.compare import days_loaded, with_comparisons
 from metrics.months import add_months, days_in_month, month_key, parse_month
 from metrics.settings import SETTINGS
@@ -64,9 +66,9 @@ class PackScope:
 
     def __post_init__(self):
         if self.level not in LEVELS:
-            raise MetricError(f"未知范围「{self.level}」：应为 all、region、store 或 team。")
+            raise ReportError("report.unknown_level", level=self.level)
         if (self.level == "all") != (self.value is None):
-            raise MetricError("范围为 all 时不填对象；region/store/team 必须指定一个对象。")
+            raise ReportError("report.level_value")
 
     @property
     def filters(self) -> Filters:
@@ -275,7 +277,7 @@ def comments(wh, pack_id: int) -> dict[str, str]:
 
 def save_comment(wh, pack_id: int, section: str, body: str, *, by: str) -> None:
     if section not in SECTIONS:
-        raise MetricError(f"未知章节「{section}」")
+        raise ReportError("report.unknown_section", section=section)
     now = datetime.now().replace(microsecond=0)
     with wh.begin() as conn:
         conn.execute(review_comments.delete().where((review_comments.c.pack_id == pack_id)
@@ -286,10 +288,11 @@ def save_comment(wh, pack_id: int, section: str, body: str, *, by: str) -> None:
 
 def add_action(wh, month: str | date, scope: PackScope, *, title: str, owner: str, due: date, by: str,
                section: str | None = None) -> int:
-    problems = [p for p, bad in (("行动项需要标题", not (title or "").strip()), ("行动项需要负责人", not (owner or "").strip()),
-                                 ("行动项需要截止日期", due is None)) if bad]
+    problems = [Message(p) for p, bad in (("report.action_title", not (title or "").strip()),
+                                          ("report.action_owner", not (owner or "").strip()),
+                                          ("report.action_due", due is None)) if bad]
     if problems:
-        raise MetricError("；".join(problems))
+        raise ReportError("report.problems", problems=problems)
     now = datetime.now().replace(microsecond=0)
     with wh.begin() as conn:
         action_id = int(conn.execute(sa.text("SELECT COALESCE(MAX(action_id), 0) + 1 FROM review_actions")).scalar())
@@ -302,7 +305,7 @@ def add_action(wh, month: str | date, scope: PackScope, *, title: str, owner: st
 
 def set_action_status(wh, action_id: int, status: str, *, by: str, at: datetime | None = None) -> None:
     if status not in ACTION_STATUS:
-        raise MetricError(f"未知状态「{status}」：应为 {' / '.join(ACTION_STATUS)}")
+        raise ReportError("report.unknown_status", status=status, statuses=" / ".join(ACTION_STATUS))
     at = (at or datetime.now()).replace(microsecond=0)
     with wh.begin() as conn:
         conn.execute(review_actions.update().where(review_actions.c.action_id == action_id).values(

@@ -12,12 +12,12 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from metrics import MetricError
+from reports.errors import ReportError
 from metrics.registry import BY_KEY, Unit
 from reports.pack import SECTIONS, Pack, Table
 from reports.render import (CELL_CHARS, LINE_CHARS, NOTE_CHARS, actions_table, section_title, shorten, shown_columns,
                             text_rows, title)
-from ui import fmt
+from texts import fmt
 
 FONT_FILES = [  # (path, face index of Simplified Chinese in the collection)
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
@@ -43,7 +43,7 @@ def cjk_font() -> tuple[str, int]:
         path, _, index = found.partition("|")
         if path and Path(path).exists() and "CJK" in path:
             return path, int(index or 0)
-    raise MetricError("生成 PDF 需要中文字体：请安装 Debian 软件包 fonts-noto-cjk（make run 与 make test 会自动安装）。")
+    raise ReportError("report.no_font")
 
 
 class _Doc(FPDF):

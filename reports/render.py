@@ -10,7 +10,8 @@ from appraisal.publish import PLAN_STATUS
 from metrics.registry import BY_KEY, Unit
 from metrics.sources import DIMENSIONS
 from reports.pack import ACTION_STATUS, SECTIONS, Table
-from ui import fmt
+import texts
+from texts import fmt
 from warehouse.safety import strip_control
 
 WORDS = {  # column → (zh, en)
@@ -34,9 +35,9 @@ DIVISION_TITLES = {"presales": ("售前专员排名", "Pre-sales ranking"), "aft
 def header(column: str, lang: str = "zh") -> str:
     i = 0 if lang == "zh" else 1
     if column in BY_KEY:
-        return BY_KEY[column].label if i == 0 else BY_KEY[column].label_en
+        return BY_KEY[column].label_in(lang)
     if column in DIMENSIONS:
-        return DIMENSIONS[column][i]
+        return texts.text(f"dim.{column}", lang)
     if column in WORDS:
         return WORDS[column][i]
     if len(column) == 7 and column[4] == "-":          # a month column of the matrix

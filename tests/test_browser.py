@@ -20,11 +20,11 @@ from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
-from ui.i18n import TEXT
+import texts
 from ui.router import PAGES as ROUTES
 
 # url path → expected Chinese title: a wrong URL would fall back to the overview and fail here
-PAGES = {Path(path).stem: TEXT[key][0] for path, key, _ in ROUTES}
+PAGES = {Path(path).stem: texts.text(key) for path, key, _ in ROUTES}
 
 
 def _free_port() -> int:
@@ -68,6 +68,8 @@ def demo_db(folder: Path, months: int = 3) -> str:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CSDASH_DB": db}
     subprocess.run([sys.executable, "-m", "loaders", "--db", db, "demo", "--months", str(months),
                     "--out", str(folder / "demo")], check=True, env=env, cwd=ROOT, capture_output=True, timeout=600)
+    subprocess.run([sys.executable, "-m", "appraisal", "--db", db, "demo-history"], check=True, env=env, cwd=ROOT,
+                   capture_output=True, timeout=600)   # as make run does
     return db
 
 

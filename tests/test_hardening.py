@@ -95,19 +95,19 @@ def test_loads_leave_no_scratch(tmp_path, monkeypatch):
 
 def test_settings_changes_record_who_acted(tmp_path, monkeypatch):
     from metrics import save_settings
-    from warehouse.db import current_user
+    from warehouse.db import actor
 
     monkeypatch.setenv("CSDASH_USER", "王经理")
-    assert current_user() == "王经理"
+    assert actor() == "王经理"
     wh = open_warehouse(str(tmp_path / "w.duckdb"))
-    save_settings(wh, {"ring_cycle_seconds": 6}, user=current_user())
+    save_settings(wh, {"ring_cycle_seconds": 6}, user=actor())
     with wh.connect() as conn:
         assert conn.execute(sa.text("SELECT updated_by FROM settings")).scalars().all() == ["王经理"]
     wh.dispose()
 
 
 def test_huge_amounts_read_in_yi():
-    from ui import fmt
+    from texts import fmt
 
     assert fmt.value(1_000_000_000, "yuan", "zh") == "¥10.00亿" and fmt.value(1_000_000_000, "yuan", "en") == "¥1.00B"
     assert fmt.value(640, "yuan", "zh") == "¥640.00" and fmt.value(123_456, "yuan", "zh") == "¥12.3万"

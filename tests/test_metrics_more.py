@@ -23,14 +23,14 @@ def test_registry_is_valid():
 
 def test_registry_check_catches_every_problem_at_once():
     bad = METRICS + (
-        Metric("answer_rate", "重复", "Dup", "tickets", Unit.PERCENT, Direction.UP, Count(), Count(),
-               formula="x", description="x"),
-        Metric("no_label", "", "", "nowhere", Unit.PERCENT, Direction.UP, Count(), formula="x", description="x",
+        Metric("answer_rate", "tickets", Unit.PERCENT, Direction.UP, Count(), Count(), formula="x"),
+        Metric("no_label", "nowhere", Unit.PERCENT, Direction.UP, Count(), formula="",
                settings=("nope",)),
     )
     problems = validate(bad)
     assert any("duplicate id" in p for p in problems)
-    assert any("missing label" in p for p in problems) and any("missing label_en" in p for p in problems)
+    # the label and 口径 are catalog texts: a KPI without them is named, as is a missing formula
+    assert any("missing text kpi.no_label" in p for p in problems) and any("missing formula" in p for p in problems)
     assert any("unknown source 'nowhere'" in p for p in problems)
     assert any("unknown setting 'nope'" in p for p in problems)
     assert any("a rate needs a denominator" in p for p in problems)
@@ -73,11 +73,11 @@ def test_saved_settings_change_the_figures(wh):
 # ------------------------------------------------------------------ targets
 def test_target_checks():
     assert check_target(Target("answer_rate", 0.95)) == []
-    assert "业务量指标" in check_target(Target("contacts", 100))[0]
-    assert "0%–100%" in check_target(Target("answer_rate", 95))[0]
-    assert "对象" in check_target(Target("answer_rate", 0.9, "region"))[0]
-    assert "未知指标" in check_target(Target("nope", 1))[0]
-    assert "黄色区间" in check_target(Target("aov", 100, amber_band=-1))[0]
+    assert "业务量指标" in str(check_target(Target("contacts", 100))[0])
+    assert "0%–100%" in str(check_target(Target("answer_rate", 95))[0])
+    assert "对象" in str(check_target(Target("answer_rate", 0.9, "region"))[0])
+    assert "未知指标" in str(check_target(Target("nope", 1))[0])
+    assert "黄色区间" in str(check_target(Target("aov", 100, amber_band=-1))[0])
 
 
 @pytest.mark.parametrize("kpi, value, target, band, expected", [

@@ -18,7 +18,7 @@ from metrics import MetricError, Scope
 from metrics.months import month_key
 from ui import charts, fmt
 from ui.data import viewer_name
-from ui.i18n import lang, t
+from ui.i18n import lang, say, t
 from ui.text import md
 from ui.widgets import downloads
 from warehouse.safety import safe_frame
@@ -138,7 +138,7 @@ def ranking(wh, month: Month) -> None:
                 st.success(t("ap.published_ok", n=n))
                 st.rerun()
             except MetricError as exc:
-                st.error(md(exc))
+                st.error(md(say(exc)))
         log = publish.publish_log(wh, month.month)
         if not log.empty:
             st.caption(t("ap.publish_log"))
@@ -201,7 +201,7 @@ def inputs_editor(wh, month: date, division: str) -> None:
         try:
             st.success(t("ap.saved_inputs", n=ap_inputs.save_edits(wh, month, edited, by=viewer_name())))
         except MetricError as exc:
-            st.error(md(exc))
+            st.error(md(say(exc)))
     log = ap_inputs.audit(wh, month)
     if not log.empty:
         st.caption(t("ap.audit"))
@@ -214,7 +214,7 @@ def inputs_editor(wh, month: date, division: str) -> None:
                 st.success(t("ap.excused", n=ap_inputs.excuse(wh, ids.replace("，", ",").split(","), reason,
                                                                 by=viewer_name())))
             except MetricError as exc:
-                st.error(md(exc))
+                st.error(md(say(exc)))
     excused = ap_inputs.excusals(wh)
     if not excused.empty:
         show(safe_frame(excused), "ap.excusals")
@@ -303,7 +303,7 @@ def rules_panel(wh, month: date) -> None:
                 save_rules(wh, {key: value}, start, by=viewer_name())
                 st.success(t("ap.rule_saved"))
             except MetricError as exc:
-                st.error(md(exc))
+                st.error(md(say(exc)))
     history = rule_history(wh)
     if history:
         st.caption(t("ap.rule_history"))

@@ -7,7 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from metrics.registry import BY_KEY, Unit
-from ui import fmt
+from texts import fmt
 from ui.i18n import dim_label, kpi_label, lang, t, value_label, weekday
 from reports.render import shorten
 from ui.text import plain

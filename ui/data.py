@@ -49,9 +49,9 @@ def viewer_scope() -> Scope:
 
 def viewer_name() -> str:
     """Who is acting, for the publish, edit and refresh logs (until login lands: CSDASH_USER or the OS user)."""
-    from warehouse.db import current_user
+    from warehouse.db import actor
 
-    return current_user()
+    return actor()
 
 
 def version() -> int:
@@ -63,8 +63,8 @@ def settings() -> Settings:
 
 
 @st.cache_data(ttl=600)
-def table_counts(url: str, version: int) -> pd.DataFrame:  # noqa: ARG001 - version keys the cache
-    return status.table_counts(warehouse())
+def table_counts(url: str, version: int, lang: str = "zh") -> pd.DataFrame:  # noqa: ARG001 - version keys the cache
+    return status.table_counts(warehouse(), lang)
 
 
 @st.cache_data(ttl=600)

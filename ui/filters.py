@@ -13,7 +13,7 @@ from metrics import Filters, Scope, Settings
 from metrics.errors import MetricError
 from metrics.months import add_months, month_key, month_range, parse_month
 from ui import data
-from ui.fmt import month_label
+from texts.fmt import month_label
 from ui.i18n import LANGS, bound, dim_label, lang, t, value_label
 from ui.text import md
 

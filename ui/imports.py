@@ -10,7 +10,9 @@ import streamlit as st
 
 from loaders import LoadError, load_file, load_mapping
 from loaders.readers import detect_kind
-from loaders.schema import SCHEMAS
+import texts
+from ui.i18n import lang as current_lang
+from ui.i18n import say, t
 
 STEPS = 5   # progress callbacks per file (read, cast, rules, write, log)
 
@@ -19,8 +21,8 @@ def mapping_path() -> Path:
     return Path(os.environ.get("CSDASH_MAPPING", "data/mapping.toml"))
 
 
-def kind_label(kind: str) -> str:
-    return f"{SCHEMAS[kind].label}（{kind}）"
+def kind_label(kind: str, lang: str | None = None) -> str:
+    return t("imp.kind_label", label=texts.text(f"kind.{kind}", lang or current_lang()), kind=kind)
 
 
 def load_upload(wh, upload, kind: str | None, strict: bool, user: str):
@@ -31,18 +33,18 @@ def load_upload(wh, upload, kind: str | None, strict: bool, user: str):
         path.write_bytes(upload.getvalue())
         kind = kind or detect_kind(path)
         if kind is None:
-            raise LoadError("无法从表头识别文件类型，请手动选择类型。", file=upload.name)
+            raise LoadError("load.no_kind", file=upload.name)
         bar = st.progress(0.0, text=f"{upload.name} → {kind_label(kind)}")
         done = [0]
 
-        def step(name: str) -> None:
+        def step(name) -> None:
             done[0] += 1
-            bar.progress(min(done[0] / STEPS, 1.0), text=f"{upload.name}：{name}")
+            bar.progress(min(done[0] / STEPS, 1.0), text=f"{upload.name}：{say(name)}")
 
         mapping = load_mapping(mapping_path()) if mapping_path().exists() else None
         kwargs = {"mapping": mapping} if mapping else {}
         report = load_file(wh, kind, path, strict=strict, user=user, file_name=upload.name, progress=step, **kwargs)
-        bar.progress(1.0, text=f"{upload.name}：完成")
+        bar.progress(1.0, text=f"{upload.name}：{t('imp.done')}")
         return kind, report
 
 

@@ -16,9 +16,9 @@ from reports import pack as rp
 from reports.excel import workbook
 from reports.pdf import write_pdf
 from reports.render import section_title, text_rows, title
-from ui import fmt
+from texts import fmt
 from ui.data import viewer_name
-from ui.i18n import lang, t
+from ui.i18n import lang, say, t
 from ui.text import md
 
 FORMATS = {"pdf": "PDF", "xlsx": "Excel"}
@@ -115,7 +115,7 @@ def action_items(wh, pack: rp.Pack) -> None:
                 rp.add_action(wh, pack.month, pack.scope, title=what, owner=owner, due=due, by=viewer_name())
                 st.rerun()
             except MetricError as exc:
-                st.error(md(exc))
+                st.error(md(say(exc)))
     if not frame.empty:
         c1, c2, c3 = st.columns([2, 1, 1])
         chosen = c1.selectbox(t("rv.status"), list(frame["action_id"]), key="rv.action_pick",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from metrics.registry import BY_KEY
-from ui import fmt
+from texts import fmt
 from ui.i18n import dim_label, kpi_label, lang, value_label
 
 

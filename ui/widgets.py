@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.registry import BY_KEY, Direction
-from ui import fmt
+from texts import fmt
 from ui.i18n import kpi_label, lang, t
 from warehouse.safety import csv_bytes, xlsx_bytes
 
@@ -18,7 +18,7 @@ def status_chip(status: str) -> str:
 def passport(row: dict) -> str:
     """Formula, numerator, denominator, n and the settings behind one figure (Markdown)."""
     m = BY_KEY[row["kpi"]]
-    lines = [f"**{kpi_label(m.key)}** `{m.key}`", "", m.description, "",
+    lines = [f"**{kpi_label(m.key)}** `{m.key}`", "", m.about(lang()), "",
              f"- {t('formula')}：{m.formula}",
              f"- {t('numerator')}：{fmt.value(row.get('numerator'), 'count' if m.is_ratio else m.unit, lang())}"]
     if m.is_ratio:

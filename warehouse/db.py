@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from duckdb_engine import ConnectionWrapper
 from sqlalchemy.pool import NullPool
 
+import texts
+
 DEFAULT_DB = "data/warehouse.duckdb"
 LOCK_WAIT_SECONDS = float(os.environ.get("CSDASH_LOCK_WAIT", "120"))
 
@@ -93,7 +95,7 @@ class SharedConnection(ConnectionWrapper):
             self._shared.release(self._cursor)
 
 
-def current_user() -> str:
+def actor() -> str:
     """Who is acting, for every log and audit column: ``CSDASH_USER``, else the login name.  The one
     definition for the loaders, the command lines and the app."""
     import getpass
@@ -209,4 +211,6 @@ def command_parser(prog: str, description: str):
 
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB 文件路径或 SQLAlchemy URL（默认 {DEFAULT_DB}）")
+    parser.add_argument("--lang", choices=list(texts.LANGS), default=texts.DEFAULT,
+                        help="消息与表头的语言 language of messages (default zh)")
     return parser, parser.add_subparsers(dest="command", required=True)

@@ -1,6 +1,6 @@
 """Every warehouse table, and every upgrade, in one place.
 
-The five data tables hold one row per natural key (``KEYS``); loads replace rows by that key.
+The data tables (one per export kind of ``warehouse/kinds.py``) hold one row per natural key (``KEYS``); loads replace rows by that key.
 ``load_id`` and ``line_no`` on every data row say which load and which line of its file the row
 came from, so any figure can be traced back to the export.
 
@@ -13,6 +13,9 @@ from __future__ import annotations
 from typing import Callable
 
 import sqlalchemy as sa
+
+from warehouse.errors import WarehouseError
+from warehouse.kinds import SCHEMAS, Kind
 
 SCHEMA_VERSION = 3
 metadata = sa.MetaData()
@@ -28,50 +31,21 @@ def _table(name: str, *columns: tuple[str, object], provenance: bool = True) -> 
     return sa.Table(name, metadata, *cols)
 
 
-tickets = _table(
-    "tickets",
-    ("ticket_id", T), ("parent_call_id", T), ("created_at", TS), ("channel", T), ("direction", T),
-    ("division", T), ("category", T), ("agent_id", T), ("agent_name", T), ("team", T), ("region", T),
-    ("store", T), ("customer_id", T), ("customer_phone", T), ("call_result", T), ("queue_seconds", F),
-    ("ring_seconds", F), ("ring_count", I), ("rang_at", TS), ("answered_at", TS), ("ended_at", TS),
-    ("hold_seconds", F), ("hold_count", I), ("talk_seconds", F), ("hangup_side", T), ("status", T),
-    ("resolved_at", TS), ("first_contact_resolved", B), ("is_complaint", B), ("legs", I),
-)
-callbacks = _table(
-    "callbacks",
-    ("callback_id", T), ("ticket_id", T), ("callback_at", TS), ("result", T), ("satisfaction", T),
-    ("caller_id", T), ("comment", T),
-)
-sales = _table(
-    "sales",
-    ("order_id", T), ("ordered_at", TS), ("paid_at", TS), ("amount", MONEY), ("refund_amount", MONEY),
-    ("store", T), ("region", T), ("customer_id", T), ("member_level", T), ("status", T), ("channel", T),
-    ("agent_id", T), ("quantity", I),
-)
-roster = _table(
-    "roster",
-    ("agent_id", T), ("agent_name", T), ("nickname", T), ("team", T), ("division", T), ("region", T),
-    ("store", T), ("leader", T), ("employment", T), ("active_from", D), ("active_to", D),
-)
-# Per-item counts of the paper forms (appraisal/items.py names them); added in version 3.
+# The data tables, one per export kind, built from its declaration (warehouse/kinds.py): its columns
+# (and those the load derives) with their storage types, then provenance.
+STORAGE = {
+    Kind.text: T, Kind.id: T, Kind.vocab: T, Kind.timestamp: TS, Kind.date: D, Kind.month: D,
+    Kind.duration: F, Kind.number: F, Kind.money: MONEY, Kind.int: I, Kind.bool: B,
+}
+for _schema in SCHEMAS.values():
+    _table(_schema.kind, *((c.name, STORAGE[c.kind]) for c in _schema.table_columns))
+# Per-item counts of the paper forms, added to scorecard_inputs in version 3 (the migration's own
+# list: a migration is history and does not follow later declarations).
 SCORECARD_ITEM_COLUMNS = (
     "qa_greeting", "qa_agent_number", "qa_closing", "qa_wording", "qa_uncivil", "qa_off_topic",
     "qa_notes_missing", "qa_forced_hangup",
     "dis_late_early", "dis_proxy_clock", "dis_absence", "dis_duty_report", "dis_off_post", "dis_leave_days",
     "dis_games", "dis_chat", "dis_websites", "dis_phone", "dis_smoking", "dis_insubordination",
-)
-scorecard_inputs = _table(
-    "scorecard_inputs",
-    ("month", D), ("agent_id", T), ("qa_deductions", F), ("discipline_deductions", F), ("exam_score", F),
-    ("attitude_grade", T), ("late_reports", I), ("rule_violations", I), ("teamwork_grade", T),
-    ("suggestions_adopted", I), ("complaints", I), ("red_line", T),
-    *((c, I) for c in SCORECARD_ITEM_COLUMNS),
-)
-# Installer units' monthly 100-point scores (宽带装维), entered or imported.
-installer_scores = _table(
-    "installer_scores",
-    ("month", D), ("unit", T), ("score", F), ("timeliness", F), ("quality", F), ("service", F),
-    ("room", F), ("note", T),
 )
 load_log = _table(
     "load_log",
@@ -154,23 +128,17 @@ review_actions = _table(
 )
 
 # Natural keys: a re-export replaces rows with the same key (the newer load wins).
-KEYS: dict[str, tuple[str, ...]] = {
-    "tickets": ("ticket_id",),
-    "callbacks": ("callback_id",),
-    "sales": ("order_id",),
-    "roster": ("agent_id", "active_from"),
-    "scorecard_inputs": ("month", "agent_id"),
-    "installer_scores": ("month", "unit"),
-}
+KEYS: dict[str, tuple[str, ...]] = {kind: schema.key for kind, schema in SCHEMAS.items()}
 DATA_TABLES = tuple(KEYS)
 TABLES = {t.name: t for t in metadata.sorted_tables}
 
 # Indexes only on PostgreSQL: DuckDB scans columnar data fast and its ART indexes slow bulk upserts.
 for _name, _key in KEYS.items():
     sa.Index(f"ix_{_name}_key", *(TABLES[_name].c[k] for k in _key)).ddl_if(dialect="postgresql")
-sa.Index("ix_callbacks_ticket", callbacks.c.ticket_id).ddl_if(dialect="postgresql")
-sa.Index("ix_tickets_created", tickets.c.created_at).ddl_if(dialect="postgresql")
-sa.Index("ix_sales_customer", sales.c.customer_id).ddl_if(dialect="postgresql")
+for _index, _name, _column in (("ix_callbacks_ticket", "callbacks", "ticket_id"),
+                               ("ix_tickets_created", "tickets", "created_at"),
+                               ("ix_sales_customer", "sales", "customer_id")):
+    sa.Index(_index, TABLES[_name].c[_column]).ddl_if(dialect="postgresql")
 
 def _no_change(conn: sa.Connection) -> None:
     """A version that only adds tables: ``create_all`` after the migrations creates them."""
@@ -209,9 +177,7 @@ def ensure_schema(wh) -> int:
             conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
             return SCHEMA_VERSION
         if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"仓库的结构版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新：请升级程序。"
-            )
+            raise WarehouseError("warehouse.too_new", version=version, supported=SCHEMA_VERSION)
         for v in range(version, SCHEMA_VERSION):
             MIGRATIONS[v](conn)
         metadata.create_all(conn)  # tables added by later versions

@@ -1,13 +1,25 @@
 """Numbers as a Chinese manager reads them: ¥ with 万, percentages with one decimal, 2026年10月.
 
-Pure functions (no Streamlit), shared by the pages and the exports."""
+Pure functions (no Streamlit), shared by the pages and the exports.  A unit is its name
+(``metrics.registry.Unit`` is a ``str`` enum: ``"percent"``, ``"yuan"``…), so this layer imports none of ours."""
 from __future__ import annotations
 
 import math
 from datetime import date
 
-from metrics.months import parse_month
-from metrics.registry import Unit
+import re
+
+_MONTH = re.compile(r"^\s*(\d{4})\D+(\d{1,2})")
+
+
+def _month(m: str | date) -> date:
+    """A month key (``2026-10``, ``2026年10月``) or a date → the month's first day."""
+    if isinstance(m, date):
+        return m.replace(day=1)
+    found = _MONTH.match(str(m))
+    if not found:
+        raise ValueError(f"not a month: {m!r}")
+    return date(int(found.group(1)), int(found.group(2)), 1)
 
 EMPTY = "—"
 STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "grey": "#9e9e9e"}
@@ -22,46 +34,46 @@ def is_empty(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def value(v, unit: Unit | str, lang: str = "zh") -> str:
+def value(v, unit: str, lang: str = "zh") -> str:
     if is_empty(v):
         return EMPTY
-    unit = Unit(unit)
+    unit = str(getattr(unit, "value", unit))
     v = float(v)
     zh = lang == "zh"
-    if unit is Unit.PERCENT:
+    if unit == "percent":
         return f"{v * 100:.1f}%"
-    if unit is Unit.YUAN:
+    if unit == "yuan":
         if abs(v) >= 1e8:   # a chain's year, or a hostile order: 亿 keeps the card readable
             return f"¥{v / 1e8:,.2f}亿" if zh else (f"¥{v / 1e9:,.2f}B" if abs(v) >= 1e9 else f"¥{v / 1e6:,.1f}M")
         if abs(v) >= 10_000:
             return f"¥{v / 10_000:,.1f}万" if zh else (f"¥{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"¥{v / 1e3:,.1f}K")
         return f"¥{v:,.2f}" if abs(v) < 1000 else f"¥{v:,.0f}"
-    if unit is Unit.SECONDS:
+    if unit == "seconds":
         return f"{v:.1f}秒" if zh else f"{v:.1f} s"
-    if unit is Unit.HOURS:
+    if unit == "hours":
         return f"{v:.1f}小时" if zh else f"{v:.1f} h"
-    if unit is Unit.POINTS:
+    if unit == "points":
         return f"{v:.2f}分" if zh else f"{v:.2f} pts"
     if zh and abs(v) >= 1e8:
         return f"{v / 1e8:,.2f}亿"
     return f"{v / 10_000:,.1f}万" if zh and abs(v) >= 1_000_000 else f"{v:,.0f}"
 
 
-def delta(d, unit: Unit | str) -> str | None:
+def delta(d, unit: str) -> str | None:
     """MoM/YoY: percentage points for rates, % for everything else; None when there is none."""
     if is_empty(d):
         return None
     shown = round(d * 100, 1) + 0.0   # no "-0.0"
-    return f"{shown:+.1f}pp" if Unit(unit) is Unit.PERCENT else f"{shown:+.1f}%"
+    return f"{shown:+.1f}pp" if str(getattr(unit, "value", unit)) == "percent" else f"{shown:+.1f}%"
 
 
 def month_label(m: str | date, lang: str = "zh") -> str:
-    d = parse_month(m)
+    d = _month(m)
     return f"{d.year}年{d.month}月" if lang == "zh" else f"{_EN_MONTHS[d.month - 1]} {d.year}"
 
 
-def axis_value(v, unit: Unit | str) -> float | None:
+def axis_value(v, unit: str) -> float | None:
     """A figure for a chart axis: rates in %, everything else as is."""
     if is_empty(v):
         return None
-    return float(v) * 100 if Unit(unit) is Unit.PERCENT else float(v)
+    return float(v) * 100 if str(getattr(unit, "value", unit)) == "percent" else float(v)

@@ -1,0 +1,274 @@
+"""What an export kind is, declared once: its canonical columns, types and header aliases; its
+warehouse table (derived: ``warehouse.schema`` builds the table from these columns), natural key,
+event time, per-kind defaults and row checks.  The label of a kind is the catalog text ``kind.<kind>``.
+
+Adding a kind: declare it here, add its vocabulary words (``loaders/vocab.py``) if it has new ones,
+its texts (``texts/langs/*``), a fixture and tests; ``loaders.schema.validate_schemas()`` lists what
+is missing.
+
+Aliases come from the data contract (``shared/spec/data-contract.md``) and are matched after
+``normalise_header`` (full-width → half-width, brackets, spaces, case).  When two headers of a
+file map to the same column, the one whose alias is listed first wins.  Columns are claimed in
+the order declared, so ``call_result`` claims 处理状态 before ``status`` can.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from enum import Enum
+
+import texts
+
+
+class Kind(str, Enum):
+    text = "text"            # trimmed; empty words (-, --, 无, null…) become NULL
+    id = "id"                # text with Excel guards (="123", leading ') stripped
+    timestamp = "timestamp"  # every form in the contract, local time
+    date = "date"
+    month = "month"          # 2026-10, 2026/10, 2026年10月, or any date of the month
+    duration = "duration"    # seconds, mm:ss, hh:mm:ss, 1分35秒
+    money = "money"          # ¥ ￥ 元 and thousands separators
+    int = "int"              # non-negative integer
+    number = "number"        # non-negative number
+    bool = "bool"
+    vocab = "vocab"          # mapped through a vocabulary of ``loaders.vocab``
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    aliases: tuple[str, ...]
+    required: bool = False
+    vocab: str | None = None           # vocabulary name for Kind.vocab
+    max_value: float | None = None     # inclusive upper bound for numbers
+
+
+@dataclass(frozen=True)
+class Check:
+    """A row rule after the defaults: rows where ``when`` (SQL over the row) holds are rejected with the
+    catalog text ``reason`` (stored in Chinese in ``rejects``); ``{value}`` in it is the SQL ``value``."""
+    when: str
+    reason: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportSchema:
+    kind: str                          # also the warehouse table's name
+    key: tuple[str, ...]               # natural key: a re-export replaces the rows with the same key
+    columns: tuple[Column, ...]
+    event: str | None = None           # the timestamp placing a row in a month (loaded months, coverage)
+    derived: tuple[Column, ...] = ()   # warehouse columns the load computes (not in the export)
+    defaults: dict[str, str] = field(default_factory=dict)   # column → SQL over ``t`` (the typed row)
+    checks: tuple[Check, ...] = ()
+    roster_lookup: bool = False        # rows are checked or completed against the roster
+    joins: tuple[str, ...] = ()        # extra joins the defaults use (``nick``: roster names → agent ids)
+    legs_of: str | None = None         # rows sharing this column's value are one call's transfer legs
+    orphans: str | None = None         # SQL over ``c`` (a loaded row): the row points at nothing loaded
+
+    @property
+    def label(self) -> str:
+        return texts.text(f"kind.{self.kind}")
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def required(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+    @property
+    def table_columns(self) -> tuple[Column, ...]:
+        return (*self.columns, *self.derived)
+
+
+def normalise_header(text: str) -> str:
+    """Full-width → half-width (NFKC also maps （） to ()), no spaces, lower case."""
+    text = unicodedata.normalize("NFKC", str(text or ""))
+    return "".join(text.split()).lower().lstrip("\ufeff")
+
+
+C = Column
+TICKETS = ExportSchema(
+    kind="tickets", key=("ticket_id",), columns=(
+        C("ticket_id", Kind.id, ("工单编号", "工单号", "工单ID", "话单ID", "话单id", "通话ID", "通话记录ID",
+                                 "通话明细ID", "呼叫ID", "呼叫编号", "呼叫流水号", "callid", "会话ID", "记录编号"), required=True),
+        C("parent_call_id", Kind.id, ("主话单ID", "主通话记录ID", "通话记录主callID", "mainUniqueId")),
+        C("created_at", Kind.timestamp, ("来电时间", "呼叫时间", "呼叫开始时间", "通话开始时间", "开始时间", "进线时间",
+                                         "会话开始时间", "创建时间", "咨询时间", "呼入时间"), required=True),
+        C("channel", Kind.vocab, ("渠道", "来源", "工单来源", "来源渠道", "接入渠道", "咨询渠道"), required=True, vocab="channel"),
+        C("direction", Kind.vocab, ("呼叫类型", "呼叫方向", "通话类型", "会话整体方向", "呼叫方式"), vocab="direction"),
+        C("division", Kind.vocab, ("业务类型", "所属处", "售前售后", "服务类型"), vocab="division"),
+        C("category", Kind.text, ("问题分类", "工单分类", "工单分类名称", "工单类目", "工单类型", "来电类型", "诉求类型",
+                                  "咨询分类", "问题类型")),
+        C("agent_id", Kind.id, ("客服工号", "座席工号", "坐席工号", "工号", "座席号", "坐席号", "座席账号", "坐席账号",
+                                "座席标识", "cno", "处理人工号")),
+        C("agent_name", Kind.text, ("客服姓名", "座席名称", "坐席名称", "客服名称", "客服昵称", "受理人", "受理人名称",
+                                    "受理客服", "接待客服", "处理座席", "处理人")),
+        C("team", Kind.text, ("班组", "小组", "组别", "技能组", "技能组名称", "队列", "队列名称", "首次排队技能组", "受理组",
+                              "受理组名称", "客服组")),
+        C("region", Kind.text, ("区域", "大区", "片区")),
+        C("store", Kind.text, ("门店", "门店名称", "店铺", "店铺名称", "网点", "营业厅")),
+        C("customer_id", Kind.id, ("客户编号", "会员编号", "客户ID", "会员ID")),
+        C("customer_phone", Kind.id, ("客户号码", "客户电话", "客户手机", "联系电话", "来电号码", "主叫号码")),
+        C("call_result", Kind.vocab, ("通话结果", "呼叫结果", "接听状态", "通话状态", "处理状态", "是否接通", "接通", "挂断原因"),
+          vocab="call_result"),
+        C("queue_seconds", Kind.duration, ("排队时长", "排队耗时", "等待时长", "累计等待时长", "已等候时长")),
+        C("ring_seconds", Kind.duration, ("振铃时长", "振铃时长(秒)", "响铃时长", "响铃时长(秒)", "座席振铃时长", "响应时长")),
+        C("ring_count", Kind.int, ("响铃次数", "振铃次数", "响铃声数")),
+        C("rang_at", Kind.timestamp, ("振铃时间", "座席侧开始振铃时间")),
+        C("answered_at", Kind.timestamp, ("应答时间", "接听时间", "接通时间", "客服接听时间")),
+        C("ended_at", Kind.timestamp, ("挂机时间", "结束时间")),
+        C("hold_seconds", Kind.duration, ("保持时长", "保持总时长", "通话中等待时长")),
+        C("hold_count", Kind.int, ("保持次数",)),
+        C("talk_seconds", Kind.duration, ("通话时长", "通话时长(秒)", "接听时长", "服务时长", "座席通话时长")),
+        C("hangup_side", Kind.vocab, ("挂机方", "挂断方", "通话挂断方", "谁先挂机"), vocab="hangup_side"),
+        C("status", Kind.vocab, ("工单状态", "状态", "处理状态"), vocab="ticket_status"),
+        C("resolved_at", Kind.timestamp, ("解决时间", "工单被解决时间", "完结时间", "处理完成时间", "关闭时间", "关单时间",
+                                          "结单时间")),
+        C("first_contact_resolved", Kind.bool, ("一次解决", "首次解决", "是否一次解决", "问题是否一次解决")),
+        C("is_complaint", Kind.bool, ("是否投诉",)),
+    ),
+    event="created_at", derived=(C("legs", Kind.int, ()),), roster_lookup=True, legs_of="parent_call_id",
+    # an online tool names the agent by nickname: take the roster's agent (unambiguous matches only)
+    joins=("LEFT JOIN nick ON nick.name = t.agent_name AND t.agent_id IS NULL",),
+    defaults={
+        "direction": "coalesce(t.direction, 'in')",
+        "agent_id": "coalesce(t.agent_id, nick.agent_id)",
+        "is_complaint": "coalesce(t.is_complaint, coalesce(t.category LIKE '%投诉%', false))",
+        "ring_seconds": """coalesce(t.ring_seconds,
+                         CASE WHEN t.answered_at IS NOT NULL AND t.rang_at IS NOT NULL
+                              THEN epoch(t.answered_at - t.rang_at)
+                              WHEN coalesce(t.call_result, '') <> 'answered' AND t.ended_at IS NOT NULL
+                                   AND t.rang_at IS NOT NULL
+                              THEN epoch(t.ended_at - t.rang_at) END)""",
+    },
+    checks=(
+        # these two only when nothing else is wrong: they follow from a bad or missing cell
+        Check("channel = 'phone' AND call_result IS NULL AND reason IS NULL", "reject.no_call_result"),
+        Check("channel = 'phone' AND direction = 'in' AND call_result IN ('answered', 'missed', 'voicemail')"
+              " AND ring_seconds IS NULL AND ring_count IS NULL", "reject.no_ring"),
+        Check("ring_seconds < 0 AND reason IS NULL", "reject.rang_after_end"),
+        Check("channel = 'phone' AND call_result = 'answered' AND agent_id IS NULL", "reject.answered_no_agent"),
+        Check("resolved_at < created_at", "reject.resolved_before_created"),
+    ),
+)
+
+CALLBACKS = ExportSchema(
+    kind="callbacks", key=("callback_id",), columns=(
+        C("callback_id", Kind.id, ("回访编号", "回访ID", "调查编号", "调查ID", "评价ID", "记录ID"), required=True),
+        C("ticket_id", Kind.id, ("关联工单", "工单编号", "工单号", "工单ID", "通话ID", "话单ID", "会话ID"), required=True),
+        C("callback_at", Kind.timestamp, ("回访时间", "回访日期", "调查时间", "评价时间", "满意度评价时间"), required=True),
+        C("result", Kind.vocab, ("回访结果", "回访状态", "调查结果", "外呼结果"), vocab="callback_result"),
+        C("satisfaction", Kind.vocab, ("满意度", "满意度评价", "回访满意度", "服务满意度", "满意度结果", "评价结果", "评价",
+                                       "评分", "星级"), vocab="satisfaction"),
+        C("caller_id", Kind.id, ("回访人", "回访人工号", "回访坐席", "回访客服", "调查人")),
+        C("comment", Kind.text, ("客户意见", "意见建议", "回访备注", "评价内容", "评价备注", "不满意原因", "备注")),
+    ),
+    event="callback_at",
+    defaults={"result": "coalesce(t.result, CASE WHEN t.satisfaction IS NOT NULL THEN 'reached' END)"},
+    orphans="NOT EXISTS (SELECT 1 FROM tickets t WHERE t.ticket_id = c.ticket_id)",
+)
+
+SALES = ExportSchema(
+    kind="sales", key=("order_id",), columns=(
+        C("order_id", Kind.id, ("订单编号", "主订单编号", "订单号", "单号", "销售单号", "单据号", "小票号", "流水号", "交易流水号",
+                                "平台订单号"), required=True),
+        C("ordered_at", Kind.timestamp, ("下单时间", "订单创建时间", "买家下单时间", "成交时间", "销售日期", "销售时间",
+                                         "消费时间", "交易时间"), required=True),
+        C("paid_at", Kind.timestamp, ("付款时间", "订单付款时间", "买家付款时间", "支付时间")),
+        C("amount", Kind.money, ("买家实际支付金额", "买家实付金额", "实付金额", "支付金额", "实收金额", "消费金额", "成交金额",
+                                 "销售额", "金额"), required=True),
+        C("refund_amount", Kind.money, ("退款金额", "成功退款金额")),
+        C("store", Kind.text, ("门店", "门店名称", "店铺", "店铺名称", "网点")),
+        C("region", Kind.text, ("区域", "大区", "片区")),
+        C("customer_id", Kind.id, ("会员编号", "会员卡号", "卡号", "客户编号", "会员ID", "买家会员名", "买家昵称")),
+        C("member_level", Kind.text, ("会员等级", "会员级别")),
+        C("status", Kind.vocab, ("订单状态", "交易状态", "状态"), vocab="order_status"),
+        C("channel", Kind.text, ("渠道", "销售渠道", "订单来源")),
+        C("agent_id", Kind.id, ("客服工号", "导购工号", "接待客服", "客服", "导购")),
+        C("quantity", Kind.int, ("数量", "件数", "宝贝总数量", "购买数量")),
+    ),
+    event="ordered_at",
+    defaults={"status": "coalesce(t.status, 'completed')",
+              "refund_amount": "coalesce(t.refund_amount, 0)::DECIMAL(18, 2)"},
+    checks=(Check("refund_amount > amount", "reject.refund_over_amount"),),
+)
+
+ROSTER = ExportSchema(
+    kind="roster", key=("agent_id", "active_from"), columns=(
+        C("agent_id", Kind.id, ("工号", "座席工号", "坐席工号", "客服工号"), required=True),
+        C("agent_name", Kind.text, ("姓名", "客服姓名")),
+        C("nickname", Kind.text, ("旺旺", "客服昵称", "昵称")),
+        C("team", Kind.text, ("班组", "小组", "组别")),
+        C("division", Kind.vocab, ("所属处", "业务类型", "售前售后"), vocab="division"),
+        C("region", Kind.text, ("区域", "大区", "片区")),
+        C("store", Kind.text, ("门店", "门店名称")),
+        C("leader", Kind.text, ("组长",)),
+        C("employment", Kind.vocab, ("用工性质", "员工类型"), vocab="employment"),
+        C("active_from", Kind.date, ("入职日期", "生效日期", "开始日期")),
+        C("active_to", Kind.date, ("离职日期", "失效日期", "结束日期")),
+    ),
+    defaults={"employment": "coalesce(t.employment, 'formal')"},
+    checks=(Check("active_to < active_from", "reject.left_before_joined"),),
+)
+
+SCORECARD_INPUTS = ExportSchema(
+    kind="scorecard_inputs", key=("month", "agent_id"), columns=(
+        C("month", Kind.month, ("考核月份", "月份"), required=True),
+        C("agent_id", Kind.id, ("工号", "客服工号", "座席工号"), required=True),
+        C("qa_deductions", Kind.number, ("监听扣分",), max_value=100),
+        C("discipline_deductions", Kind.number, ("纪律扣分",), max_value=100),
+        C("exam_score", Kind.number, ("笔试分数", "笔试成绩"), max_value=100),
+        C("attitude_grade", Kind.vocab, ("工作态度",), vocab="grade_ae"),
+        C("late_reports", Kind.int, ("日志周报迟交次数",)),
+        C("rule_violations", Kind.int, ("违规次数",)),
+        C("teamwork_grade", Kind.vocab, ("团队协作",), vocab="grade_ae"),
+        C("suggestions_adopted", Kind.int, ("建议采纳次数",)),
+        C("complaints", Kind.int, ("客户投诉次数",)),
+        C("red_line", Kind.text, ("红线事件",)),
+        # per-item counts of the paper forms (表A监听 / 表B纪律); the totals above are the alternative
+        C("qa_greeting", Kind.int, ("未使用标准接听语", "A2")),
+        C("qa_agent_number", Kind.int, ("未报工号", "A3")),
+        C("qa_closing", Kind.int, ("未使用标准结束语", "A4")),
+        C("qa_wording", Kind.int, ("用语不佳", "A7")),
+        C("qa_uncivil", Kind.int, ("不文明用语", "A8")),
+        C("qa_off_topic", Kind.int, ("答非所问", "A9")),
+        C("qa_notes_missing", Kind.int, ("未按要求记录", "未按要求记录条数", "A10")),
+        C("qa_forced_hangup", Kind.int, ("强制挂断", "A11")),
+        C("dis_late_early", Kind.int, ("迟到早退", "B1")),
+        C("dis_proxy_clock", Kind.int, ("代打卡", "B2")),
+        C("dis_absence", Kind.int, ("旷工", "未及时请假", "B3")),
+        C("dis_duty_report", Kind.int, ("值班主管未及时上报", "B4")),
+        C("dis_off_post", Kind.int, ("擅自离岗", "脱岗", "B5")),
+        C("dis_leave_days", Kind.int, ("事假天数", "事假", "B6")),
+        C("dis_games", Kind.int, ("玩游戏", "B7")),
+        C("dis_chat", Kind.int, ("闲聊", "B8")),
+        C("dis_websites", Kind.int, ("浏览无关网站", "B9")),
+        C("dis_phone", Kind.int, ("手机未调振动", "手机未静音", "B10")),
+        C("dis_smoking", Kind.int, ("吸烟", "抽烟", "B11")),
+        C("dis_insubordination", Kind.int, ("不服从工作分配", "不服从管理", "B12")),
+    ),
+    roster_lookup=True,
+    checks=(Check("agent_id IS NOT NULL AND agent_id NOT IN (SELECT agent_id FROM roster_ids)",
+                  "reject.agent_not_in_roster", value="agent_id"),),
+)
+
+INSTALLER_SCORES = ExportSchema(
+    kind="installer_scores", key=("month", "unit"), columns=(
+        C("month", Kind.month, ("考核月份", "月份"), required=True),
+        C("unit", Kind.text, ("装维单位", "装维网点", "单位", "网点"), required=True),
+        C("score", Kind.number, ("得分", "总分", "考核得分"), max_value=100),
+        C("timeliness", Kind.number, ("装移机及时率",), max_value=100),
+        C("quality", Kind.number, ("维护质量",), max_value=100),
+        C("service", Kind.number, ("客户服务",), max_value=100),
+        C("room", Kind.number, ("机房管理",), max_value=100),
+        C("note", Kind.text, ("备注",)),
+    ))
+
+# every export kind, in the order the import page and the CLI list them
+SCHEMAS: dict[str, ExportSchema] = {s.kind: s for s in (TICKETS, CALLBACKS, SALES, ROSTER, SCORECARD_INPUTS,
+                                                      INSTALLER_SCORES)}
+# the kinds whose event days make up the months the dashboard offers
+EVENT_KINDS = tuple(k for k, s in SCHEMAS.items() if s.event)
