@@ -8,21 +8,23 @@ the reason.  In-app edits run the same checks before anything is written.
 """
 from __future__ import annotations
 
+from datetime import date, datetime
 import io
 import math
-from datetime import date, datetime
 from typing import Iterable
 
 import pandas as pd
 import sqlalchemy as sa
 
-from appraisal.month import agents
-from loaders.schema import SCORECARD_INPUTS, Kind
 from appraisal.errors import AppraisalError
-from texts import Message
+from appraisal.month import agents
 from metrics.months import month_key, parse_month
+from texts import Message
+from warehouse.kinds import SCORECARD_INPUTS, Kind
 from warehouse.safety import excel_writer, safe_frame
-from warehouse.schema import appraisal_excusals, scorecard_input_audit, scorecard_inputs
+from warehouse.schema import TABLES, appraisal_excusals, scorecard_input_audit
+
+scorecard_inputs = TABLES["scorecard_inputs"]   # built from its kind (warehouse/kinds.py)
 
 EDITABLE = [c for c in SCORECARD_INPUTS.columns if c.name not in ("month", "agent_id")]
 HEADERS = {c.name: c.aliases[0] for c in SCORECARD_INPUTS.columns}

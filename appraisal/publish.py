@@ -12,16 +12,17 @@ Rectification plans (整改方案): publishing creates one for every bottom agen
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+import json
 
 import pandas as pd
 import sqlalchemy as sa
 
+from appraisal.errors import AppraisalError
 from appraisal.month import check_division, month_cards
 from appraisal.rules import rules_for
-from appraisal.errors import AppraisalError
+from metrics.catalog import loaded_months
 from metrics.months import month_key, parse_month
 from warehouse.safety import json_value
 from warehouse.schema import appraisal_publish_log, appraisal_published, rectification_plans
@@ -40,8 +41,6 @@ def is_published(wh, month: str | date, division: str) -> bool:
 def publish_history(wh, *, by: str) -> list[tuple[str, str, int]]:
     """Publish each loaded month but the newest, for both divisions, where not yet published — on the
     5th of the next month at 10:00, as at that month's review.  Returns (month, division, agents)."""
-    from metrics.catalog import loaded_months   # noqa: PLC0415 - the months the data holds
-
     done = []
     for m in loaded_months(wh)[:-1]:
         nxt = date(m.year + (m.month == 12), m.month % 12 + 1, 5)

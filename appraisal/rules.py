@@ -10,17 +10,17 @@ record it, so a reader can tell which rule set made a figure.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
+import hashlib
+import json
 from typing import Any, Mapping
 
 import sqlalchemy as sa
 
 from appraisal.errors import AppraisalError
-from texts import Message
 from metrics.months import parse_month
+from texts import Message
 from warehouse.schema import appraisal_rules
 
 

@@ -12,10 +12,12 @@ import sys
 
 import sqlalchemy as sa
 
+from loaders.demo import load_demo
 from loaders.errors import LoadError
 from loaders.mapping import load_mapping
 from loaders.pipeline import load_file
 from loaders.schema import SCHEMAS
+from loaders.status import is_empty
 from warehouse import open_warehouse
 from warehouse.db import command_parser
 from warehouse.safety import spreadsheet_safe
@@ -108,12 +110,8 @@ def cmd_rejects(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from loaders.demo import load_demo
-
     wh = open_warehouse(args.db)
     if args.if_empty:
-        from loaders.status import is_empty
-
         if not is_empty(wh):
             print(f"{args.db}: 仓库已有数据，未导入演示数据 (warehouse not empty, demo skipped)")
             return 0

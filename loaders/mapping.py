@@ -17,15 +17,15 @@ Every problem in the file is reported at once, naming the kind, column and value
 """
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass, field
+import json
 from pathlib import Path
+import tomllib
 
-import texts
 from loaders.errors import LoadError
 from loaders.schema import SCHEMAS, Kind
 from loaders.vocab import EMPTY, VOCABULARIES
+import texts
 from texts import Lines, Message
 
 

@@ -8,28 +8,28 @@ Parsing runs in a private in-memory DuckDB, so the warehouse is locked only whil
 """
 from __future__ import annotations
 
-import hashlib
-import re
-import json
-import os
-import tempfile
-import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+import hashlib
+import json
+import os
 from pathlib import Path
+import re
+import tempfile
+import time
 from typing import Callable
+import uuid
 
 import sqlalchemy as sa
 
-import texts
 from loaders.casts import SUMMARY_WORDS, install_macros
 from loaders.errors import LoadError
-from loaders.mapping import EMPTY_MAPPING, KindMapping, Mapping
 from loaders.limits import date_window, limit
+from loaders.mapping import EMPTY_MAPPING, KindMapping, Mapping
 from loaders.readers import RawTable, read_file, sweep_stale_scratch
 from loaders.schema import SCHEMAS, Column, ExportSchema, Kind, normalise_header
 from loaders.vocab import EMPTY, KEYPRESS_HEADER_WORDS, SKIP, THREE_LEVEL_WORDS, VOCABULARIES, map_word
+import texts
 from texts import Lines, Message
 from warehouse.db import Warehouse, actor, settle
 from warehouse.schema import KEYS, TABLES

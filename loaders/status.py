@@ -12,7 +12,8 @@ from warehouse.schema import DATA_TABLES
 
 def table_label(table: str, lang: str = texts.DEFAULT) -> str:
     """A data table by its kind's short name; the rejects table by its own."""
-    return texts.text(f"kind.{table}.short" if table in DATA_TABLES else f"table.{table}", lang)
+    text_id = f"kind.{table}.short" if table in DATA_TABLES else f"table.{table}"
+    return texts.text(text_id, lang) if texts.has(text_id) else table
 
 
 def table_counts(wh: Warehouse, lang: str = texts.DEFAULT) -> pd.DataFrame:

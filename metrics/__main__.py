@@ -21,13 +21,18 @@ import subprocess
 import sys
 import unicodedata
 
-import texts
-from texts.errors import DomainError
 from metrics.months import month_arg, month_key, month_range, parse_month
+from metrics.query import compute
 from metrics.registry import KEYS, METRICS
 from metrics.scope import Filters, Scope
+from metrics.settings import SETTINGS
 from metrics.sources import DIMENSIONS
-from warehouse.db import command_parser, actor
+from metrics.staffing import interval_requirements
+from metrics.targets import DEFAULT_TARGETS, import_targets_excel, load_targets, targets_frame, write_targets_template
+import texts
+from texts.errors import DomainError
+from warehouse import open_warehouse
+from warehouse.db import actor, command_parser
 from warehouse.safety import spreadsheet_safe
 
 FILTER_OPTIONS = ("region", "store", "team", "division", "channel")
@@ -63,8 +68,6 @@ def _emit(header: list[str], rows: list[list], fmt: str) -> None:
 
 
 def cmd_report(args, wh) -> int:
-    from metrics.query import compute
-
     months = args.month or list(month_range(args.date_from, args.date_to))
     dims = list(dict.fromkeys(d for d in (args.by or []) if d != "month"))
     filters = Filters.of(**{k: getattr(args, k) for k in FILTER_OPTIONS if getattr(args, k)})
@@ -93,8 +96,6 @@ def cmd_kpis(args, wh) -> int:
 
 def passport_markdown() -> str:
     """docs/metrics.md: every KPI's passport and every setting (a test keeps the file in sync)."""
-    from metrics.settings import SETTINGS
-    from metrics.targets import DEFAULT_TARGETS
 
     arrow = {"up": "↑", "down": "↓", "none": "—"}
     out = ["# 指标护照 Metric passport", "",
@@ -121,8 +122,6 @@ def cmd_passport(args, wh) -> int:
 
 
 def cmd_staffing(args, wh) -> int:
-    from metrics.staffing import interval_requirements
-
     df = interval_requirements(wh, args.month, scope=Scope.all())
     header = list(df.columns)
     _emit(header, [[_number(v) if not isinstance(v, str) else v for v in r] for r in df.itertuples(index=False)],
@@ -131,8 +130,6 @@ def cmd_staffing(args, wh) -> int:
 
 
 def cmd_targets(args, wh) -> int:
-    from metrics.targets import import_targets_excel, load_targets, targets_frame, write_targets_template
-
     if args.action == "import":
         n = import_targets_excel(wh, args.file, user=actor())
         print(f"已导入 {n} 条目标。")
@@ -217,8 +214,6 @@ def run(args) -> int:
     with its message on stderr.  Shared by ``python -m metrics`` and ``python -m reports``."""
     wh = None
     if not getattr(args, "no_db", False):
-        from warehouse import open_warehouse
-
         wh = open_warehouse(args.db)
     try:
         return args.func(args, wh)

@@ -25,6 +25,7 @@ from metrics.scope import NO_FILTERS, Filters, Scope
 from metrics.settings import Settings, load_settings
 from metrics.sources import DIMENSIONS, ROSTER_PERIODS, SOURCES, Request
 from texts import Message
+from warehouse.safety import mask_phone
 
 RESULT_COLUMNS = ("kpi", "value", "numerator", "denominator", "pending", "basis")
 
@@ -222,8 +223,6 @@ def detail(wh, kpi: str, *, months: Sequence[str | date], filters: Filters = NO_
            part: str = "denominator", settings: Settings | None = None, limit: int = DETAIL_LIMIT) -> pd.DataFrame:
     """The rows behind a figure: those its ``denominator`` (or ``numerator``) counts, scope and filters
     applied, newest first, at most ``limit``.  Customer phone numbers come back masked."""
-    from warehouse.safety import mask_phone
-
     m = metric(kpi)
     measure = (m.denominator if part == "denominator" and m.denominator is not None else m.numerator)
     cond = measure.where if not hasattr(measure, "value") else f"({measure.where}) AND ({measure.value}) IS NOT NULL"

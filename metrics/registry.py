@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from metrics.errors import MetricError
+from metrics.settings import SETTINGS
+from metrics.sources import SOURCES
 import texts
 
 
@@ -197,8 +200,6 @@ KEYS: tuple[str, ...] = tuple(BY_KEY)
 
 
 def metric(key: str) -> Metric:
-    from metrics.errors import MetricError
-
     try:
         return BY_KEY[key]
     except KeyError:
@@ -207,8 +208,6 @@ def metric(key: str) -> Metric:
 
 def validate(metrics: tuple[Metric, ...] = METRICS) -> list[str]:
     """Every problem of the registry at once (a test requires ``validate() == []``)."""
-    from metrics.settings import SETTINGS
-    from metrics.sources import SOURCES
 
     problems: list[str] = []
     seen: set[str] = set()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Iterable
 
+import texts
+
 
 def _frozen(values: Iterable[str] | None) -> frozenset[str] | None:
     return None if values is None else frozenset(str(v) for v in values)
@@ -55,12 +57,14 @@ class Scope:
         return json.dumps({level: None if (v := getattr(self, level)) is None else sorted(v)
                            for level in ("regions", "stores", "teams")}, ensure_ascii=False, sort_keys=True)
 
-    def describe(self) -> str:
+    def describe(self, lang: str = texts.DEFAULT) -> str:
+        """What the viewer may see, for people: 全部, or 区域：华东；班组：售前一组 (a display text: never a key)."""
         if self.is_all:
-            return "全部"
-        parts = [f"{label}：{'、'.join(sorted(v)) or '（无）'}"
-                 for label, v in (("区域", self.regions), ("门店", self.stores), ("班组", self.teams)) if v is not None]
-        return "；".join(parts)
+            return texts.text("level.all", lang)
+        parts = [texts.text("level.named", lang, level=texts.text(f"level.{level}", lang),
+                            value="、".join(sorted(v)) or texts.text("load.missing.none", lang))
+                 for level, v in (("region", self.regions), ("store", self.stores), ("team", self.teams)) if v is not None]
+        return texts.text("sep.problems", lang).join(parts)
 
 
 @dataclass(frozen=True)

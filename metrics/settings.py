@@ -6,16 +6,15 @@ conversion window…), so every figure that depends on one carries the values th
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
+import json
 from typing import Any, Callable
 
 import sqlalchemy as sa
 
-import texts
-
 from metrics.errors import MetricError
+import texts
 from texts import Message
 
 # the ways to count abandons (their words: catalog texts setting.abandon_treatment.<value>)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from metrics.months import month_end
 from metrics.settings import Settings
 
 # Dimensions a KPI can be grouped or filtered by (their labels: catalog texts ``dim.<key>``).
@@ -139,7 +140,6 @@ def _resolved_facts(req: Request) -> str:
 def _backlog_rows(req: Request) -> str:
     months = req.params["months"]
     values = ", ".join(f"(CAST(:bm{i} AS DATE), CAST(:be{i} AS TIMESTAMP))" for i in range(len(months)))
-    from metrics.months import month_end
 
     for i, m in enumerate(months):
         req.params[f"bm{i}"], req.params[f"be{i}"] = m, month_end(m)

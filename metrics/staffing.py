@@ -7,15 +7,15 @@ ASA = P(wait)·AHT / (N − A); occupancy = A / N.  Published check: 100 calls p
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
+import math
 
 import pandas as pd
 
 from metrics.months import add_months, parse_month
 from metrics.query import aggregate
-from metrics.registry import Count, Sum
+from metrics.registry import BY_KEY, Count, Sum
 from metrics.scope import NO_FILTERS, Filters, Scope
 from metrics.settings import Settings, load_settings
 
@@ -125,8 +125,6 @@ def interval_requirements(wh, month: str | date, *, filters: Filters = NO_FILTER
 def weekly_answer_rates(wh, *, until: str | date, weeks: int = 8, filters: Filters = NO_FILTERS, scope: Scope,
                         settings: Settings | None = None) -> pd.DataFrame:
     """Answer rate (KPI ``answer_rate``'s numerator and denominator) per ISO week."""
-    from metrics.registry import BY_KEY
-
     m = BY_KEY["answer_rate"]
     last = parse_month(until)
     months = [add_months(last, -i) for i in range(math.ceil(weeks / 4) + 1, -1, -1)]

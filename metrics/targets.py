@@ -11,20 +11,20 @@ has no band: 2 percentage points for rates, 5 % of the target otherwise.
 """
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
+import math
 from pathlib import Path
+import re
 from typing import Iterable
 
 import pandas as pd
 import sqlalchemy as sa
 
-import texts
 from metrics.errors import MetricError
 from metrics.months import month_key, parse_month
 from metrics.registry import BY_KEY, Direction, Unit
+import texts
 from texts import Join, Message
 from warehouse.safety import xlsx_bytes
 

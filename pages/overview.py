@@ -13,7 +13,7 @@ from ui.text import md
 from ui.widgets import kpi_card, page_view
 
 view = page_view("page.overview")
-st.caption(f"{month_label(view.month, lang())} · {md(view.scope.describe())}")
+st.caption(f"{month_label(view.month, lang())} · {md(view.scope.describe(lang()))}")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
 now, history = data.figures_with_comparisons(*args, KPIS, view.month)
 if now.empty:

@@ -6,7 +6,8 @@ ensure_routed()
 import streamlit as st
 
 from reports import pack as rp
-from ui import data, fmt
+from texts import fmt
+from ui import data
 from ui import review as rv
 from ui.i18n import lang, t
 from ui.text import md

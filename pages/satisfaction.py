@@ -5,7 +5,8 @@ from ui.router import ensure_routed
 ensure_routed()
 import streamlit as st
 
-from ui import charts, data, fmt, tables
+from texts import fmt
+from ui import charts, data, tables
 from ui.i18n import t
 from ui.widgets import detail_link, monthly_or_stop, page_view
 

@@ -9,20 +9,21 @@ Exit codes: 0 done; 2 a bad argument (month, scope, output type) with the reason
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+import sys
 
-import texts
 from metrics import Scope
-from reports.errors import ReportError
+from metrics.__main__ import run
 from metrics.months import month_arg
-from warehouse.db import command_parser, actor
+from reports.errors import ReportError
+from reports.excel import write_excel
+from reports.pack import PackScope, actions, comments, create
+from reports.pdf import write_pdf
+import texts
+from warehouse.db import actor, command_parser
 
 
 def cmd_pack(args, wh) -> int:
-    from reports.excel import write_excel
-    from reports.pack import PackScope, actions, comments, create
-    from reports.pdf import write_pdf
 
     level, value = next(((k, getattr(args, k)) for k in ("region", "store", "team") if getattr(args, k)), ("all", None))
     scope = PackScope(level, value)
@@ -54,8 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from metrics.__main__ import run
-
     return run(build_parser().parse_args(argv))
 
 

@@ -13,9 +13,9 @@ unfinished action is carried into every following month's pack until it is close
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+import json
 
 import numpy as np
 import pandas as pd
@@ -24,14 +24,14 @@ import sqlalchemy as sa
 from appraisal.month import appraisal
 from appraisal.publish import plans
 from appraisal.rules import rules_for
-from loaders.status import TABLE_LABELS
+from loaders.status import table_label
 from metrics import Filters, Scope, compute, load_settings
-from reports.errors import ReportError
-from texts import Message
 from metrics.compare import days_loaded, with_comparisons
 from metrics.months import add_months, days_in_month, month_key, parse_month
 from metrics.settings import SETTINGS
 from metrics.targets import attach, load_targets
+from reports.errors import ReportError
+from texts import Message
 from warehouse.safety import json_value
 from warehouse.schema import review_actions, review_comments, review_pack_log, review_packs
 
@@ -182,9 +182,9 @@ def _quality(wh, m: date, viewer: Scope, flt: Filters) -> list[Table]:
             {"a": m, "b": add_months(m, 1)}).scalar()
     days = days_loaded(wh, [m])
     total = days_in_month(m)
-    coverage = pd.DataFrame([{"source": TABLE_LABELS.get(src.split(".")[0], src), "days_loaded": n,
+    coverage = pd.DataFrame([{"source": table_label(src.split(".")[0]), "days_loaded": n,
                               "days_missing": total - n} for (src, mm), n in sorted(days.items()) if mm == m])
-    loads["kind"] = loads["kind"].map(lambda k: TABLE_LABELS.get(k, k))
+    loads["kind"] = loads["kind"].map(table_label)
     orphan = pd.DataFrame([{"month": month_key(m), "orphan_callbacks": int(orphans or 0)}])
     return [Table("各类文件的导入与拒收（累计）", loads), Table("本月各数据源缺失天数", coverage),
             Table("本月孤立回访（找不到对应工单）", orphan)]

@@ -4,9 +4,8 @@ Pure functions (no Streamlit), shared by the pages and the exports.  A unit is i
 (``metrics.registry.Unit`` is a ``str`` enum: ``"percent"``, ``"yuan"``…), so this layer imports none of ours."""
 from __future__ import annotations
 
-import math
 from datetime import date
-
+import math
 import re
 
 _MONTH = re.compile(r"^\s*(\d{4})\D+(\d{1,2})")

@@ -8,16 +8,16 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from appraisal import inputs as ap_inputs
-from appraisal import installers, publish, sampler
+from appraisal import inputs as ap_inputs, installers, publish, sampler
 from appraisal.export import SUMMARY_HEADERS, workbook
 from appraisal.month import DIVISIONS, ITEM_COLUMNS, Month, appraisal, flag_labels, year_view
 from appraisal.rules import RULES, rule_history, rules_for, save_rules
 from appraisal.scorecard import RED_FLAGS
 from metrics import MetricError, Scope
 from metrics.months import month_key
-from ui import charts, fmt
-from ui.data import viewer_name
+from texts import fmt
+from ui import charts
+from ui.data import viewer_name, warehouse
 from ui.i18n import lang, say, t
 from ui.text import md
 from ui.widgets import downloads
@@ -60,14 +60,12 @@ def show(frame, key: str, *, progress: tuple[str, ...] = (), styler=None) -> Non
 
 @st.cache_data(ttl=600, show_spinner=False)
 def month_view(url: str, state: str, scope: Scope, month: date, division: str) -> Month:  # noqa: ARG001
-    from ui.data import warehouse
 
     return appraisal(warehouse(), month, division, scope=scope)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
 def year_frame(url: str, state: str, scope: Scope, year: int, until: date, division: str) -> pd.DataFrame:  # noqa: ARG001
-    from ui.data import warehouse
 
     return year_view(warehouse(), year, division, scope=scope, until=until)
 

@@ -7,20 +7,20 @@ cached as DataFrames, never as Plotly figures.
 """
 from __future__ import annotations
 
-import os
 from datetime import date
+import os
 
 import pandas as pd
 import streamlit as st
 
 from loaders import status
 from loaders.readers import sweep_stale_scratch
-from metrics import Filters, Scope, Settings, compute, load_settings
-from metrics import breakdowns, catalog
+from metrics import Filters, Scope, Settings, breakdowns, catalog, compute, load_settings
 from metrics.compare import attach_comparisons, comparison_months, complete_months
 from metrics.query import detail
 from metrics.targets import attach, load_targets
 from warehouse import DEFAULT_DB, Warehouse, open_warehouse
+from warehouse.db import actor
 
 
 def db_setting() -> str:
@@ -49,8 +49,6 @@ def viewer_scope() -> Scope:
 
 def viewer_name() -> str:
     """Who is acting, for the publish, edit and refresh logs (until login lands: CSDASH_USER or the OS user)."""
-    from warehouse.db import actor
-
     return actor()
 
 

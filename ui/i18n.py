@@ -8,7 +8,7 @@ import functools
 import streamlit as st
 
 import texts
-from texts import LANGS  # noqa: F401 - the language switch lists them
+from texts import LANGS  # noqa: F401 - re-exported: the language switch lists them
 from texts.errors import DomainError
 
 

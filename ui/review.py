@@ -2,11 +2,11 @@
 comment, and the action items."""
 from __future__ import annotations
 
+from datetime import date, timedelta
 import hashlib
 import json
-import tempfile
-from datetime import date, timedelta
 from pathlib import Path
+import tempfile
 
 import pandas as pd
 import streamlit as st
@@ -15,7 +15,7 @@ from metrics import MetricError
 from reports import pack as rp
 from reports.excel import workbook
 from reports.pdf import write_pdf
-from reports.render import section_title, text_rows, title
+from reports.render import actions_table, section_title, text_rows, title
 from texts import fmt
 from ui.data import viewer_name
 from ui.i18n import lang, say, t
@@ -98,8 +98,6 @@ def section(wh, pack: rp.Pack, key: str) -> None:
 
 
 def action_items(wh, pack: rp.Pack) -> None:
-    from reports.render import actions_table
-
     frame = rp.actions(wh, pack.month, pack.scope)
     headers, rows = text_rows(actions_table(frame), lang())
     st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, width="stretch", placeholder="—")

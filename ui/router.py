@@ -8,11 +8,13 @@ runs the router instead: its ``st.navigation`` switches the server to the router
 runs the page the URL names."""
 from __future__ import annotations
 
+from pathlib import Path
 import runpy
 import threading
-from pathlib import Path
 
 import streamlit as st
+
+from ui.i18n import t
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 _state = threading.local()
@@ -53,8 +55,6 @@ def navigation():
     """``st.navigation`` over every page, titles in the viewer's language.  Each page's URL is its file
     name, including the overview (the hidden default page forwards / to /overview), so a page keeps
     the same identity whether the router or Streamlit's legacy ``pages/`` scan found it."""
-    from ui.i18n import t
-
     root = APP.parent
     home = st.Page(_home, title=t(PAGES[0][1]), url_path="home", default=True, visibility="hidden")
     return st.navigation([home] + [st.Page(str(root / path), title=t(key), url_path=Path(path).stem, icon=icon)

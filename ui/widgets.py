@@ -7,6 +7,8 @@ import streamlit as st
 
 from metrics.registry import BY_KEY, Direction
 from texts import fmt
+from ui import data
+from ui.filters import current, show_warnings
 from ui.i18n import kpi_label, lang, t
 from warehouse.safety import csv_bytes, xlsx_bytes
 
@@ -69,16 +71,12 @@ def downloads(df: pd.DataFrame, name: str, key: str) -> None:
 
 def page_title(title_key: str) -> None:
     """The page's title, then any warning about the link's parameters (shown once, on a real page)."""
-    from ui.filters import show_warnings
-
     st.title(t(title_key))
     show_warnings()
 
 
 def page_view(title_key: str):
     """Title the page and return the sidebar's View; an empty warehouse shows the pointer and stops."""
-    from ui.filters import current
-
     page_title(title_key)
     view = current()
     if view is None:
@@ -94,8 +92,6 @@ def detail_link(kpi: str, part: str = "denominator") -> None:
 
 def monthly_or_stop(view, kpis) -> pd.DataFrame:
     """The KPIs by month over the view's range; a range without data says so and stops the page."""
-    from ui import data
-
     df = data.figures(view.url, view.version, view.scope, view.filters, view.settings, tuple(kpis), view.months,
                       ("month",))
     if df.empty:

@@ -13,18 +13,19 @@ conflict … already attached") when managers opened the dashboard together.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass, field
 import os
+from pathlib import Path
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterator
 
-import sqlalchemy as sa
 from duckdb_engine import ConnectionWrapper
+import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 import texts
+from warehouse.schema import ensure_schema
 
 DEFAULT_DB = "data/warehouse.duckdb"
 LOCK_WAIT_SECONDS = float(os.environ.get("CSDASH_LOCK_WAIT", "120"))
@@ -190,8 +191,6 @@ def settle(conn: sa.Connection) -> None:
 
 def open_warehouse(db: str = DEFAULT_DB, *, create: bool = True) -> Warehouse:
     """Open (and by default create or upgrade) the warehouse at ``db``."""
-    from warehouse.schema import ensure_schema
-
     url = to_url(db)
     kwargs = {}
     if url.startswith("duckdb:///") and "?" not in url:
