@@ -86,17 +86,23 @@ def _options(values, key: str, regions: list[str]) -> list[str]:
     return sorted(frame[key].dropna().astype(str).unique()) if key in frame else []
 
 
-def sidebar() -> View | None:
-    """Render the filters; None when the warehouse holds no data yet."""
-    wh = data.warehouse()
-    url, version, scope = wh.url, data.version(), data.viewer_scope()
+def adopt_url_lang() -> None:
+    """On a session's first run, the link's ``?lang=`` becomes the viewer's language — before anything
+    is titled (the router calls this ahead of ``st.navigation``, so the page titles follow it too)."""
     if "f.lang_init" not in st.session_state:     # before the widget exists: its value may still be set
         st.session_state["f.lang_init"] = True
         asked = st.query_params.get("lang")
         if asked in LANGS:
             st.session_state["ui.lang"] = asked
         elif asked is not None:
-            _warn("lang", asked, "zh / en")
+            _warn("lang", asked, " / ".join(LANGS))
+
+
+def sidebar() -> View | None:
+    """Render the filters; None when the warehouse holds no data yet."""
+    wh = data.warehouse()
+    url, version, scope = wh.url, data.version(), data.viewer_scope()
+    adopt_url_lang()
     st.sidebar.segmented_control(t("lang"), list(LANGS), format_func=LANGS.get, key="ui.lang",
                                  required=True, default=None if "ui.lang" in st.session_state else "zh")
     available = data.months(url, version)

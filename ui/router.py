@@ -14,6 +14,7 @@ import threading
 
 import streamlit as st
 
+from ui.filters import adopt_url_lang
 from ui.i18n import t
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -55,6 +56,7 @@ def navigation():
     """``st.navigation`` over every page, titles in the viewer's language.  Each page's URL is its file
     name, including the overview (the hidden default page forwards / to /overview), so a page keeps
     the same identity whether the router or Streamlit's legacy ``pages/`` scan found it."""
+    adopt_url_lang()
     root = APP.parent
     home = st.Page(_home, title=t(PAGES[0][1]), url_path="home", default=True, visibility="hidden")
     return st.navigation([home] + [st.Page(str(root / path), title=t(key), url_path=Path(path).stem, icon=icon)
