@@ -7,13 +7,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+import texts
 from appraisal.export import workbook
 from appraisal.month import ITEM_COLUMNS, appraisal
 from appraisal.publish import publish, publish_history
 from metrics.__main__ import _emit, _number, run
 from metrics.months import month_arg
 from metrics.scope import Scope
-from warehouse.db import actor, command_parser
+from warehouse.db import actor, cli_texts, command_parser
 
 
 def cmd_month(args, wh) -> int:
@@ -22,7 +23,7 @@ def cmd_month(args, wh) -> int:
     workbook (summary + one sheet per agent)."""
     if args.publish or args.republish:
         n = publish(wh, args.month, args.division, by=args.by or actor(), republish=args.republish)
-        print(f"已发布 {args.month} {args.division}：{n} 人。", file=sys.stderr)
+        print(texts.text("cli.published", args.lang, month=args.month, division=args.division, n=n), file=sys.stderr)
     month = appraisal(wh, args.month, args.division, scope=Scope.all())
     header = ["agent_id", "agent_name", "team", *ITEM_COLUMNS[args.division], "total", "composite", "pay", "rank",
               "flags"]
@@ -31,8 +32,8 @@ def cmd_month(args, wh) -> int:
             for r in month.frame.to_dict("records")]
     if args.xlsx:
         with open(args.xlsx, "wb") as fh:
-            fh.write(workbook(month))
-        print(f"已写出 {args.xlsx}", file=sys.stderr)
+            fh.write(workbook(month, args.lang))
+        print(texts.text("cli.written", args.lang, path=args.xlsx), file=sys.stderr)
     _emit(header, rows, args.format)
     return 0
 
@@ -42,34 +43,35 @@ def cmd_demo_history(args, wh) -> int:
     each month's review: the demo's streaks, rectification plans and year view need that history."""
     done = publish_history(wh, by=args.by or "demo")
     for month, division, n in done:
-        print(f"已发布 {month} {division}：{n} 人。")
+        print(texts.text("cli.published", args.lang, month=month, division=division, n=n))
     return 0
 
 
-def add_month_parser(sub) -> argparse.ArgumentParser:
-    a = sub.add_parser("month", help="月度绩效考核：排名、各项得分、绩效工资与标记")
+def add_month_parser(sub, say) -> argparse.ArgumentParser:
+    a = sub.add_parser("month", help=say("cli.h.appraisal.month"))
     a.add_argument("--month", required=True, type=month_arg, metavar="YYYY-MM")
     a.add_argument("--division", required=True, choices=("presales", "aftersales"))
     a.add_argument("--format", choices=("csv", "json", "table"), default="table")
-    a.add_argument("--xlsx", metavar="FILE", help="同时写出 Excel（汇总 + 每人一页）")
-    a.add_argument("--publish", action="store_true", help="先发布（冻结）这个月")
-    a.add_argument("--republish", action="store_true", help="重新发布已发布的月份（记录操作人与时间）")
-    a.add_argument("--by", help="发布人（默认当前用户，CSDASH_USER）")
+    a.add_argument("--xlsx", metavar="FILE", help=say("cli.h.appraisal.xlsx"))
+    a.add_argument("--publish", action="store_true", help=say("cli.h.appraisal.publish"))
+    a.add_argument("--republish", action="store_true", help=say("cli.h.appraisal.republish"))
+    a.add_argument("--by", help=say("cli.h.appraisal.by"))
     a.set_defaults(func=cmd_month)
     return a
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p, sub = command_parser("python -m appraisal", "客服运营驾驶舱 绩效考核")
-    add_month_parser(sub)
-    h = sub.add_parser("demo-history", help="发布已导入的各月（最后一个月除外）：演示数据的考核历史")
-    h.add_argument("--by", help="发布人（默认 demo）")
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    say = cli_texts(argv)   # help in the language the command line asks for
+    p, sub = command_parser("python -m appraisal", say("cli.h.appraisal.about"), argv)
+    add_month_parser(sub, say)
+    h = sub.add_parser("demo-history", help=say("cli.h.appraisal.demo_history"))
+    h.add_argument("--by", help=say("cli.h.appraisal.history_by"))
     h.set_defaults(func=cmd_demo_history)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(build_parser().parse_args(argv))
+    return run(build_parser(argv).parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -7,80 +7,89 @@ import io
 
 import pandas as pd
 
-from appraisal.month import DIVISIONS, Month, flag_labels
+from appraisal.month import Month, flag_labels
 from appraisal.rules import DISCIPLINE_ITEMS, PRESALES_ITEMS
-from appraisal.scorecard import AFTERSALES_ITEMS
+from appraisal.scorecard import AFTERSALES_ITEMS, line_text
 from metrics.months import month_key
+import texts
 from warehouse.safety import excel_writer, safe_frame, sheet_name, spreadsheet_safe
 
-SUMMARY_HEADERS = {
-    "rank": "名次", "agent_id": "工号", "agent_name": "姓名", "team": "班组", "region": "区域", "store": "门店",
-    **{k: f"{k} {v}" for k, v in PRESALES_ITEMS.items()}, "qa": "监听扣分合计", "business": "业务考核",
-    **{k: f"{k} {v}" for k, v in DISCIPLINE_ITEMS.items()}, "b_total": "纪律扣分合计", "discipline": "工作纪律",
-    "exam": "笔试", **{k: f"{k} {v}" for k, v in AFTERSALES_ITEMS.items()}, "bonus": "建议加分",
-    "penalty": "投诉扣分", "total": "总分", "composite": "综合得分", "pay": "绩效工资（元）", "flags": "标记",
-}
-SECTION = {"A": "业务考核（表A）", "B": "工作纪律（表B）", "T": "汇总", "S": "考核项目", "X": "加减分"}
+ITEMS = frozenset((*PRESALES_ITEMS, *DISCIPLINE_ITEMS, *AFTERSALES_ITEMS))
+CARD_COLUMNS = ("section", "item", "label", "rule", "count", "points", "weight", "weighted")   # card.col.<column>
+
+
+def header(column: str, lang: str = texts.DEFAULT) -> str:
+    """An appraisal column's header: an item is its code and label (``A1 响铃3声内未接听``), the others
+    catalog texts ``apcol.<column>``; an unknown column as it is."""
+    if column in ITEMS:
+        return f"{column} {texts.text(f'item.{column}', lang)}"
+    return texts.text(f"apcol.{column}", lang) if texts.has(f"apcol.{column}") else column
+
+
+def section_name(section: str, lang: str = texts.DEFAULT) -> str:
+    return texts.text(f"apsec.{section}", lang) if texts.has(f"apsec.{section}") else section
 
 
 
-def summary_frame(month: Month) -> pd.DataFrame:
+def summary_frame(month: Month, lang: str = texts.DEFAULT) -> pd.DataFrame:
     frame = month.frame.drop(columns=["last"], errors="ignore").copy()
-    frame["flags"] = frame["flags"].map(flag_labels)
+    frame["flags"] = frame["flags"].map(lambda f: flag_labels(f, lang))
     cols = ["rank", *[c for c in frame.columns if c != "rank"]]
-    frame = frame[cols].rename(columns=SUMMARY_HEADERS)
+    frame = frame[cols].rename(columns={c: header(c, lang) for c in cols})
     return safe_frame(frame)
 
 
-def workbook(month: Month) -> bytes:
+def workbook(month: Month, lang: str = texts.DEFAULT) -> bytes:
     """The month's .xlsx: 汇总 + one sheet per agent."""
-    label = f"{month_key(month.month)} {DIVISIONS[month.division][0]}专员绩效考核"
-    status = (f"已发布：{month.published['by']} {month.published['at']}，规则版本 {month.published['rules_version']}"
-              if month.published else f"未发布（实时计算），规则版本 {month.rules_version}")
+    say = lambda text_id, **kw: texts.text(text_id, lang, **kw)  # noqa: E731
+    label = say("ap.xlsx.title", month=month_key(month.month), division=say(f"value.{month.division}"))
+    status = (say("ap.xlsx.published", by=month.published["by"], at=month.published["at"],
+                  version=month.published["rules_version"])
+              if month.published else say("ap.xlsx.live", version=month.rules_version))
+    summary_sheet = say("ap.xlsx.summary")
     buf = io.BytesIO()
     with excel_writer(buf) as xl:
         book = xl.book
         bold = book.add_format({"bold": True})
         red = book.add_format({"bold": True, "font_color": "#C0392B"})
-        summary = summary_frame(month)
-        summary.to_excel(xl, index=False, sheet_name="汇总", startrow=2)
-        sheet = xl.sheets["汇总"]
+        summary = summary_frame(month, lang)
+        summary.to_excel(xl, index=False, sheet_name=summary_sheet, startrow=2)
+        sheet = xl.sheets[summary_sheet]
         sheet.write(0, 0, label, bold)
         sheet.write(1, 0, spreadsheet_safe(status))
         sheet.freeze_panes(3, 3)
         sheet.set_column(0, len(summary.columns) - 1, 11)
-        used = {"汇总"}
+        used = {summary_sheet}
         for row in month.frame.to_dict("records"):
             card = month.cards[row["agent_id"]]
             ws = book.add_worksheet(sheet_name(f"{row['agent_id']} {row['agent_name'] or ''}", used))
             ws.write(0, 0, label, bold)
-            ws.write(1, 0, "被考核人")
+            ws.write(1, 0, say("ap.xlsx.appraised"))
             ws.write(1, 1, spreadsheet_safe(f"{row['agent_name'] or ''}（{row['agent_id']}）"))
-            ws.write(1, 2, "班组")
+            ws.write(1, 2, header("team", lang))
             ws.write(1, 3, spreadsheet_safe(row["team"] or ""))
             ws.write(2, 0, spreadsheet_safe(status))
-            headers = ["部分", "项目", "内容", "标准", "次数", "扣分/得分", "权重", "加权得分"]
+            headers = [say(f"card.col.{c}") for c in CARD_COLUMNS]
             for j, h in enumerate(headers):
                 ws.write(4, j, h, bold)
             r = 5
             for line in card["lines"]:
-                values = [SECTION.get(line["section"], line["section"]), line["item"], line["label"], line["rule"],
-                          line["count"], line["points"], line["weight"], line["weighted"]]
+                values = [section_name(line["section"], lang), line["item"], line_text(line, "label", lang),
+                          line_text(line, "rule", lang), line["count"], line["points"], line["weight"], line["weighted"]]
                 for j, v in enumerate(values):
                     if v is not None:
                         ws.write(r, j, spreadsheet_safe(v) if isinstance(v, str) else v)
                 r += 1
             r += 1
-            for key, text in (("total", "总分"), ("composite", "综合得分"), ("pay", "绩效工资（元）"),
-                              ("rank", "名次")):
+            for key in ("total", "composite", "pay", "rank"):
                 if key == "composite" and month.division == "presales":
                     continue
-                ws.write(r, 0, text, bold)
+                ws.write(r, 0, header(key, lang), bold)
                 ws.write(r, 1, row[key])
                 r += 1
-            flags = flag_labels(row["flags"])
+            flags = flag_labels(row["flags"], lang)
             if flags:
-                ws.write(r, 0, "标记", bold)
+                ws.write(r, 0, header("flags", lang), bold)
                 ws.write(r, 1, flags, red)
             ws.set_column(0, 0, 16)
             ws.set_column(2, 3, 30)

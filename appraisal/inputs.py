@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from appraisal.errors import AppraisalError
 from appraisal.month import agents
 from metrics.months import month_key, parse_month
+import texts
 from texts import Message
 from warehouse.kinds import SCORECARD_INPUTS, Kind
 from warehouse.safety import excel_writer, safe_frame
@@ -41,8 +42,9 @@ def current(wh, month: str | date, division: str | None = None) -> pd.DataFrame:
     return out.reset_index()[["agent_id", "agent_name", "team", *(c.name for c in EDITABLE)]]
 
 
-def template(wh, month: str | date, division: str | None = None) -> bytes:
-    """An .xlsx to fill: the month and every formal agent pre-filled (with any inputs already entered)."""
+def template(wh, month: str | date, division: str | None = None, lang: str = texts.DEFAULT) -> bytes:
+    """An .xlsx to fill: the month and every formal agent pre-filled (with any inputs already entered).
+    Its column headers are the loader's (Chinese) headers in every language: the file is loaded back."""
     m = parse_month(month)
     frame = current(wh, m, division)
     out = pd.DataFrame({HEADERS["month"]: month_key(m), HEADERS["agent_id"]: frame["agent_id"],
@@ -51,27 +53,28 @@ def template(wh, month: str | date, division: str | None = None) -> bytes:
         out[HEADERS[c.name]] = frame[c.name]
     buf = io.BytesIO()
     with excel_writer(buf) as xl:
-        safe_frame(out).to_excel(xl, index=False, sheet_name="月度考核录入")
-        sheet = xl.sheets["月度考核录入"]
+        inputs_sheet, notes_sheet = texts.text("ap.tpl.sheet", lang), texts.text("ap.tpl.notes", lang)
+        safe_frame(out).to_excel(xl, index=False, sheet_name=inputs_sheet)
+        sheet = xl.sheets[inputs_sheet]
         sheet.freeze_panes(1, 4)
         sheet.set_column(0, len(out.columns) - 1, 12)
-        notes = pd.DataFrame({"列": list(HEADERS.values()), "说明": [_explain(c) for c in SCORECARD_INPUTS.columns]})
-        notes.to_excel(xl, index=False, sheet_name="填写说明")
+        notes = pd.DataFrame({texts.text("ap.tpl.column", lang): list(HEADERS.values()),
+                              texts.text("ap.tpl.meaning", lang): [_explain(c, lang) for c in SCORECARD_INPUTS.columns]})
+        notes.to_excel(xl, index=False, sheet_name=notes_sheet)
     return buf.getvalue()
 
 
-def _explain(column) -> str:
-    if column.name == "month":
-        return "考核月份，如 2026-10"
-    if column.name == "agent_id":
-        return "工号，须在人员名单中"
+def _explain(column, lang: str = texts.DEFAULT) -> str:
+    if column.name in ("month", "agent_id", "red_line"):
+        return texts.text(f"ap.tpl.{column.name}", lang)
     if column.kind is Kind.vocab:
-        return "等级 A–E"
+        return texts.text("ap.tpl.grade", lang)
     if column.kind is Kind.int:
-        return "次数（非负整数），不填视为 0"
+        return texts.text("ap.tpl.count", lang)
     if column.kind is Kind.number:
-        return f"0–{column.max_value:g} 的数" if column.max_value else "非负数"
-    return "文字；填写即视为红线事件" if column.name == "red_line" else "文字"
+        return texts.text("ap.tpl.upto", lang, top=f"{column.max_value:g}") if column.max_value else \
+            texts.text("ap.tpl.nonnegative", lang)
+    return texts.text("ap.tpl.text", lang)
 
 
 def _check(column, value) -> tuple[object, Message | None]:

@@ -7,23 +7,24 @@ the whole division, whoever looks.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
+import json
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from appraisal import counts
+from appraisal.errors import AppraisalError
 from appraisal.rules import DISCIPLINE_ITEMS, PRESALES_ITEMS, Rules, rules_for
 from appraisal.scorecard import AFTERSALES_ITEMS, FLAGS, Card, aftersales_card, presales_card
-from appraisal.errors import AppraisalError
 from metrics.months import add_months, last_day, month_key, parse_month
 from metrics.scope import Scope
 from metrics.settings import load_settings
+import texts
 
-DIVISIONS = {"presales": ("售前", "Pre-sales"), "aftersales": ("售后", "After-sales")}
+DIVISIONS = ("presales", "aftersales")   # words: catalog texts value.<division>
 ID_COLUMNS = ["agent_id", "agent_name", "team", "region", "store"]
 ITEM_COLUMNS = {
     "presales": [*PRESALES_ITEMS, "qa", "business", *DISCIPLINE_ITEMS, "b_total", "discipline", "exam"],
@@ -209,7 +210,7 @@ def year_view(wh, year: int, division: str, *, scope: Scope, until: date | None 
 
 
 def flag_labels(flags, lang: str = "zh") -> str:
-    return "、".join(FLAGS[f][0 if lang == "zh" else 1] for f in flags if f in FLAGS)
+    return "、".join(texts.text(f"flag.{f}", lang) for f in flags if f in FLAGS)
 
 
 def state_token(wh) -> str:

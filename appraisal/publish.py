@@ -27,8 +27,7 @@ from metrics.months import month_key, parse_month
 from warehouse.safety import json_value
 from warehouse.schema import appraisal_publish_log, appraisal_published, rectification_plans
 
-PLAN_STATUS = {"due": ("待提交", "Due"), "submitted": ("已提交", "Submitted"), "late": ("逾期", "Late"),
-               "accepted": ("已验收", "Accepted")}
+PLAN_STATUS = ("due", "submitted", "late", "accepted",)   # words: catalog texts plan.<key>
 
 
 def is_published(wh, month: str | date, division: str) -> bool:

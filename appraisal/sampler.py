@@ -8,8 +8,8 @@ callers dial from the ticketing system by ticket id).
 """
 from __future__ import annotations
 
-import hashlib
 from datetime import date
+import hashlib
 
 import pandas as pd
 import sqlalchemy as sa

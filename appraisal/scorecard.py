@@ -17,11 +17,13 @@ Choices where the spec is silent (also in the README):
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+import math
 from typing import Mapping
 
-from appraisal.rules import DISCIPLINE_ITEMS, PRESALES_ITEMS, Rules
+from appraisal.rules import Rules
+import texts
+from texts import Message
 
 QA_COLUMNS = {"A2": "qa_greeting", "A3": "qa_agent_number", "A4": "qa_closing", "A7": "qa_wording",
               "A8": "qa_uncivil", "A9": "qa_off_topic", "A10": "qa_notes_missing", "A11": "qa_forced_hangup"}
@@ -29,18 +31,9 @@ DISCIPLINE_COLUMNS = {"B1": "dis_late_early", "B2": "dis_proxy_clock", "B3": "di
                       "B4": "dis_duty_report", "B5": "dis_off_post", "B6": "dis_leave_days", "B7": "dis_games",
                       "B8": "dis_chat", "B9": "dis_websites", "B10": "dis_phone", "B11": "dis_smoking",
                       "B12": "dis_insubordination"}
-AFTERSALES_ITEMS = {"S1": "处理单量", "S2": "客户满意度", "S3": "工作态度", "S4": "日志周报",
-                    "S5": "规章制度", "S6": "团队协作"}
+AFTERSALES_ITEMS = tuple(f"S{i}" for i in range(1, 7))   # labels: catalog texts item.<code>
 
-FLAGS = {  # code → (zh, en); red ones are shown in red everywhere
-    "red_line": ("红线·上报开除", "Red line: dismissal review"),
-    "insufficient": ("回访不足", "Too few graded callbacks"),
-    "inputs_missing": ("未录入考核", "No appraisal inputs"),
-    "total_mismatch": ("分项与合计不符", "Items differ from total"),
-    "bottom": ("末位·需整改", "Bottom: rectification plan"),
-    "top_streak": ("连续第一·奖励候选", "First 3 months: award"),
-    "bottom_streak": ("连续末位·调岗候选", "Last 3 months: transfer review"),
-}
+FLAGS = ("red_line", "insufficient", "inputs_missing", "total_mismatch", "bottom", "top_streak", "bottom_streak",)   # words: catalog texts flag.<key>
 RED_FLAGS = frozenset({"red_line", "bottom_streak"})
 
 
@@ -48,12 +41,26 @@ RED_FLAGS = frozenset({"red_line", "bottom_streak"})
 class Line:
     section: str          # "A" business, "B" discipline, "E" exam, "S" after-sales item, "X" composite
     item: str             # A1 … A11, B1 … B12, S1 … S6, exam, bonus, penalty
-    label: str
+    label: str            # in Chinese, as published cards keep it
     rule: str
     count: float | None
     points: float         # deduction (A/B) or score (S/E) or ± adjustment (X)
     weight: float | None = None
     weighted: float | None = None
+    # the label and rule as catalog ids and parameters: {"label": [id, params], "rule": [id, params]},
+    # so a card reads in any language (cards published before this have only the Chinese above)
+    text_ids: dict = field(default_factory=dict)
+
+
+def _line(section: str, item: str, label: Message, rule: Message, count, points, weight=None, weighted=None) -> Line:
+    return Line(section, item, str(label), str(rule), count, points, weight, weighted,
+                {"label": [label.code, label.params], "rule": [rule.code, rule.params]})
+
+
+def line_text(line: Mapping, part: str, lang: str = texts.DEFAULT) -> str:
+    """A card line's ``label`` or ``rule`` in ``lang`` (a published card without ids: its Chinese text)."""
+    found = (line.get("text_ids") or {}).get(part)
+    return texts.text(found[0], lang, **found[1]) if found else line[part]
 
 
 @dataclass
@@ -83,20 +90,20 @@ def _g(x: float) -> str:
 
 
 def _itemised(inputs, columns: Mapping[str, str], total_column: str, points, flags: list[str], section: str,
-              labels: Mapping[str, str], rule_text, total_label: str) -> tuple[list[Line], float]:
+              rule_text, total_label: Message) -> tuple[list[Line], float]:
     counts = {item: _count(inputs, col) for item, col in columns.items()}
     total = _count(inputs, total_column)
     lines = []
     if any(c is not None for c in counts.values()):
         for item, n in counts.items():
             pts = points(item, n or 0)
-            lines.append(Line(section, item, labels[item], rule_text(item), n or 0, pts))
+            lines.append(_line(section, item, Message(f"item.{item}"), rule_text(item), n or 0, pts))
         deducted = sum(line.points for line in lines)
         if total is not None and abs(total - deducted) > 1e-9:
             flags.append("total_mismatch")
     else:
         deducted = total or 0.0
-        lines.append(Line(section, f"{section}*", total_label, "按录入的扣分合计", None, deducted))
+        lines.append(_line(section, f"{section}*", total_label, Message("card.rule.entered_total"), None, deducted))
     return lines, deducted
 
 
@@ -106,17 +113,16 @@ def presales_card(inputs: Mapping | None, calls: Mapping, rules: Rules, prior_in
     p = lambda item: rules[f"presales.points.{item}"]  # noqa: E731
     free, step = rules["presales.hold_free_seconds"], rules["presales.hold_step_seconds"]
     data_lines = [
-        Line("A", "A1", PRESALES_ITEMS["A1"], f"每次 {_g(p('A1'))} 分（通话数据）", calls.get("a1", 0),
-             calls.get("a1", 0) * p("A1")),
-        Line("A", "A5", PRESALES_ITEMS["A5"],
-             f"超过 {_g(free)} 秒后每 {_g(step)} 秒（不足按整档）{_g(p('A5'))} 分（通话数据）",
-             calls.get("a5_steps", 0), calls.get("a5_steps", 0) * p("A5")),
-        Line("A", "A6", PRESALES_ITEMS["A6"], f"每通 {_g(p('A6'))} 分（通话数据）", calls.get("a6", 0),
-             calls.get("a6", 0) * p("A6")),
+        _line("A", "A1", Message("item.A1"), Message("card.rule.per_time_data", p=_g(p("A1"))), calls.get("a1", 0),
+              calls.get("a1", 0) * p("A1")),
+        _line("A", "A5", Message("item.A5"), Message("card.rule.hold", free=_g(free), step=_g(step), p=_g(p("A5"))),
+              calls.get("a5_steps", 0), calls.get("a5_steps", 0) * p("A5")),
+        _line("A", "A6", Message("item.A6"), Message("card.rule.per_call_data", p=_g(p("A6"))), calls.get("a6", 0),
+              calls.get("a6", 0) * p("A6")),
     ]
     qa_lines, qa = _itemised(inputs, QA_COLUMNS, "qa_deductions", lambda item, n: n * p(item), flags, "A",
-                             PRESALES_ITEMS, lambda item: f"每次 {_g(p(item))} 分（监听录入）",
-                             "监听扣分（A2–A4、A7–A11 合计录入）")
+                             lambda item: Message("card.rule.per_time_qa", p=_g(p(item))),
+                             Message("card.label.qa_total"))
     a_lines = sorted(data_lines + qa_lines, key=lambda line: _order(line.item))
     business = max(0.0, 100 - sum(line.points for line in data_lines) - qa)
 
@@ -129,21 +135,21 @@ def presales_card(inputs: Mapping | None, calls: Mapping, rules: Rules, prior_in
         first = 1 if prior_insubordination == 0 and n > 0 else 0
         return first * d("B12") + (n - first) * repeat
 
-    def discipline_rule(item: str) -> str:
+    def discipline_rule(item: str) -> Message:
         if item == "B12":
-            return f"第一次 {_g(d('B12'))} 分，以后每次 {_g(repeat)} 分（此前累计 {prior_insubordination} 次）"
-        return f"每{'天' if item == 'B6' else '次'} {_g(d(item))} 分"
+            return Message("card.rule.b12", first=_g(d("B12")), repeat=_g(repeat), prior=prior_insubordination)
+        return Message("card.rule.per_day" if item == "B6" else "card.rule.per_time", p=_g(d(item)))
 
     b_lines, deducted = _itemised(inputs, DISCIPLINE_COLUMNS, "discipline_deductions", discipline_points, flags,
-                                  "B", DISCIPLINE_ITEMS, discipline_rule, "纪律扣分（B1–B12 合计录入）")
+                                  "B", discipline_rule, Message("card.label.discipline_total"))
     discipline = max(0.0, 100 - deducted)
     exam = _count(inputs, "exam_score")
     exam = 0.0 if exam is None else exam
     w = {k: rules[f"presales.weight.{k}"] for k in ("business", "discipline", "exam")}
     parts = {"business": business, "discipline": discipline, "exam": exam}
     total = sum(w[k] * parts[k] for k in parts)
-    summary = [Line("T", k, label, f"权重 {w[k]:.0%}", None, parts[k], w[k], w[k] * parts[k])
-               for k, label in (("business", "业务考核"), ("discipline", "工作纪律"), ("exam", "笔试"))]
+    summary = [_line("T", k, Message(f"card.label.{k}"), Message("card.rule.weight", weight=f"{w[k]:.0%}"), None,
+                     parts[k], w[k], w[k] * parts[k]) for k in ("business", "discipline", "exam")]
     if inputs and str(inputs.get("red_line") or "").strip():
         flags.append("red_line")
     parts.update({line.item: line.points for line in a_lines + b_lines}, qa=qa, b_total=deducted)
@@ -165,28 +171,32 @@ def aftersales_card(inputs: Mapping | None, handled: float, mean_handled: float,
     s4 = max(0.0, 100 - rules["aftersales.late_report_points"] * late)
     s5 = max(0.0, 100 - rules["aftersales.violation_points"] * violations)
     scores = {"S1": s1, "S2": s2, "S3": s3, "S4": s4, "S5": s5, "S6": s6}
+    def grade(g: str) -> Message:
+        return Message("card.rule.grade", grade=g) if g else Message("card.rule.ungraded")
+
     rule_text = {
-        "S1": f"本人单量 {handled:g} / 平均单量 {mean_handled:.2f} × 100",
-        "S2": f"{_g(scale)} × 已评回访平均分（A {_g(rules['aftersales.callback.A'])} / B "
-              f"{_g(rules['aftersales.callback.B'])} / C {_g(rules['aftersales.callback.C'])} / D "
-              f"{_g(rules['aftersales.callback.D'])}），{graded} 单合计 {points:g} 分",
-        "S3": f"等级 {attitude or '未评'}", "S4": f"100 − {_g(rules['aftersales.late_report_points'])} × 迟交次数",
-        "S5": f"100 − {_g(rules['aftersales.violation_points'])} × 违规次数", "S6": f"等级 {teamwork or '未评'}",
+        "S1": Message("card.rule.s1", handled=f"{handled:g}", mean=f"{mean_handled:.2f}"),
+        "S2": Message("card.rule.s2", scale=_g(scale), graded=graded, points=f"{points:g}",
+                      **{g.lower(): _g(rules[f"aftersales.callback.{g}"]) for g in "ABCD"}),
+        "S3": grade(attitude), "S4": Message("card.rule.s4", p=_g(rules["aftersales.late_report_points"])),
+        "S5": Message("card.rule.s5", p=_g(rules["aftersales.violation_points"])), "S6": grade(teamwork),
     }
     counts = {"S1": handled, "S2": graded, "S3": None, "S4": late, "S5": violations, "S6": None}
     lines = []
-    for item, label in AFTERSALES_ITEMS.items():
+    for item in AFTERSALES_ITEMS:
         w = rules[f"aftersales.weight.{item}"]
-        lines.append(Line("S", item, label, rule_text[item], counts[item], scores[item], w, w * scores[item]))
+        lines.append(_line("S", item, Message(f"item.{item}"), rule_text[item], counts[item], scores[item], w,
+                           w * scores[item]))
     total = sum(line.weighted for line in lines)
     suggestions, complaints = _count(inputs, "suggestions_adopted") or 0, _count(inputs, "complaints") or 0
     bonus = min(rules["aftersales.suggestion_cap"], rules["aftersales.suggestion_points"] * suggestions)
     penalty = rules["aftersales.complaint_points"] * complaints
     lines += [
-        Line("X", "bonus", "合理化建议被采纳", f"每条 +{_g(rules['aftersales.suggestion_points'])}，"
-             f"最多 +{_g(rules['aftersales.suggestion_cap'])}", suggestions, bonus),
-        Line("X", "penalty", "客户投诉", f"每次 −{_g(rules['aftersales.complaint_points'])}，不封顶",
-             complaints, -penalty),
+        _line("X", "bonus", Message("card.label.bonus"), Message(
+            "card.rule.bonus", p=_g(rules["aftersales.suggestion_points"]), cap=_g(rules["aftersales.suggestion_cap"])),
+            suggestions, bonus),
+        _line("X", "penalty", Message("card.label.penalty"),
+              Message("card.rule.penalty", p=_g(rules["aftersales.complaint_points"])), complaints, -penalty),
     ]
     composite = total + bonus - penalty
     if inputs and str(inputs.get("red_line") or "").strip():

@@ -18,7 +18,7 @@ import pandas as pd
 
 from bench.measure import Figure, at_most, best_of, faster_by
 from metrics import Scope, compute
-from metrics.catalog import OVERVIEW_KPIS
+from metrics.subjects import OVERVIEW_KPIS
 from metrics.months import add_months, parse_month
 from metrics.settings import DEFAULTS, Settings
 

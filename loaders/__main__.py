@@ -13,13 +13,14 @@ import sys
 import sqlalchemy as sa
 
 from loaders.demo import load_demo
+import texts
 from loaders.errors import LoadError
 from loaders.mapping import load_mapping
 from loaders.pipeline import load_file
 from loaders.schema import SCHEMAS
 from loaders.status import is_empty
 from warehouse import open_warehouse
-from warehouse.db import command_parser
+from warehouse.db import cli_texts, command_parser
 from warehouse.safety import spreadsheet_safe
 
 
@@ -113,37 +114,38 @@ def cmd_demo(args) -> int:
     wh = open_warehouse(args.db)
     if args.if_empty:
         if not is_empty(wh):
-            print(f"{args.db}: 仓库已有数据，未导入演示数据 (warehouse not empty, demo skipped)")
+            print(texts.text("cli.demo_skipped", args.lang, db=args.db))
             return 0
     for report in load_demo(wh, months=args.months, out_dir=args.out, end_month=args.end_month):
         print(report.summary(args.lang), flush=True)
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p, sub = command_parser("python -m loaders", "导入导出文件到数据仓库 (load exports)")
-    ld = sub.add_parser("load", help="导入一个或多个文件")
-    ld.add_argument("kind", choices=list(SCHEMAS), help="文件类型")
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    say = cli_texts(argv)   # help in the language the command line asks for
+    p, sub = command_parser("python -m loaders", say("cli.h.loaders.about"), argv)
+    ld = sub.add_parser("load", help=say("cli.h.loaders.load"))
+    ld.add_argument("kind", choices=list(SCHEMAS), help=say("cli.h.loaders.kind"))
     ld.add_argument("files", nargs="+", metavar="FILE")
-    ld.add_argument("--mapping", help="映射文件（TOML 或 JSON）：额外的表头别名和取值词")
-    ld.add_argument("--strict", action="store_true", help="有任何坏行就拒收整个文件")
-    ld.add_argument("--sheet", help="Excel 工作表名（默认第一个）")
+    ld.add_argument("--mapping", help=say("cli.h.loaders.mapping"))
+    ld.add_argument("--strict", action="store_true", help=say("cli.h.loaders.strict"))
+    ld.add_argument("--sheet", help=say("cli.h.loaders.sheet"))
     ld.set_defaults(func=cmd_load)
-    sub.add_parser("log", help="导入日志（CSV）").set_defaults(func=cmd_log)
-    rj = sub.add_parser("rejects", help="被拒收的行（CSV，可修改后重新导入）")
-    rj.add_argument("--file", help="只看这个文件名")
+    sub.add_parser("log", help=say("cli.h.loaders.log")).set_defaults(func=cmd_log)
+    rj = sub.add_parser("rejects", help=say("cli.h.loaders.rejects"))
+    rj.add_argument("--file", help=say("cli.h.loaders.file"))
     rj.set_defaults(func=cmd_rejects)
-    dm = sub.add_parser("demo", help="生成并导入演示数据")
+    dm = sub.add_parser("demo", help=say("cli.h.loaders.demo"))
     dm.add_argument("--months", type=int, default=12)
-    dm.add_argument("--out", default="data/demo", help="演示导出文件的目录")
-    dm.add_argument("--end-month", default=None, help="最后一个月 YYYY-MM（默认上个月）")
-    dm.add_argument("--if-empty", action="store_true", help="仅当仓库为空时导入")
+    dm.add_argument("--out", default="data/demo", help=say("cli.h.loaders.out"))
+    dm.add_argument("--end-month", default=None, help=say("cli.h.loaders.end_month"))
+    dm.add_argument("--if-empty", action="store_true", help=say("cli.h.loaders.if_empty"))
     dm.set_defaults(func=cmd_demo)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     return args.func(args)
 
 

@@ -32,7 +32,7 @@ from metrics.targets import DEFAULT_TARGETS, import_targets_excel, load_targets,
 import texts
 from texts.errors import DomainError
 from warehouse import open_warehouse
-from warehouse.db import actor, command_parser
+from warehouse.db import actor, cli_texts, command_parser
 from warehouse.safety import spreadsheet_safe
 
 FILTER_OPTIONS = ("region", "store", "team", "division", "channel")
@@ -83,7 +83,7 @@ def cmd_report(args, wh) -> int:
     _emit(header, rows, args.format)
     late = sorted(set(df.loc[df["pending"].astype(bool), "month"]))
     if late:
-        print(f"注意：{', '.join(late)} 的询单转化率尚未到统计窗口结束（延迟统计），数字还会变化。", file=sys.stderr)
+        print(texts.text("cli.pending", args.lang, months=", ".join(late)), file=sys.stderr)
     return 0
 
 
@@ -132,48 +132,49 @@ def cmd_staffing(args, wh) -> int:
 def cmd_targets(args, wh) -> int:
     if args.action == "import":
         n = import_targets_excel(wh, args.file, user=actor())
-        print(f"已导入 {n} 条目标。")
+        print(texts.text("set.imported", args.lang, n=n))
     elif args.action == "template":
         write_targets_template(args.file, [t for t in load_targets(wh)])
-        print(f"已写出 {args.file}")
+        print(texts.text("cli.written", args.lang, path=args.file))
     else:
         frame = targets_frame(load_targets(wh))
         _emit(list(frame.columns), frame.values.tolist(), args.format)
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p, sub = command_parser("python -m metrics", "客服运营驾驶舱 指标计算")
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    say = cli_texts(argv)   # help in the language the command line asks for
+    p, sub = command_parser("python -m metrics", say("cli.h.metrics.about"), argv)
 
-    r = sub.add_parser("report", help="按月份与维度计算指标")
+    r = sub.add_parser("report", help=say("cli.h.metrics.report"))
     when = r.add_mutually_exclusive_group(required=True)
-    when.add_argument("--month", action="append", type=month_arg, metavar="YYYY-MM", help="月份，可重复")
-    when.add_argument("--from", dest="date_from", type=month_arg, metavar="YYYY-MM", help="开始月份（与 --to 一起）")
-    r.add_argument("--to", dest="date_to", type=month_arg, metavar="YYYY-MM", help="结束月份")
+    when.add_argument("--month", action="append", type=month_arg, metavar="YYYY-MM", help=say("cli.h.metrics.month"))
+    when.add_argument("--from", dest="date_from", type=month_arg, metavar="YYYY-MM", help=say("cli.h.metrics.from"))
+    r.add_argument("--to", dest="date_to", type=month_arg, metavar="YYYY-MM", help=say("cli.h.metrics.to"))
     r.add_argument("--by", action="append", choices=list(DIMENSIONS), metavar="DIM",
-                   help=f"分组维度，可重复：{', '.join(DIMENSIONS)}")
-    r.add_argument("--kpi", action="append", choices=list(KEYS), metavar="ID", help="指标 id，可重复（默认全部）")
+                   help=say("cli.h.by", dims=", ".join(DIMENSIONS)))
+    r.add_argument("--kpi", action="append", choices=list(KEYS), metavar="ID", help=say("cli.h.metrics.kpi"))
     for f in FILTER_OPTIONS:
-        r.add_argument(f"--{f}", action="append", metavar=f.upper(), help=f"只看这个{texts.text('dim.' + f)}，可重复")
-    r.add_argument("--total", action="store_true", help="把所选月份合计为一行")
+        r.add_argument(f"--{f}", action="append", metavar=f.upper(), help=say("cli.h.only", dim=say(f"dim.{f}")))
+    r.add_argument("--total", action="store_true", help=say("cli.h.metrics.total"))
     r.add_argument("--format", choices=("csv", "json", "table"), default="table")
     r.set_defaults(func=cmd_report)
 
-    k = sub.add_parser("kpis", help="列出全部指标")
+    k = sub.add_parser("kpis", help=say("cli.h.metrics.kpis"))
     k.add_argument("--format", choices=("csv", "json", "table"), default="table")
     k.set_defaults(func=cmd_kpis, no_db=True)
 
-    pp = sub.add_parser("passport", help="指标护照（Markdown，docs/metrics.md）")
+    pp = sub.add_parser("passport", help=say("cli.h.metrics.passport"))
     pp.set_defaults(func=cmd_passport, no_db=True)
 
-    s = sub.add_parser("staffing", help="按半小时的 Erlang C 排班需求")
+    s = sub.add_parser("staffing", help=say("cli.h.metrics.staffing"))
     s.add_argument("--month", required=True, type=month_arg, metavar="YYYY-MM")
     s.add_argument("--format", choices=("csv", "json", "table"), default="table")
     s.set_defaults(func=cmd_staffing)
 
-    t = sub.add_parser("targets", help="目标：list 列出，import 从 Excel 导入，template 写出模板")
+    t = sub.add_parser("targets", help=say("cli.h.metrics.targets"))
     t.add_argument("action", choices=("list", "import", "template"))
-    t.add_argument("file", nargs="?", help="Excel 文件（import/template）")
+    t.add_argument("file", nargs="?", help=say("cli.h.metrics.file"))
     t.add_argument("--format", choices=("csv", "json", "table"), default="table")
     t.set_defaults(func=cmd_targets)
 
@@ -198,14 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     if handed is not None:   # an alias: the appraisal has its own command line (a higher layer than this one)
         print("提示 note: python -m metrics appraisal 现为 python -m appraisal month 的别名", file=sys.stderr, flush=True)
         return subprocess.run([sys.executable, "-m", "appraisal", *handed]).returncode
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command == "report" and args.date_from and not args.date_to:
-        parser.error("--from 需要与 --to 一起使用")
+        parser.error(texts.text("cli.from_needs_to", args.lang))
     if args.command == "report" and args.date_to and not args.date_from:
-        parser.error("--to 需要与 --from 一起使用")
+        parser.error(texts.text("cli.to_needs_from", args.lang))
     if args.command == "targets" and args.action != "list" and not args.file:
-        parser.error(f"targets {args.action} 需要一个 Excel 文件")
+        parser.error(texts.text("cli.targets_file", args.lang, action=args.action))
     return run(args)
 
 

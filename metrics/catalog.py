@@ -6,19 +6,9 @@ from datetime import date
 import sqlalchemy as sa
 
 from loaders.limits import date_window
-from warehouse.kinds import EVENT_KINDS, SCHEMAS
-
 from metrics.compare import complete_months
 from metrics.months import add_months, parse_month
-
-# The overview page's KPI cards, by section (i18n key → KPI ids); the benchmarks time this set too.
-OVERVIEW_SECTIONS = {
-    "section.calls": ("answer_within_3_rings_rate", "answer_rate", "abandon_rate", "asa_seconds", "offered_calls"),
-    "section.satisfaction": ("satisfaction_rate", "satisfaction_points", "callback_coverage_rate",
-                             "callback_reach_rate", "dissatisfied"),
-    "section.sales": ("revenue", "orders", "aov", "inquiry_conversion_rate", "returning_buyer_share"),
-}
-OVERVIEW_KPIS = tuple(k for keys in OVERVIEW_SECTIONS.values() for k in keys)
+from warehouse.kinds import EVENT_KINDS, SCHEMAS
 
 
 def loaded_months(wh) -> list[date]:

@@ -265,12 +265,14 @@ def known_scope_values(wh) -> dict[str, set[str]]:
     return out
 
 
-def targets_frame(targets: list[Target]) -> pd.DataFrame:
-    """Targets as the template's columns (rates as fractions), for display and download."""
-    return pd.DataFrame([{
-        "指标": t.kpi, "范围": texts.text(f"level.{t.level}"), "对象": t.scope_value or "",
+def targets_frame(targets: list[Target], lang: str = texts.DEFAULT) -> pd.DataFrame:
+    """Targets as the template's columns (rates as fractions).  In Chinese it is the template itself (what
+    the download holds and the import reads); in another language, the same table for reading."""
+    frame = pd.DataFrame([{
+        "指标": t.kpi, "范围": texts.text(f"level.{t.level}", lang), "对象": t.scope_value or "",
         "生效月份": month_key(t.effective_month), "目标": t.target, "黄色区间": t.band,
     } for t in targets], columns=list(TEMPLATE_COLUMNS))
+    return frame.rename(columns={c: texts.text(f"target.col.{i}", lang) for i, c in enumerate(TEMPLATE_COLUMNS)})
 
 
 def write_targets_template(path: str | Path, targets: list[Target] | None = None) -> Path:

@@ -9,13 +9,13 @@ import streamlit as st
 from appraisal.month import DIVISIONS, state_token
 from ui import appraisal as ap
 from ui import data
-from ui.i18n import lang, t
+from ui.i18n import bound, t, value_label
 from ui.widgets import page_view
 
 view = page_view("page.appraisal")
 wh, month = data.warehouse(), view.month
 division = st.segmented_control(t("ap.division"), list(DIVISIONS), default="presales", key="ap.division",
-                                format_func=lambda d: DIVISIONS[d][0 if lang() == "zh" else 1]) or "presales"
+                                format_func=bound(value_label)) or "presales"
 state = state_token(wh)
 result = ap.month_view(view.url, state, view.scope, month, division)
 ap.status_line(result)

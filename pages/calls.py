@@ -4,16 +4,19 @@ from ui.router import ensure_routed
 ensure_routed()
 import streamlit as st
 
+from metrics.registry import BY_KEY, Unit
+from metrics.subjects import SUBJECTS
 from ui import charts, data
 from ui.i18n import t
 from ui.widgets import detail_link, monthly_or_stop, page_view
 
-RATES = ["answer_within_3_rings_rate", "answer_rate", "abandon_rate"]
-TIMES = ["asa_seconds", "aht_seconds"]
+CALLS = SUBJECTS["calls"].page
+RATES = [k for k in CALLS if BY_KEY[k].unit is Unit.PERCENT]   # one chart per unit
+TIMES = [k for k in CALLS if BY_KEY[k].unit is Unit.SECONDS]
 
 view = page_view("page.calls")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
-monthly = monthly_or_stop(view, tuple(RATES + TIMES + ["offered_calls"]))
+monthly = monthly_or_stop(view, CALLS)
 left, right = st.columns(2)
 left.plotly_chart(charts.trend(monthly, RATES, t("by_month")), theme=None, key="calls.rates")
 right.plotly_chart(charts.trend(monthly, TIMES, t("by_month")), theme=None, key="calls.times")

@@ -5,18 +5,19 @@ from ui.router import ensure_routed
 ensure_routed()
 import streamlit as st
 
+import texts
 from metrics.query import DETAIL_LIMIT
 from metrics.registry import BY_KEY, KEYS
 from ui import data
 from ui.i18n import bound, kpi_label, t
 from ui.widgets import downloads, page_view, passport
 
-PARTS = {"denominator": ("分母所计的行", "Rows in the denominator"), "numerator": ("分子所计的行", "Rows in the numerator")}
+PARTS = ("denominator", "numerator",)   # words: catalog texts part.<key>
 
 
 
 def part_label(part: str, lang: str) -> str:
-    return PARTS[part][0 if lang == "zh" else 1]
+    return texts.text(f"part.{part}", lang)
 
 
 view = page_view("page.detail")
@@ -32,7 +33,7 @@ part = right.segmented_control(t("part"), list(PARTS), key="detail.part", requir
                                format_func=bound(part_label))
 st.query_params["kpi"], st.query_params["part"] = kpi, part
 with st.expander(t("passport")):
-    st.markdown(passport({"kpi": kpi, "basis": view.settings.describe(BY_KEY[kpi].settings)}))
+    st.markdown(passport({"kpi": kpi}))
 rows = data.rows_behind(view.url, view.version, view.scope, view.filters, view.settings, kpi, view.months, part)
 st.caption(t("shown", n=f"{len(rows):,}", limit=f"{DETAIL_LIMIT:,}"))
 st.dataframe(rows, hide_index=True, width="stretch", placeholder="—")

@@ -4,7 +4,8 @@ from ui.router import ensure_routed
 ensure_routed()
 import streamlit as st
 
-from metrics.catalog import OVERVIEW_KPIS as KPIS, OVERVIEW_SECTIONS as SECTIONS, previous_months
+from metrics.catalog import previous_months
+from metrics.subjects import OVERVIEW, OVERVIEW_KPIS as KPIS
 from ui import data
 from metrics.months import month_key
 from texts.fmt import month_label
@@ -23,7 +24,7 @@ rows = {r["kpi"]: r for r in now.to_dict("records")}
 last_12 = history[history["month"] >= month_key(previous_months(view.month, 12)[0])]
 sparks = {k: g.sort_values("month")["value"].tolist() for k, g in last_12.groupby("kpi")}
 
-for section, keys in SECTIONS.items():
-    st.subheader(t(section))
-    for col, key in zip(st.columns(len(keys)), keys):
+for subject in OVERVIEW:
+    st.subheader(t(f"section.{subject.key}"))
+    for col, key in zip(st.columns(len(subject.overview)), subject.overview):
         kpi_card(col, rows.get(key, {"kpi": key}), sparks.get(key))

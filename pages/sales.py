@@ -5,12 +5,12 @@ from ui.router import ensure_routed
 ensure_routed()
 import streamlit as st
 
+from metrics.subjects import SUBJECTS
 from ui import charts, data, tables
 from ui.i18n import bound, t, value_label
 from ui.widgets import detail_link, monthly_or_stop, page_view
 
-KPIS = ["revenue", "orders", "aov", "inquiry_conversion_rate", "buyers", "repeat_purchase_rate",
-        "returning_buyer_share", "returning_revenue_share", "refund_rate"]
+KPIS = list(SUBJECTS["sales"].page)
 
 view = page_view("page.sales")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
@@ -24,8 +24,8 @@ st.subheader(t("by_team"))
 st.dataframe(tables.wide(data.figures(*args, tuple(KPIS), view.months, ("team",)), ["team"], KPIS),
              hide_index=True, width="stretch", placeholder="—")
 st.subheader(t("by_agent"))
-agents = data.figures(*args, ("revenue", "orders", "aov", "inquiry_conversion_rate"), view.months, ("team", "agent"))
-st.dataframe(tables.wide(agents, ["team", "agent"], ["revenue", "orders", "aov", "inquiry_conversion_rate"]),
+agents = data.figures(*args, tuple(KPIS[:4]), view.months, ("team", "agent"))
+st.dataframe(tables.wide(agents, ["team", "agent"], KPIS[:4]),
              hide_index=True, width="stretch", placeholder="—")
 
 st.subheader(t("drill"))

@@ -6,12 +6,12 @@ ensure_routed()
 import streamlit as st
 
 from texts import fmt
+from metrics.subjects import SUBJECTS
 from ui import charts, data, tables
 from ui.i18n import t
 from ui.widgets import detail_link, monthly_or_stop, page_view
 
-KPIS = ["callbacks", "callback_reach_rate", "callback_coverage_rate", "callback_next_day_rate",
-        "satisfaction_rate", "satisfaction_points", "dissatisfied"]
+KPIS = list(SUBJECTS["satisfaction"].page)
 
 view = page_view("page.satisfaction")
 args = (view.url, view.version, view.scope, view.filters, view.settings)

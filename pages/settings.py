@@ -47,7 +47,7 @@ with st.container(border=True):
             st.error(md(say(exc)))
 
 st.subheader(t("set.targets"))
-st.dataframe(targets_frame(load_targets(wh)), hide_index=True, width="stretch", placeholder="—")
+st.dataframe(targets_frame(load_targets(wh), lang()), hide_index=True, width="stretch", placeholder="—")
 upload = st.file_uploader(t("set.targets_file"), type=["xlsx"],
                           key="settings.targets_file")
 if upload is not None and st.button(t("set.import_targets"), key="settings.import_targets"):

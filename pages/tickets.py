@@ -4,14 +4,14 @@ from ui.router import ensure_routed
 ensure_routed()
 import streamlit as st
 
+from metrics.subjects import SUBJECTS
 from ui import charts, data
 from ui.i18n import t
 from ui.widgets import detail_link, monthly_or_stop, page_view
 
 view = page_view("page.tickets")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
-monthly = monthly_or_stop(view, ("contacts", "fcr_rate", "complaint_rate", "on_time_resolution_rate",
-                               "resolution_hours", "backlog"))
+monthly = monthly_or_stop(view, SUBJECTS["tickets"].page)
 by_category = data.figures(*args, ("contacts",), view.months, ("category",))
 by_category = by_category.sort_values("value", ascending=False).head(12)
 by_channel = data.figures(*args, ("contacts",), view.months, ("channel",))

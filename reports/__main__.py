@@ -20,7 +20,7 @@ from reports.excel import write_excel
 from reports.pack import PackScope, actions, comments, create
 from reports.pdf import write_pdf
 import texts
-from warehouse.db import actor, command_parser
+from warehouse.db import actor, cli_texts, command_parser
 
 
 def cmd_pack(args, wh) -> int:
@@ -33,29 +33,32 @@ def cmd_pack(args, wh) -> int:
     pack = create(wh, args.month, scope, viewer=Scope.all(), by=args.by or actor(), refresh=args.refresh)
     extra = dict(comments=comments(wh, pack.pack_id), actions=actions(wh, args.month, scope), lang=args.lang)
     (write_pdf if out.suffix.lower() == ".pdf" else write_excel)(pack, out, **extra)
-    print(f"{out}  {args.month}  {scope.label()}  （生成于 {pack.meta['created_at']}"
-          f"{'，刷新于 ' + pack.meta['refreshed_at'] if pack.meta.get('refreshed_at') else ''}）")
+    refreshed = pack.meta.get("refreshed_at")
+    print(texts.text("cli.pack_written", args.lang, out=out, month=args.month, scope=scope.label(args.lang),
+                     created=pack.meta["created_at"],
+                     refreshed=texts.text("cli.pack_refreshed", args.lang, at=refreshed) if refreshed else ""))
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p, sub = command_parser("python -m reports", "客服运营驾驶舱 月度复盘材料")
-    k = sub.add_parser("pack", help="生成（或导出已冻结的）月度复盘材料")
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    say = cli_texts(argv)   # help in the language the command line asks for
+    p, sub = command_parser("python -m reports", say("cli.h.reports.about"), argv)
+    k = sub.add_parser("pack", help=say("cli.h.reports.pack"))
     k.add_argument("--month", required=True, type=month_arg, metavar="YYYY-MM")
     who = k.add_mutually_exclusive_group()
-    who.add_argument("--region", help="只看这个区域")
-    who.add_argument("--store", help="只看这个门店")
-    who.add_argument("--team", help="只看这个班组")
-    k.add_argument("--out", required=True, help="输出文件：.pdf 或 .xlsx")
-    k.add_argument("--refresh", action="store_true", help="按当前数据重新生成（记录操作人）")
-    k.add_argument("--by", help="操作人（默认当前系统用户）")
-    k.add_argument("--lang", choices=list(texts.LANGS), default=argparse.SUPPRESS, help="同顶层 --lang")
+    who.add_argument("--region", help=say("cli.h.reports.region"))
+    who.add_argument("--store", help=say("cli.h.reports.store"))
+    who.add_argument("--team", help=say("cli.h.reports.team"))
+    k.add_argument("--out", required=True, help=say("cli.h.reports.out"))
+    k.add_argument("--refresh", action="store_true", help=say("cli.h.reports.refresh"))
+    k.add_argument("--by", help=say("cli.h.reports.by"))
+    k.add_argument("--lang", choices=list(texts.LANGS), default=argparse.SUPPRESS, help=say("cli.h.reports.lang"))
     k.set_defaults(func=cmd_pack)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(build_parser().parse_args(argv))
+    return run(build_parser(argv).parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import pandas as pd
 from metrics.registry import BY_KEY, Unit
 from reports.pack import SECTIONS, Pack, Table
 from reports.render import actions_table, header, section_title, title, unit_of
+import texts
 from texts import fmt
 from warehouse.safety import excel_writer, spreadsheet_safe
 
@@ -34,7 +35,7 @@ def workbook(pack: Pack, *, comments: dict[str, str], actions: pd.DataFrame, lan
         formats["pp"] = book.add_format({"num_format": '+0.0"pp";-0.0"pp"'})
         formats["relative"] = book.add_format({"num_format": "+0.0%;-0.0%"})
         cover = book.add_worksheet(section_title("cover", lang))
-        cover.write(0, 0, "月度经营分析会 · 复盘材料" if lang == "zh" else "Monthly review pack", big)
+        cover.write(0, 0, texts.text("pack.title", lang), big)
         cover.write_string(1, 0, spreadsheet_safe(f"{month}  {scope}"))
         for r, (k, v) in enumerate(pack.meta.items(), start=3):
             cover.write(r, 0, spreadsheet_safe(str(k)), bold)
@@ -46,7 +47,7 @@ def workbook(pack: Pack, *, comments: dict[str, str], actions: pd.DataFrame, lan
             sheet.write_string(0, 0, spreadsheet_safe(f"{section_title(key, lang)} · {month} · {scope}"), big)
             row = 1
             if comments.get(key):
-                sheet.write(row, 0, spreadsheet_safe(("点评：" if lang == "zh" else "Comment: ") + comments[key]))
+                sheet.write(row, 0, spreadsheet_safe(texts.text("pack.comment", lang, note=comments[key])))
                 row += 1
             tables = [actions_table(actions)] if key == "actions" else pack.sections.get(key, [])
             for table in tables:

@@ -29,33 +29,18 @@ from metrics import Filters, Scope, compute, load_settings
 from metrics.compare import days_loaded, with_comparisons
 from metrics.months import add_months, days_in_month, month_key, parse_month
 from metrics.settings import SETTINGS
+from metrics.subjects import MATRIX_KPIS, SUBJECTS, SUMMARY_KPIS
 from metrics.targets import attach, load_targets
 from reports.errors import ReportError
+import texts
 from texts import Message
 from warehouse.safety import json_value
 from warehouse.schema import review_actions, review_comments, review_pack_log, review_packs
 
-LEVELS = {"all": ("全部", "All"), "region": ("区域", "Region"), "store": ("门店", "Store"), "team": ("班组", "Team")}
-SUMMARY_KPIS = ["contacts", "answer_rate", "answer_within_3_rings_rate", "abandon_rate", "asa_seconds",
-                "aht_seconds", "fcr_rate", "complaint_rate", "on_time_resolution_rate", "callback_coverage_rate",
-                "satisfaction_rate", "satisfaction_points", "revenue", "aov", "inquiry_conversion_rate"]
-CALL_KPIS = ["offered_calls", "answer_rate", "answer_within_3_rings_rate", "abandon_rate", "asa_seconds",
-             "aht_seconds", "long_hold_rate"]
-TICKET_KPIS = ["contacts", "fcr_rate", "complaint_rate", "resolution_hours", "on_time_resolution_rate", "backlog"]
-SATISFACTION_KPIS = ["callbacks", "callback_reach_rate", "callback_coverage_rate", "satisfaction_rate",
-                     "satisfaction_points", "dissatisfied"]
-SALES_KPIS = ["revenue", "orders", "aov", "buyers", "inquiry_conversion_rate", "repeat_purchase_rate",
-              "returning_buyer_share", "refund_rate"]
-MATRIX_KPIS = ["answer_within_3_rings_rate", "satisfaction_rate"]
-SECTIONS = {  # key → (zh, en)
-    "cover": ("封面", "Cover"), "summary": ("指标总览", "KPI summary"), "calls": ("话务", "Calls"),
-    "tickets": ("工单", "Tickets"), "satisfaction": ("回访满意度", "Satisfaction"),
-    "sales": ("销售与转化", "Sales and conversion"), "matrix": ("团队×月份（近6个月）", "Team × month (6 months)"),
-    "appraisal": ("绩效考核", "Appraisal"), "actions": ("行动项", "Action items"),
-    "quality": ("数据质量", "Data quality"),
-}
-ACTION_STATUS = {"open": ("未开始", "Open"), "doing": ("进行中", "In progress"), "done": ("已完成", "Done"),
-                 "dropped": ("已取消", "Dropped")}
+LEVELS = ("all", "region", "store", "team")   # words: catalog texts level.<level>
+# the pack's sections in order (titles: catalog texts pack.<key>); the subjects' come from metrics/subjects.py
+SECTIONS = ("cover", "summary", *SUBJECTS, "matrix", "appraisal", "actions", "quality")
+ACTION_STATUS = ("open", "doing", "done", "dropped",)   # words: catalog texts action.<key>
 
 
 @dataclass(frozen=True)
@@ -75,8 +60,8 @@ class PackScope:
         return Filters() if self.level == "all" else Filters.of(**{self.level: [self.value]})
 
     def label(self, lang: str = "zh") -> str:
-        name = LEVELS[self.level][0 if lang == "zh" else 1]
-        return name if self.level == "all" else f"{name}：{self.value}" if lang == "zh" else f"{name}: {self.value}"
+        name = texts.text(f"level.{self.level}", lang)
+        return name if self.level == "all" else texts.text("level.named", lang, level=name, value=self.value)
 
 
 @dataclass
@@ -115,26 +100,21 @@ def build(wh, month: str | date, scope: PackScope, *, viewer: Scope) -> Pack:
     kw = dict(filters=flt, scope=viewer, settings=settings)
     six = [add_months(m, -k) for k in range(5, -1, -1)]
 
-    summary = with_comparisons(wh, SUMMARY_KPIS, months=[m], **kw)
+    summary = with_comparisons(wh, list(SUMMARY_KPIS), months=[m], **kw)
     summary = attach(summary, targets, as_of=m)
     summary = summary[["kpi", "value", "target", "status", "mom_delta", "mom_flag", "yoy_delta", "yoy_flag",
                        "numerator", "denominator"]]
-    summary = summary.set_index("kpi").reindex(SUMMARY_KPIS).reset_index()
+    summary = summary.set_index("kpi").reindex(list(SUMMARY_KPIS)).reset_index()
 
     def by(kpis, dims, months=(m,)):
         return _wide(compute(wh, kpis, months=list(months), dims=dims, **kw), list(dims), kpis)
 
     sections: dict[str, list[Table]] = {
-        "summary": [Table("本月指标与目标、环比、同比", summary, "long")],
-        "calls": [Table("近6个月趋势", by(CALL_KPIS, ("month",), six), "wide"),
-                  Table("按班组", by(CALL_KPIS, ("team",)), "wide")],
-        "tickets": [Table("近6个月趋势", by(TICKET_KPIS, ("month",), six), "wide"),
-                    Table("按班组", by(TICKET_KPIS, ("team",)), "wide")],
-        "satisfaction": [Table("近6个月趋势", by(SATISFACTION_KPIS, ("month",), six), "wide"),
-                         Table("按班组", by(SATISFACTION_KPIS, ("team",)), "wide")],
-        "sales": [Table("近6个月趋势", by(SALES_KPIS, ("month",), six), "wide"),
-                  Table("按区域", by(SALES_KPIS, ("region",)), "wide"),
-                  Table("按门店", by(SALES_KPIS, ("store",)), "wide")],
+        "summary": [Table("pack.t.summary", summary, "long")],
+        # each subject: its 6-month trend, then its breakdowns (metrics/subjects.py)
+        **{key: [Table("pack.t.trend", by(list(s.pack), ("month",), six), "wide"),
+                 *(Table(f"pack.t.by_{d}", by(list(s.pack), (d,)), "wide") for d in s.pack_by)]
+           for key, s in SUBJECTS.items()},
         "matrix": [],
         "appraisal": [],
         "quality": _quality(wh, m, viewer, flt),
@@ -186,8 +166,7 @@ def _quality(wh, m: date, viewer: Scope, flt: Filters) -> list[Table]:
                               "days_missing": total - n} for (src, mm), n in sorted(days.items()) if mm == m])
     loads["kind"] = loads["kind"].map(table_label)
     orphan = pd.DataFrame([{"month": month_key(m), "orphan_callbacks": int(orphans or 0)}])
-    return [Table("各类文件的导入与拒收（累计）", loads), Table("本月各数据源缺失天数", coverage),
-            Table("本月孤立回访（找不到对应工单）", orphan)]
+    return [Table("pack.t.loads", loads), Table("pack.t.coverage", coverage), Table("pack.t.orphans", orphan)]
 
 
 # ------------------------------------------------------------------ storing

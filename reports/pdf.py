@@ -5,30 +5,27 @@ scope and "第 n / N 页"."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 import shutil
 import subprocess
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from reports.errors import ReportError
 from metrics.registry import BY_KEY, Unit
+from metrics.subjects import SUBJECTS
+from reports.errors import ReportError
 from reports.pack import SECTIONS, Pack, Table
-from reports.render import (CELL_CHARS, LINE_CHARS, NOTE_CHARS, actions_table, section_title, shorten, shown_columns,
-                            text_rows, title)
+from reports.render import (
+    CELL_CHARS, LINE_CHARS, NOTE_CHARS, actions_table, section_title, shorten, shown_columns, text_rows, title
+)
+import texts
 from texts import fmt
 
 FONT_FILES = [  # (path, face index of Simplified Chinese in the collection)
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
     ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2),
 ]
-TREND_CHARTS = {  # section → KPIs of its 6-month trend drawn as a chart (same unit)
-    "calls": ["answer_rate", "answer_within_3_rings_rate", "abandon_rate"],
-    "tickets": ["fcr_rate", "on_time_resolution_rate", "complaint_rate"],
-    "satisfaction": ["callback_coverage_rate", "satisfaction_rate"],
-    "sales": ["revenue"],
-}
 PALETTE = fmt.PALETTE
 STATUS_RGB = {k: tuple(int(v[i:i + 2], 16) for i in (1, 3, 5)) for k, v in fmt.STATUS_COLOURS.items() if k != "grey"}
 
@@ -47,9 +44,9 @@ def cjk_font() -> tuple[str, int]:
 
 
 class _Doc(FPDF):
-    def __init__(self, running: str):
+    def __init__(self, running: str, lang: str = texts.DEFAULT):
         super().__init__(orientation="L", unit="mm", format="A4")
-        self.running = running
+        self.running, self.lang = running, lang
         self.set_auto_page_break(True, margin=14)
         self.set_margins(12, 16, 12)
         path, index = cjk_font()
@@ -70,11 +67,11 @@ class _Doc(FPDF):
         self.set_y(-10)
         self.set_font("cjk", size=8)
         self.set_text_color(110, 110, 110)
-        self.cell(0, 5, f"{self.running}    第 {self.page_no()} / {{nb}} 页", align="C")
+        self.cell(0, 5, f"{self.running}    {texts.text('pdf.page', self.lang, page=self.page_no())}", align="C")
         self.set_text_color(0, 0, 0)
 
 
-def _chart(table: Table, kpis: list[str]) -> bytes | None:
+def _chart(table: Table, kpis: list[str], lang: str = texts.DEFAULT) -> bytes | None:
     """A line (rates) or bar (money) chart of a 6-month trend table, as PNG bytes."""
     import matplotlib
 
@@ -94,10 +91,10 @@ def _chart(table: Table, kpis: list[str]) -> bytes | None:
     for i, k in enumerate(kpis):
         y = [fmt.axis_value(v, unit) for v in frame[k]]
         if unit is Unit.YUAN:
-            ax.bar(x, [v / 10_000 if v is not None else 0 for v in y], color=PALETTE[i], label=BY_KEY[k].label)
+            ax.bar(x, [v / 10_000 if v is not None else 0 for v in y], color=PALETTE[i], label=BY_KEY[k].label_in(lang))
         else:
-            ax.plot(x, y, marker="o", color=PALETTE[i], label=BY_KEY[k].label)
-    ax.set_ylabel({"percent": "%", "yuan": "万元"}.get(unit.value, ""))
+            ax.plot(x, y, marker="o", color=PALETTE[i], label=BY_KEY[k].label_in(lang))
+    ax.set_ylabel({"percent": "%", "yuan": texts.text("pdf.axis.yuan", lang)}.get(unit.value, ""))
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
@@ -114,7 +111,7 @@ def _table(pdf: _Doc, table: Table, lang: str) -> None:
     headers, rows = text_rows(table, lang)
     pdf.set_font("cjk", size=7.5)
     if not rows:
-        pdf.cell(0, 6, "（无数据）" if lang == "zh" else "(no data)", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, texts.text("pack.no_data", lang), new_x="LMARGIN", new_y="NEXT")
         return
     heading = FontFace(emphasis="BOLD", fill_color=(232, 238, 247))
     status_col = list(shown_columns(table)).index("status") if "status" in table.frame.columns else None
@@ -132,21 +129,21 @@ def _table(pdf: _Doc, table: Table, lang: str) -> None:
 def write_pdf(pack: Pack, path: str | Path, *, comments: dict[str, str], actions, lang: str = "zh") -> Path:
     month = fmt.month_label(pack.month, lang)
     scope = shorten(pack.scope.label(lang), CELL_CHARS)
-    pdf = _Doc(f"客服运营驾驶舱 · 月度复盘 · {month} · {scope}" if lang == "zh"
-               else f"Service cockpit · Monthly review · {month} · {scope}")
+    pdf = _Doc(texts.text("pdf.running", lang, month=month, scope=scope), lang)
     pdf.add_page()
     pdf.set_font("cjk", "B", size=24)
     pdf.ln(20)
-    pdf.cell(0, 14, "月度经营分析会 · 复盘材料" if lang == "zh" else "Monthly review pack", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 14, texts.text("pack.title", lang), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=14)
     pdf.multi_cell(0, 10, f"{month}    {scope}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("cjk", size=9)
     meta = pack.meta
-    lines = [f"生成：{meta.get('created_by', '')} {meta.get('created_at', '')}",
-             f"刷新：{meta.get('refreshed_at') or '未刷新'}",
-             f"数据版本（最新导入批次）：{meta.get('data_version')}    考核规则版本：{meta.get('rules_version')}",
-             f"计算口径：{meta.get('settings')}"]
+    say = lambda text_id, **kw: texts.text(text_id, lang, **kw)  # noqa: E731
+    lines = [say("pack.meta.created", by=meta.get("created_by", ""), at=meta.get("created_at", "")),
+             say("pack.meta.refreshed", at=meta.get("refreshed_at") or say("pack.meta.not_refreshed")),
+             say("pack.meta.versions", data=meta.get("data_version"), rules=meta.get("rules_version")),
+             say("pack.meta.settings", settings=meta.get("settings"))]
     for line in lines:
         pdf.multi_cell(0, 5.5, shorten(line, LINE_CHARS), new_x="LMARGIN", new_y="NEXT")
     for key in [k for k in SECTIONS if k != "cover"]:
@@ -157,13 +154,13 @@ def write_pdf(pack: Pack, path: str | Path, *, comments: dict[str, str], actions
         if note:
             pdf.set_font("cjk", size=9)
             pdf.set_fill_color(250, 246, 230)
-            pdf.multi_cell(0, 5.5, ("点评：" if lang == "zh" else "Comment: ") + shorten(note, NOTE_CHARS), fill=True,
+            pdf.multi_cell(0, 5.5, texts.text("pack.comment", lang, note=shorten(note, NOTE_CHARS)), fill=True,
                            new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
         tables = [actions_table(actions)] if key == "actions" else pack.sections.get(key, [])
         for i, table in enumerate(tables):
-            if i == 0 and key in TREND_CHARTS:
-                png = _chart(table, TREND_CHARTS[key])
+            if i == 0 and key in SUBJECTS and SUBJECTS[key].chart:   # the subject's trend, drawn
+                png = _chart(table, list(SUBJECTS[key].chart), lang)
                 if png:
                     pdf.image(io.BytesIO(png), w=pdf.epw * 0.8)
                     pdf.ln(2)

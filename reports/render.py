@@ -9,37 +9,28 @@ from appraisal.month import flag_labels
 from appraisal.publish import PLAN_STATUS
 from metrics.registry import BY_KEY, Unit
 from metrics.sources import DIMENSIONS
-from reports.pack import ACTION_STATUS, SECTIONS, Table
+from metrics.targets import STATUSES
+from reports.pack import ACTION_STATUS, Table
 import texts
 from texts import fmt
 from warehouse.safety import strip_control
 
-WORDS = {  # column → (zh, en)
-    "kpi": ("指标", "KPI"), "value": ("本月", "This month"), "target": ("目标", "Target"), "status": ("状态", "Status"),
-    "mom_delta": ("环比", "MoM"), "yoy_delta": ("同比", "YoY"), "numerator": ("分子", "Numerator"),
-    "denominator": ("分母", "Denominator"), "rank": ("名次", "Rank"), "agent_id": ("工号", "Agent id"),
-    "agent_name": ("姓名", "Name"), "score": ("得分", "Score"), "pay": ("绩效工资", "Pay"), "flags": ("标记", "Flags"),
-    "plan": ("整改方案", "Rectification"), "kind": ("文件类型", "Kind"), "files": ("文件数", "Files"),
-    "rows_read": ("读取行", "Rows read"), "rows_rejected": ("拒收行", "Rejected"), "rows_skipped": ("跳过行", "Skipped"),
-    "orphans": ("孤立回访", "Orphans"), "source": ("数据源", "Source"), "days_loaded": ("有数据天数", "Days loaded"),
-    "days_missing": ("缺失天数", "Days missing"), "orphan_callbacks": ("孤立回访", "Orphan callbacks"),
-    "title": ("行动项", "Action"), "owner": ("负责人", "Owner"), "due_date": ("截止日期", "Due"),
-    "section": ("章节", "Section"), "carried": ("上月遗留", "Carried over"), "action_id": ("编号", "Id"),
-    "month": ("月份", "Month"),
-}
-STATUS_WORDS = {"green": ("达标", "On target"), "amber": ("预警", "Watch"), "red": ("未达标", "Off target"),
-                "grey": ("无目标", "No target")}
-DIVISION_TITLES = {"presales": ("售前专员排名", "Pre-sales ranking"), "aftersales": ("售后专员排名", "After-sales ranking")}
+# columns a document names (their words: catalog texts col.<column>)
+WORDS = ("kpi", "value", "target", "status", "mom_delta", "yoy_delta", "numerator", "denominator", "rank",
+         "agent_id", "agent_name", "score", "pay", "flags", "plan", "kind", "files", "rows_read", "rows_rejected",
+         "rows_skipped", "orphans", "source", "days_loaded", "days_missing", "orphan_callbacks", "title", "owner",
+         "due_date", "section", "carried", "action_id", "month")
+DIVISION_TITLES = ("presales", "aftersales",)   # words: catalog texts ranking.<key>
 
 
 def header(column: str, lang: str = "zh") -> str:
-    i = 0 if lang == "zh" else 1
     if column in BY_KEY:
         return BY_KEY[column].label_in(lang)
     if column in DIMENSIONS:
         return texts.text(f"dim.{column}", lang)
+    column = "status" if column == "status_action" else column   # an action's status is a status
     if column in WORDS:
-        return WORDS[column][i]
+        return texts.text(f"col.{column}", lang)
     if len(column) == 7 and column[4] == "-":          # a month column of the matrix
         return fmt.month_label(column, lang)
     return column
@@ -49,12 +40,13 @@ def title(table: Table, lang: str = "zh") -> str:
     if table.kind == "matrix":
         return header(table.title, lang)
     if table.kind == "appraisal":
-        return DIVISION_TITLES[table.title][0 if lang == "zh" else 1]
-    return table.title
+        return texts.text(f"ranking.{table.title}", lang)
+    # a catalog id; a pack frozen before the catalog stored its (Chinese) title itself
+    return texts.text(table.title, lang) if texts.has(table.title) else table.title
 
 
 def section_title(key: str, lang: str = "zh") -> str:
-    return SECTIONS[key][0 if lang == "zh" else 1]
+    return texts.text(f"pack.{key}", lang)
 
 
 def unit_of(table: Table, column: str, row: pd.Series | None = None) -> Unit | None:
@@ -75,7 +67,6 @@ def unit_of(table: Table, column: str, row: pd.Series | None = None) -> Unit | N
 
 def cell(table: Table, column: str, row: pd.Series, lang: str = "zh") -> str:
     v = row[column]
-    i = 0 if lang == "zh" else 1
     if column in ("month",) and isinstance(v, str) and len(v) == 7:
         return fmt.month_label(v, lang)
     if table.kind == "long" and column == "kpi":
@@ -83,18 +74,19 @@ def cell(table: Table, column: str, row: pd.Series, lang: str = "zh") -> str:
     if column in ("mom_delta", "yoy_delta"):
         flag = row[column.replace("delta", "flag")]
         if flag == "incomplete":
-            return "数据不全" if i == 0 else "incomplete"
+            return texts.text("incomplete", lang)
         return fmt.delta(v, BY_KEY[row["kpi"]].unit) or fmt.EMPTY
     if column == "status":
-        return STATUS_WORDS.get(v, (fmt.EMPTY, fmt.EMPTY))[i]
+        # the words of the cards: one status vocabulary for the page and the pack
+        return texts.text(f"status.{v}", lang) if v in STATUSES else fmt.EMPTY
     if column == "flags":
         return flag_labels([f for f in (v or "").split(";") if f], lang) if isinstance(v, str) else ""
     if column == "plan":
-        return PLAN_STATUS[v][i] if isinstance(v, str) and v in PLAN_STATUS else ""
+        return texts.text(f"plan.{v}", lang) if isinstance(v, str) and v in PLAN_STATUS else ""
     if column == "status_action":
-        return ACTION_STATUS.get(v, (v, v))[i]
+        return texts.text(f"action.{v}", lang) if v in ACTION_STATUS else str(v)
     if column == "carried":
-        return ("是" if v else "") if i == 0 else ("yes" if v else "")
+        return texts.text("setting.yes", lang) if v else ""
     if column == "rank" and not fmt.is_empty(v):
         return str(int(v))
     unit = unit_of(table, column, row)
@@ -137,7 +129,5 @@ def actions_table(frame: pd.DataFrame) -> Table:
     out["month"] = [str(m)[:7] for m in out["month"]]
     out["due_date"] = [str(d)[:10] for d in out["due_date"]]
     out = out.rename(columns={"status": "status_action"})
-    return Table("行动项", out, "actions")
+    return Table("pack.t.actions", out, "actions")
 
-
-WORDS["status_action"] = WORDS["status"]

@@ -21,10 +21,12 @@ from conftest import ROOT
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 import texts
+from english import data_words, leaks
 from ui.router import PAGES as ROUTES
 
 # url path → expected Chinese title: a wrong URL would fall back to the overview and fail here
 PAGES = {Path(path).stem: texts.text(key) for path, key, _ in ROUTES}
+TITLE_KEYS = {Path(path).stem: key for path, key, _ in ROUTES}
 
 
 def _free_port() -> int:
@@ -74,9 +76,14 @@ def demo_db(folder: Path, months: int = 3) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def demo_path(tmp_path_factory):
     need_chromium()
-    with serve(demo_db(tmp_path_factory.mktemp("browser"))) as url:
+    return demo_db(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def server(demo_path):
+    with serve(demo_path) as url:
         yield url
 
 
@@ -151,5 +158,26 @@ def test_review_pack_created_in_chromium(server, browser):
         page.screenshot(path=str(ARTIFACTS / "review_pack.png"), full_page=True)
         assert page.locator('[data-testid="stException"]').count() == 0
         assert page.get_by_role("tab", name="指标总览").count() == 1
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_in_english_shows_no_chinese_outside_data(server, browser, demo_path, name):
+    """A first visit to ?lang=en: the page, its title and the navigation in English (a screenshot each in
+    tests/artifacts/<page>_en.png); Han characters only inside the data's own values."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        page.goto(f"{server}/{name}?lang=en", wait_until="domcontentloaded")
+        _rendered(page)
+        page.screenshot(path=str(ARTIFACTS / f"{name}_en.png"), full_page=True)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        title = page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text().strip()
+        assert title == texts.text(TITLE_KEYS[name], "en")
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert texts.text("page.overview", "en") in nav and texts.text("page.overview") not in nav
+        # the whole window's text: the sidebar, the page, tab labels, table headers drawn as text
+        shown = page.locator("body").inner_text().splitlines()
+        assert leaks(shown, data_words(demo_path) | set(texts.LANGS.values())) == []
     finally:
         page.close()

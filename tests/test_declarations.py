@@ -174,3 +174,46 @@ def test_appraisal_has_its_own_command_line_and_the_old_one_is_an_alias(tmp_path
     assert own.returncode == alias.returncode == 0, (own.stderr, alias.stderr)
     assert own.stdout == alias.stdout and own.stdout.startswith("agent_id,agent_name,team,")
     assert "python -m appraisal month" in alias.stderr
+
+
+# ------------------------------------------------------------------ subjects, targets template, cards
+def test_subject_groupings_are_declared_once_and_used():
+    from metrics.subjects import MATRIX_KPIS, OVERVIEW_KPIS, SUBJECTS, SUMMARY_KPIS, validate
+    from reports.pack import SECTIONS
+
+    assert validate() == []
+    assert [s for s in SECTIONS if s in SUBJECTS] == list(SUBJECTS)      # the pack has a section per subject
+    assert OVERVIEW_KPIS == tuple(k for s in SUBJECTS.values() for k in s.overview)
+    for path in ("pages/calls.py", "pages/tickets.py", "pages/satisfaction.py", "pages/sales.py", "pages/overview.py",
+                 "reports/pack.py", "reports/pdf.py"):
+        source = (ROOT / path).read_text(encoding="utf-8")
+        assert "SUBJECTS" in source or "OVERVIEW" in source, path
+        # no page or document lists a subject's KPIs itself any more
+        assert not re.search(r'\[\s*"(answer_rate|revenue|callbacks|contacts)"', source), path
+    assert set(SUMMARY_KPIS) | set(MATRIX_KPIS) <= set(__import__("metrics").BY_KEY)
+
+
+def test_targets_table_headers_are_the_template_columns_in_chinese():
+    from metrics.targets import TEMPLATE_COLUMNS
+
+    assert [texts.text(f"target.col.{i}") for i in range(len(TEMPLATE_COLUMNS))] == list(TEMPLATE_COLUMNS)
+
+
+def test_card_lines_read_in_any_language_and_old_cards_as_stored():
+    from appraisal.rules import RULES, Rules
+    from appraisal.scorecard import aftersales_card, line_text
+
+    card = aftersales_card({"attitude_grade": "B"}, 10, 8, 3, 12, Rules(None, {k: r.default for k, r in RULES.items()}))
+    line = dataclasses.asdict(card.lines[1])
+    assert line["label"] == "客户满意度" and line_text(line, "label", "en") == "Customer satisfaction"
+    assert line_text(line, "rule", "zh") == line["rule"] == "20 × 已评回访平均分（A 5 / B 3 / C 0 / D -5），3 单合计 12 分"
+    assert line_text(line, "rule", "en").startswith("20 × mean points of graded callbacks")
+    published_before = {k: v for k, v in line.items() if k != "text_ids"}   # a card frozen before the catalog
+    assert line_text(published_before, "rule", "en") == line["rule"]
+
+
+def test_cli_help_in_the_language_asked():
+    for module in ("loaders", "metrics", "appraisal", "reports"):
+        zh, en = _run(module, "--help"), _run(module, "--lang", "en", "--help")
+        assert zh.returncode == en.returncode == 0
+        assert HAN.search(zh.stdout) and not HAN.search(en.stdout), (module, en.stdout)

@@ -4,17 +4,19 @@ appraisal state token, viewer scope, month and division (``data``-style keys).""
 from __future__ import annotations
 
 from datetime import date
+import functools
 
 import pandas as pd
 import streamlit as st
 
 from appraisal import inputs as ap_inputs, installers, publish, sampler
-from appraisal.export import SUMMARY_HEADERS, workbook
-from appraisal.month import DIVISIONS, ITEM_COLUMNS, Month, appraisal, flag_labels, year_view
+from appraisal.export import CARD_COLUMNS, header, section_name, workbook
+from appraisal.month import ITEM_COLUMNS, Month, appraisal, flag_labels, year_view
 from appraisal.rules import RULES, rule_history, rules_for, save_rules
-from appraisal.scorecard import RED_FLAGS
+from appraisal.scorecard import RED_FLAGS, line_text
 from metrics import MetricError, Scope
 from metrics.months import month_key
+import texts
 from texts import fmt
 from ui import charts
 from ui.data import viewer_name, warehouse
@@ -24,33 +26,9 @@ from ui.widgets import downloads
 from warehouse.safety import safe_frame
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EN_HEADERS = {"rank": "Rank", "agent_id": "Agent id", "agent_name": "Name", "team": "Team", "region": "Region",
-              "store": "Store", "qa": "QA deductions", "business": "Business", "b_total": "Discipline deductions",
-              "discipline": "Discipline", "exam": "Exam", "bonus": "Suggestions +", "penalty": "Complaints −",
-              "total": "Total", "composite": "Composite", "pay": "Pay (¥)", "flags": "Flags"}
-
-
-COLUMN_LABELS = {  # the tables of this page in Chinese; English shows the canonical column names
-    "agent": "客服", "drawn": "已抽", "graded": "已评", "target": "目标", "done": "进度", "draw": "序号",
-    "ticket_id": "工单编号", "category": "问题分类", "created_at": "创建时间", "resolved_at": "解决时间",
-    "customer_phone": "客户电话", "satisfaction": "满意度", "unit": "装维单位", "score": "得分",
-    "strikes": "不合格次数", "strike_months": "不合格月份", "flagged": "解约并复训", "day": "日期",
-    "installs": "装机单数", "in_time": "次日内回访", "coverage": "覆盖率", "first_callback": "首次回访",
-    "due_date": "截止日期", "submitted_at": "提交时间", "accepted_at": "验收时间", "accepted_by": "验收人",
-    "note": "备注", "status": "状态", "division": "业务", "agent_id": "工号", "agent_name": "姓名", "team": "班组",
-    "mean": "平均", "months": "考核月数", "month": "月份", "action": "操作", "agents": "人数",
-    "rules_version": "规则版本", "published_by": "发布人", "published_at": "发布时间", "column_name": "字段",
-    "old_value": "原值", "new_value": "新值", "changed_by": "修改人", "changed_at": "修改时间", "key": "规则键",
-    "rule": "规则", "value": "值", "default": "默认值", "changed": "已改", "effective_month": "生效月份",
-    "updated_by": "修改人", "updated_at": "修改时间", "label": "规则", "reason": "原因", "excused_by": "免责人",
-    "excused_at": "免责时间",
-}
-
-
 def show(frame, key: str, *, progress: tuple[str, ...] = (), styler=None) -> None:
     """A read-only table with the page's column labels; ``progress`` columns (0–1) drawn as bars."""
-    zh = lang() == "zh"
-    label = (lambda c: COLUMN_LABELS.get(c, c)) if zh else (lambda c: c)
+    label = functools.partial(header, lang=lang())
     config = {c: st.column_config.ProgressColumn(label(c), min_value=0, max_value=1, format="percent")
               for c in progress}
     config.update({c: label(c) for c in frame.columns if c not in progress})
@@ -79,9 +57,7 @@ def narrowed(month: Month, filters) -> Month:
 
 
 def _headers(columns) -> dict[str, str]:
-    if lang() == "en":
-        return {c: EN_HEADERS.get(c, c) for c in columns}
-    return {c: SUMMARY_HEADERS.get(c, c) for c in columns}
+    return {c: header(c, lang()) for c in columns}
 
 
 def _flag_text(flags) -> str:
@@ -126,7 +102,7 @@ def ranking(wh, month: Month) -> None:
     st.plotly_chart(charts.score_bars(frame, "composite", t("ap.score"), t("ap.tab.ranking")), theme=None,
                     key="ap.chart")
     name = f"{month_key(month.month)}_{month.division}_appraisal"
-    st.download_button(t("ap.export"), workbook(month), f"{name}.xlsx", XLSX, key="ap.export",
+    st.download_button(t("ap.export"), workbook(month, lang()), f"{name}.xlsx", XLSX, key="ap.export",
                        icon=":material/download:")
     with st.container(border=True):
         again = st.checkbox(t("ap.republish"), key="ap.republish", disabled=not month.published)
@@ -151,22 +127,19 @@ def agent_form(month: Month) -> None:
     if agent is None:
         return
     row, card = rows.loc[agent], month.cards[agent]
-    division = DIVISIONS[month.division][0 if lang() == "zh" else 1]
+    division = texts.text(f"value.{month.division}", lang())
     st.markdown(f"#### {t('ap.form_title', division=division)}")
     c = st.columns(4)
     c[0].markdown(f"**{t('ap.agent')}**  \n{md(row['agent_name'] or '')}（{md(agent)}）")
-    c[1].markdown(f"**{'班组' if lang() == 'zh' else 'Team'}**  \n{md(row['team'] or '—')}")
+    c[1].markdown(f"**{header('team', lang())}**  \n{md(row['team'] or '—')}")
     c[2].markdown(f"**{t('ap.month')}**  \n{fmt.month_label(month.month, lang())}")
     c[3].markdown(f"**{t('ap.rank')}**  \n{int(row['rank'])} / {len(rows)}")
     lines = pd.DataFrame(card["lines"])
-    zh = lang() == "zh"
-    names = {"section": "部分" if zh else "Part", "item": "项目" if zh else "Item", "label": "内容" if zh else "Content",
-             "rule": "标准" if zh else "Rule", "count": "次数" if zh else "Count",
-             "points": "扣分/得分" if zh else "Points", "weight": "权重" if zh else "Weight",
-             "weighted": "加权得分" if zh else "Weighted"}
-    sections = {"A": "业务考核（表A）", "B": "工作纪律（表B）", "T": "汇总", "S": "考核项目", "X": "加减分"}
+    names = {c: t(f"card.col.{c}") for c in CARD_COLUMNS}
+    for part in ("label", "rule"):   # in the viewer's language (a card published in Chinese only: as it is)
+        lines[part] = [line_text(line, part, lang()) for line in card["lines"]]
     lines.loc[lines["section"] == "T", "item"] = ""
-    lines["section"] = lines["section"].map(lambda s: sections.get(s, s) if zh else s)
+    lines["section"] = lines["section"].map(lambda s: section_name(s, lang()))
     for c in ("count", "points", "weight", "weighted"):
         lines[c] = pd.to_numeric(lines[c], errors="coerce")
     shown = lines[list(names)].rename(columns=names)
@@ -182,7 +155,7 @@ def agent_form(month: Month) -> None:
 
 
 def inputs_editor(wh, month: date, division: str) -> None:
-    st.download_button(t("ap.template"), ap_inputs.template(wh, month, division),
+    st.download_button(t("ap.template"), ap_inputs.template(wh, month, division, lang()),
                        f"scorecard_inputs_{month_key(month)}_{division}.xlsx", XLSX, key="ap.template",
                        icon=":material/download:")
     st.caption(t("ap.upload_hint"))
@@ -249,7 +222,7 @@ def plans_tracker(wh, month: date, division: str, visible: set[str]) -> None:
     if frame.empty:
         st.info(t("ap.no_plans"))
         return
-    shown = frame.assign(status=[publish.PLAN_STATUS[s][0 if lang() == "zh" else 1] for s in frame["status"]])
+    shown = frame.assign(status=[texts.text(f"plan.{s}", lang()) for s in frame["status"]])
     show(shown.drop(columns=["month"]), "ap.plans")
     agent = st.selectbox(t("ap.agent"), list(frame["agent_id"]), key="ap.plan_agent")
     c1, c2 = st.columns(2)
@@ -286,13 +259,13 @@ def installer_units(wh, month: date, scope: Scope) -> None:
 def rules_panel(wh, month: date) -> None:
     rules = rules_for(wh, month)
     st.caption(t("ap.rules_in_force") + f" · {md(rules.version)}")
-    table = pd.DataFrame([{"key": k, "rule": r.label, "value": rules[k], "default": r.default,
+    table = pd.DataFrame([{"key": k, "rule": r.label_in(lang()), "value": rules[k], "default": r.default,
                            "changed": "●" if rules[k] != r.default else ""} for k, r in RULES.items()])
     show(table, "ap.rules")
     with st.form("ap.rule_form", border=True):
         st.markdown(f"**{t('ap.rule_change')}**")
         c = st.columns(3)
-        key = c[0].selectbox(t("ap.rule_key"), list(RULES), format_func=lambda k: f"{RULES[k].label}（{k}）",
+        key = c[0].selectbox(t("ap.rule_key"), list(RULES), format_func=lambda k, lg=lang(): t("ap.rule_option", label=RULES[k].label_in(lg), key=k),
                              key="ap.rule_key")
         value = c[1].number_input(t("ap.rule_value"), value=float(rules[key]), key="ap.rule_value")
         start = c[2].text_input(t("ap.rule_from"), month_key(month), key="ap.rule_from")
@@ -305,4 +278,5 @@ def rules_panel(wh, month: date) -> None:
     history = rule_history(wh)
     if history:
         st.caption(t("ap.rule_history"))
-        show(pd.DataFrame(history), "ap.rule_history")
+        show(pd.DataFrame([dict(h, label=RULES[h["key"]].label_in(lang()) if h["key"] in RULES else h["key"])
+                           for h in history]), "ap.rule_history")

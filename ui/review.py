@@ -16,6 +16,7 @@ from reports import pack as rp
 from reports.excel import workbook
 from reports.pdf import write_pdf
 from reports.render import actions_table, section_title, text_rows, title
+import texts
 from texts import fmt
 from ui.data import viewer_name
 from ui.i18n import lang, say, t
@@ -26,9 +27,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def choose_scope(values: pd.DataFrame) -> rp.PackScope:
-    i = 0 if lang() == "zh" else 1
     c1, c2 = st.columns(2)
-    level = c1.selectbox(t("rv.level"), list(rp.LEVELS), key="rv.level", format_func=lambda k: rp.LEVELS[k][i])
+    level = c1.selectbox(t("rv.level"), rp.LEVELS, key="rv.level",
+                         format_func=lambda k, lg=lang(): texts.text(f"level.{k}", lg))
     if level == "all":
         return rp.PackScope()
     options = sorted(v for v in values[level].dropna().unique()) if level in values else []
@@ -101,7 +102,6 @@ def action_items(wh, pack: rp.Pack) -> None:
     frame = rp.actions(wh, pack.month, pack.scope)
     headers, rows = text_rows(actions_table(frame), lang())
     st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, width="stretch", placeholder="—")
-    i = 0 if lang() == "zh" else 1
     with st.form("rv.action_form", border=True):
         st.markdown(f"**{t('rv.add_action')}**")
         c1, c2, c3 = st.columns([3, 1, 1])
@@ -118,8 +118,8 @@ def action_items(wh, pack: rp.Pack) -> None:
         c1, c2, c3 = st.columns([2, 1, 1])
         chosen = c1.selectbox(t("rv.status"), list(frame["action_id"]), key="rv.action_pick",
                               format_func=lambda a: frame.set_index("action_id").at[a, "title"])
-        status = c2.selectbox(t("rv.status"), list(rp.ACTION_STATUS), key="rv.action_status",
-                              format_func=lambda s: rp.ACTION_STATUS[s][i], label_visibility="hidden")
+        status = c2.selectbox(t("rv.status"), rp.ACTION_STATUS, key="rv.action_status",
+                              format_func=lambda s, lg=lang(): texts.text(f"action.{s}", lg), label_visibility="hidden")
         if c3.button(t("rv.set_status"), key="rv.set_status"):
             rp.set_action_status(wh, int(chosen), status, by=viewer_name())
             st.rerun()

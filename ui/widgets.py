@@ -21,12 +21,15 @@ def passport(row: dict) -> str:
     """Formula, numerator, denominator, n and the settings behind one figure (Markdown)."""
     m = BY_KEY[row["kpi"]]
     lines = [f"**{kpi_label(m.key)}** `{m.key}`", "", m.about(lang()), "",
-             f"- {t('formula')}：{m.formula}",
-             f"- {t('numerator')}：{fmt.value(row.get('numerator'), 'count' if m.is_ratio else m.unit, lang())}"]
+             "- " + t("kv", key=t("formula"), value=m.formula),
+             "- " + t("kv", key=t("numerator"), value=fmt.value(row.get("numerator"), "count" if m.is_ratio else m.unit,
+                                                                lang()))]
     if m.is_ratio:
-        lines.append(f"- {t('denominator')} (n)：{fmt.value(row.get('denominator'), 'count', lang())}")
-    if row.get("basis"):
-        lines.append(f"- {t('settings_used')}：{row['basis']}")
+        lines.append("- " + t("kv", key=t("denominator") + " (n)", value=fmt.value(row.get("denominator"), "count", lang())))
+    view = current()   # the settings behind the figure, said in the viewer's language
+    basis = view.settings.describe(m.settings, lang()) if view is not None and m.settings else row.get("basis")
+    if basis:
+        lines.append("- " + t("kv", key=t("settings_used"), value=basis))
     if row.get("pending"):
         lines.append(f"- {t('pending')}")
     return "\n".join(lines)

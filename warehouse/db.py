@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 import os
+import sys
 from pathlib import Path
 import threading
 import time
@@ -204,12 +205,21 @@ def open_warehouse(db: str = DEFAULT_DB, *, create: bool = True) -> Warehouse:
     return wh
 
 
-def command_parser(prog: str, description: str):
+def cli_texts(argv: list[str] | None = None):
+    """``text(id, **params)`` in the language the command line asks for (``--lang``), read before the
+    parser exists, so that its help is in that language too."""
+    argv = sys.argv[1:] if argv is None else argv
+    lang = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--lang"), None)
+    lang = next((a.split("=", 1)[1] for a in argv if a.startswith("--lang=")), lang)
+    return lambda text_id, **params: texts.text(text_id, lang, **params)
+
+
+def command_parser(prog: str, description: str, argv: list[str] | None = None):
     """The top of every command line here: ``--db`` (DuckDB file or SQLAlchemy URL) and subcommands."""
     import argparse
 
     parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB 文件路径或 SQLAlchemy URL（默认 {DEFAULT_DB}）")
-    parser.add_argument("--lang", choices=list(texts.LANGS), default=texts.DEFAULT,
-                        help="消息与表头的语言 language of messages (default zh)")
+    say = cli_texts(argv)
+    parser.add_argument("--db", default=DEFAULT_DB, help=say("cli.h.db", default=DEFAULT_DB))
+    parser.add_argument("--lang", choices=list(texts.LANGS), default=texts.DEFAULT, help=say("cli.h.lang"))
     return parser, parser.add_subparsers(dest="command", required=True)
