@@ -2,9 +2,11 @@
 import streamlit as st
 
 from ui import filters
+from ui.i18n import t
 from ui.router import navigation, routing
 
-st.set_page_config(page_title="客服运营驾驶舱", page_icon=":material/monitoring:", layout="wide")
+filters.adopt_url_lang()   # the link's ?lang= first: the tab title, the navigation and the page follow it
+st.set_page_config(page_title=t("app"), page_icon=":material/monitoring:", layout="wide")
 page = navigation()
 st.session_state["ui.view"] = filters.sidebar()
 with routing():

@@ -8,6 +8,7 @@ from typing import Sequence
 
 import pandas as pd
 
+import texts
 from metrics.months import month_key
 from metrics.query import aggregate
 from metrics.registry import BY_KEY, Count
@@ -44,18 +45,20 @@ def grade_mix(wh, *, months: Sequence[str | date], filters: Filters = NO_FILTERS
     return _nums(df, ["n"])[["month", "grade", "n"]].sort_values(["month", "grade"]).reset_index(drop=True)
 
 
-RESOLUTION_BUCKETS = ((4, "≤4小时"), (8, "4–8小时"), (24, "8–24小时"), (72, "1–3天"), (168, "3–7天"), (None, ">7天"))
+# upper bounds in hours; a bucket's words are the catalog text bucket.<i>
+RESOLUTION_BUCKETS = (4, 8, 24, 72, 168, None)
 
 
 def resolution_buckets(wh, *, months: Sequence[str | date], filters: Filters = NO_FILTERS, scope: Scope,
-                       settings: Settings | None = None) -> pd.DataFrame:
+                       settings: Settings | None = None, lang: str = texts.DEFAULT) -> pd.DataFrame:
     """Tickets resolved in the months by hours from creation to resolution."""
-    whens = " ".join(f"WHEN resolution_hours <= {h} THEN {i}" for i, (h, _) in enumerate(RESOLUTION_BUCKETS) if h)
+    whens = " ".join(f"WHEN resolution_hours <= {h} THEN {i}" for i, h in enumerate(RESOLUTION_BUCKETS) if h)
     df = aggregate(wh, "resolved", months=months, filters=filters, scope=scope, settings=settings,
                    group={"bucket": f"CASE {whens} ELSE {len(RESOLUTION_BUCKETS) - 1} END"},
                    measures={"n": Count("resolution_hours IS NOT NULL").sql()})
     df = _nums(df, ["bucket", "n"]).astype({"bucket": int})
-    out = pd.DataFrame({"bucket": range(len(RESOLUTION_BUCKETS)), "label": [b[1] for b in RESOLUTION_BUCKETS]})
+    out = pd.DataFrame({"bucket": range(len(RESOLUTION_BUCKETS)),
+                        "label": [texts.text(f"bucket.{i}", lang) for i in range(len(RESOLUTION_BUCKETS))]})
     return out.merge(df[["bucket", "n"]], on="bucket", how="left").fillna({"n": 0})
 
 

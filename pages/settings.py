@@ -26,7 +26,7 @@ with st.container(border=True):
         label, help_text = spec.label_in(lang()), spec.help_in(lang())
         if key == "abandon_treatment":
             values[key] = col.selectbox(label, ABANDON_TREATMENTS, index=ABANDON_TREATMENTS.index(value),
-                                        format_func=lambda v, lg=lang(): texts.text(f"setting.abandon_treatment.{v}", lg),
+                                        format_func=lambda v, lg=lang(): texts.text("setting.abandon_treatment." + v, lg),
                                         help=help_text, key=f"settings.{key}")
         elif isinstance(value, bool):
             values[key] = col.checkbox(label, value, help=help_text, key=f"settings.{key}")

@@ -24,6 +24,7 @@ left.plotly_chart(charts.trend(monthly, ["fcr_rate", "complaint_rate", "on_time_
                   theme=None, key="tickets.rates")
 right.plotly_chart(charts.bars(monthly, "backlog", "month", t("by_month")), theme=None, key="tickets.backlog")
 buckets = data.breakdown("resolution_buckets", *args, view.months)
+buckets = buckets.assign(label=[t(f"bucket.{b}") for b in buckets["bucket"]])   # in the viewer's language
 left, right = st.columns(2)
 left.plotly_chart(charts.histogram_bars(buckets, "label", "n", t("resolution_dist")), theme=None, key="tickets.resolution")
 right.plotly_chart(charts.trend(monthly, ["resolution_hours"], t("by_month")), theme=None, key="tickets.hours")

@@ -161,10 +161,8 @@ def inputs_editor(wh, month: date, division: str) -> None:
     st.caption(t("ap.upload_hint"))
     st.page_link("pages/imports.py", label=t("page.import"), icon=":material/upload_file:")
     frame = ap_inputs.current(wh, month, division)
-    zh = lang() == "zh"
-    config = {"agent_id": st.column_config.TextColumn("工号" if zh else "Agent id", disabled=True),
-              "agent_name": st.column_config.TextColumn("姓名" if zh else "Name", disabled=True),
-              "team": st.column_config.TextColumn("班组" if zh else "Team", disabled=True),
+    config = {**{c: st.column_config.TextColumn(header(c, lang()), disabled=True)
+                 for c in ("agent_id", "agent_name", "team")},
               **{c.name: _input_column(c) for c in ap_inputs.EDITABLE}}
     edited = st.data_editor(frame, hide_index=True, width="stretch", column_config=config, num_rows="fixed",
                             key=f"ap.editor.{month_key(month)}.{division}")
@@ -265,7 +263,8 @@ def rules_panel(wh, month: date) -> None:
     with st.form("ap.rule_form", border=True):
         st.markdown(f"**{t('ap.rule_change')}**")
         c = st.columns(3)
-        key = c[0].selectbox(t("ap.rule_key"), list(RULES), format_func=lambda k, lg=lang(): t("ap.rule_option", label=RULES[k].label_in(lg), key=k),
+        key = c[0].selectbox(t("ap.rule_key"), list(RULES),
+                             format_func=lambda k, lg=lang(): t("ap.rule_option", label=RULES[k].label_in(lg), key=k),
                              key="ap.rule_key")
         value = c[1].number_input(t("ap.rule_value"), value=float(rules[key]), key="ap.rule_value")
         start = c[2].text_input(t("ap.rule_from"), month_key(month), key="ap.rule_from")

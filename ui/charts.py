@@ -34,8 +34,9 @@ def _style(fig: go.Figure, height: int = 320) -> go.Figure:
 
 
 def _axis_title(unit: Unit) -> str:
-    return {"percent": "%", "seconds": "秒" if lang() == "zh" else "s", "hours": "小时" if lang() == "zh" else "h",
-            "yuan": "¥", "points": "分" if lang() == "zh" else "pts", "count": ""}[unit.value]
+    if unit.value in ("seconds", "hours", "points"):
+        return t(f"axis.{unit.value}")
+    return {"percent": "%", "yuan": "¥", "count": ""}[unit.value]
 
 
 def trend(df: pd.DataFrame, kpis: list[str], title: str, colour_by: str | None = None) -> go.Figure:

@@ -25,7 +25,8 @@ def passport(row: dict) -> str:
              "- " + t("kv", key=t("numerator"), value=fmt.value(row.get("numerator"), "count" if m.is_ratio else m.unit,
                                                                 lang()))]
     if m.is_ratio:
-        lines.append("- " + t("kv", key=t("denominator") + " (n)", value=fmt.value(row.get("denominator"), "count", lang())))
+        n = fmt.value(row.get("denominator"), "count", lang())
+        lines.append("- " + t("kv", key=t("denominator") + " (n)", value=n))
     view = current()   # the settings behind the figure, said in the viewer's language
     basis = view.settings.describe(m.settings, lang()) if view is not None and m.settings else row.get("basis")
     if basis:
@@ -68,7 +69,7 @@ def downloads(df: pd.DataFrame, name: str, key: str) -> None:
     """CSV (UTF-8 with BOM, so Excel opens Chinese correctly) and Excel, both formula-injection safe."""
     c1, c2 = st.columns(2)
     c1.download_button(t("download_csv"), csv_bytes(df), f"{name}.csv", "text/csv", key=f"{key}.csv")
-    c2.download_button(t("download_xlsx"), xlsx_bytes({"明细": df}), f"{name}.xlsx",
+    c2.download_button(t("download_xlsx"), xlsx_bytes({t("sheet.data"): df}), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx")
 
 

@@ -853,4 +853,15 @@ TEXT: dict[str, str] = {
     "cli.h.only": "only this {dim}; repeatable",
     "cli.h.db": "a DuckDB file or a SQLAlchemy URL (default {default})",
     "cli.h.lang": "the language of messages, help and headers (default zh)",
+    # ---- charts and downloads
+    "bucket.0": "≤4 h",
+    "bucket.1": "4–8 h",
+    "bucket.2": "8–24 h",
+    "bucket.3": "1–3 days",
+    "bucket.4": "3–7 days",
+    "bucket.5": ">7 days",
+    "axis.seconds": "s",
+    "axis.hours": "h",
+    "axis.points": "pts",
+    "sheet.data": "Data",
 }

@@ -853,4 +853,15 @@ TEXT: dict[str, str] = {
     "cli.h.only": "只看这个{dim}，可重复",
     "cli.h.db": "DuckDB 文件路径或 SQLAlchemy URL（默认 {default}）",
     "cli.h.lang": "消息、帮助与表头的语言（默认 zh）",
+    # ---- charts and downloads
+    "bucket.0": "≤4小时",
+    "bucket.1": "4–8小时",
+    "bucket.2": "8–24小时",
+    "bucket.3": "1–3天",
+    "bucket.4": "3–7天",
+    "bucket.5": ">7天",
+    "axis.seconds": "秒",
+    "axis.hours": "小时",
+    "axis.points": "分",
+    "sheet.data": "明细",
 }
