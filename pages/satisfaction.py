@@ -8,7 +8,7 @@ import streamlit as st
 from texts import fmt
 from metrics.subjects import SUBJECTS
 from ui import charts, data, tables
-from ui.i18n import t
+from ui.i18n import lang, t
 from ui.widgets import detail_link, monthly_or_stop, page_view
 
 KPIS = list(SUBJECTS["satisfaction"].page)
@@ -20,7 +20,7 @@ left, right = st.columns(2)
 left.plotly_chart(charts.trend(monthly, ["callback_reach_rate", "callback_coverage_rate", "callback_next_day_rate",
                                          "satisfaction_rate"], t("by_month")), theme=None, key="sat.trend")
 mix = data.breakdown("grade_mix", *args, view.months)
-mix["month"] = [fmt.month_label(m) for m in mix["month"]]
+mix["month"] = [fmt.month_label(m, lang()) for m in mix["month"]]
 colours = {"A": fmt.STATUS_COLOURS["green"], "B": "#81c784", "C": fmt.STATUS_COLOURS["amber"],
            "D": fmt.STATUS_COLOURS["red"]}
 right.plotly_chart(charts.share_bars(mix, "month", "n", "grade", t("grade_mix"), colours), theme=None, key="sat.mix")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from metrics.registry import BY_KEY, Unit
-from reports.pack import SECTIONS, Pack, Table
+from reports.pack import SECTIONS, Pack, Table, meta_value
 from reports.render import actions_table, header, section_title, title, unit_of
 import texts
 from texts import fmt
@@ -37,7 +37,8 @@ def workbook(pack: Pack, *, comments: dict[str, str], actions: pd.DataFrame, lan
         cover = book.add_worksheet(section_title("cover", lang))
         cover.write(0, 0, texts.text("pack.title", lang), big)
         cover.write_string(1, 0, spreadsheet_safe(f"{month}  {scope}"))
-        for r, (k, v) in enumerate(pack.meta.items(), start=3):
+        shown = {k: meta_value(pack, k, lang) for k in pack.meta if k != "texts"}
+        for r, (k, v) in enumerate(shown.items(), start=3):
             cover.write(r, 0, spreadsheet_safe(str(k)), bold)
             cover.write(r, 1, spreadsheet_safe("" if v is None else str(v)))
         cover.set_column(0, 0, 18)

@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from appraisal.month import appraisal
 from appraisal.publish import plans
 from appraisal.rules import rules_for
-from loaders.status import table_label
 from metrics import Filters, Scope, compute, load_settings
 from metrics.compare import days_loaded, with_comparisons
 from metrics.months import add_months, days_in_month, month_key, parse_month
@@ -128,10 +127,20 @@ def build(wh, month: str | date, scope: PackScope, *, viewer: Scope) -> Pack:
     for division in ("presales", "aftersales"):
         sections["appraisal"].append(Table(division, _appraisal_table(wh, m, division, viewer, flt), "appraisal"))
     rules = rules_for(wh, m)
-    meta = {"month": month_key(m), "scope": scope.label(), "viewer": viewer.describe(), "settings": settings.describe(tuple(SETTINGS)),
+    meta = {"month": month_key(m), "scope": scope.label(), "viewer": viewer.describe(),
+            "settings": settings.describe(tuple(SETTINGS)),
             "rules_version": rules.version, "data_version": wh.data_version(),
-            "built_at": datetime.now().replace(microsecond=0).isoformat(sep=" ")}
+            "built_at": datetime.now().replace(microsecond=0).isoformat(sep=" "),
+            # the frozen descriptions in every language, so the English documents read in English
+            "texts": {lang: {"scope": scope.label(lang), "viewer": viewer.describe(lang),
+                             "settings": settings.describe(tuple(SETTINGS), lang)} for lang in texts.LANGS}}
     return Pack(m, scope, meta, sections)
+
+
+def meta_value(pack: "Pack", key: str, lang: str = texts.DEFAULT):
+    """A frozen description (scope, viewer, settings) in ``lang``; a pack frozen before the catalog has
+    only its Chinese one."""
+    return pack.meta.get("texts", {}).get(lang, {}).get(key, pack.meta.get(key))
 
 
 def _appraisal_table(wh, m: date, division: str, viewer: Scope, flt: Filters) -> pd.DataFrame:
@@ -162,9 +171,9 @@ def _quality(wh, m: date, viewer: Scope, flt: Filters) -> list[Table]:
             {"a": m, "b": add_months(m, 1)}).scalar()
     days = days_loaded(wh, [m])
     total = days_in_month(m)
-    coverage = pd.DataFrame([{"source": table_label(src.split(".")[0]), "days_loaded": n,
+    # kinds as codes: a document names them in its own language (reports/render.cell)
+    coverage = pd.DataFrame([{"source": src.split(".")[0], "days_loaded": n,
                               "days_missing": total - n} for (src, mm), n in sorted(days.items()) if mm == m])
-    loads["kind"] = loads["kind"].map(table_label)
     orphan = pd.DataFrame([{"month": month_key(m), "orphan_callbacks": int(orphans or 0)}])
     return [Table("pack.t.loads", loads), Table("pack.t.coverage", coverage), Table("pack.t.orphans", orphan)]
 

@@ -15,7 +15,7 @@ from fpdf.fonts import FontFace
 from metrics.registry import BY_KEY, Unit
 from metrics.subjects import SUBJECTS
 from reports.errors import ReportError
-from reports.pack import SECTIONS, Pack, Table
+from reports.pack import SECTIONS, Pack, Table, meta_value
 from reports.render import (
     CELL_CHARS, LINE_CHARS, NOTE_CHARS, actions_table, section_title, shorten, shown_columns, text_rows, title
 )
@@ -143,7 +143,7 @@ def write_pdf(pack: Pack, path: str | Path, *, comments: dict[str, str], actions
     lines = [say("pack.meta.created", by=meta.get("created_by", ""), at=meta.get("created_at", "")),
              say("pack.meta.refreshed", at=meta.get("refreshed_at") or say("pack.meta.not_refreshed")),
              say("pack.meta.versions", data=meta.get("data_version"), rules=meta.get("rules_version")),
-             say("pack.meta.settings", settings=meta.get("settings"))]
+             say("pack.meta.settings", settings=meta_value(pack, "settings", lang))]
     for line in lines:
         pdf.multi_cell(0, 5.5, shorten(line, LINE_CHARS), new_x="LMARGIN", new_y="NEXT")
     for key in [k for k in SECTIONS if k != "cover"]:

@@ -7,6 +7,7 @@ import pandas as pd
 
 from appraisal.month import flag_labels
 from appraisal.publish import PLAN_STATUS
+from loaders.status import table_label
 from metrics.registry import BY_KEY, Unit
 from metrics.sources import DIMENSIONS
 from metrics.targets import STATUSES
@@ -76,6 +77,8 @@ def cell(table: Table, column: str, row: pd.Series, lang: str = "zh") -> str:
         if flag == "incomplete":
             return texts.text("incomplete", lang)
         return fmt.delta(v, BY_KEY[row["kpi"]].unit) or fmt.EMPTY
+    if column in ("kind", "source") and isinstance(v, str):   # a kind's code; a pack frozen before: its label
+        return table_label(v, lang)
     if column == "status":
         # the words of the cards: one status vocabulary for the page and the pack
         return texts.text(f"status.{v}", lang) if v in STATUSES else fmt.EMPTY

@@ -164,3 +164,23 @@ def test_packs_are_kept_under_a_language_free_scope_key(rwh):
                               {"p": pack.pack_id}).scalar()
     assert stored == viewer.key()
     assert open_pack(rwh, "2026-10", ALL, viewer=Scope.of(regions=["华东"])) is None   # a different viewer
+
+
+@needs_poppler
+def test_english_pack_reads_in_english(rwh, tmp_path):
+    """The same pack in English: every title, header, status, section, flag and the frozen descriptions
+    (scope, settings) in English; Han characters only in the data's own names."""
+    from english import data_words, leaks
+    import texts
+
+    pack = create(rwh, "2026-10", ALL, viewer=Scope.all(), by="manager")
+    extra = dict(comments={}, actions=actions(rwh, "2026-10", ALL), lang="en")
+    words = data_words(rwh.url) | {"经理"}
+    text = pdf_text(write_pdf(pack, tmp_path / "pack_en.pdf", **extra))
+    assert "Monthly review pack" in text and "Oct 2026" in text and "page 1 of" in text
+    assert leaks(text.splitlines(), words) == []
+    book = openpyxl.load_workbook(io.BytesIO(workbook(pack, **extra)))
+    assert book.sheetnames[:3] == [texts.text("pack.cover", "en"), texts.text("pack.summary", "en"),
+                                   texts.text("pack.calls", "en")]
+    cells = [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    assert leaks(cells, words) == []

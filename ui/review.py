@@ -43,7 +43,7 @@ def header(wh, pack: rp.Pack, viewer) -> None:
                  refreshed=md(m.get("refreshed_at") or t("rv.never")), rules=md(m.get("rules_version")),
                  data=md(m.get("data_version"))))
     with st.expander(t("rv.settings")):
-        st.json(m.get("settings"), expanded=False)
+        st.json(rp.meta_value(pack, "settings", lang()), expanded=False)
         st.caption(t("rv.log"))
         st.dataframe(rp.pack_log(wh, pack.pack_id), hide_index=True, width="stretch", placeholder="—")
     extra = dict(comments=rp.comments(wh, pack.pack_id), actions=rp.actions(wh, pack.month, pack.scope), lang=lang())
