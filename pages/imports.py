@@ -20,7 +20,7 @@ with st.form("import.form", clear_on_submit=True):
     files = st.file_uploader(t("imp.files"), accept_multiple_files=True, key="import.files",
                              type=["csv", "txt", "xlsx", "xlsm"])
     kind = st.selectbox(t("imp.kind"), [None, *SCHEMAS], key="import.kind",
-                        format_func=lambda k, auto=t("imp.auto"): auto if k is None else kind_label(k))
+                        format_func=lambda k, auto=t("imp.auto"), lg=lang(): auto if k is None else kind_label(k, lg))
     strict = st.checkbox(t("imp.strict"), key="import.strict")
     submitted = st.form_submit_button(t("imp.go"), type="primary")
 if submitted:

@@ -22,7 +22,9 @@ def mapping_path() -> Path:
 
 
 def kind_label(kind: str, lang: str | None = None) -> str:
-    return t("imp.kind_label", label=texts.text(f"kind.{kind}", lang or current_lang()), kind=kind)
+    """``回访记录（callbacks）``: the kind's label and its id, both in one language."""
+    lang = lang or current_lang()
+    return texts.text("imp.kind_label", lang, label=texts.text(f"kind.{kind}", lang), kind=kind)
 
 
 def load_upload(wh, upload, kind: str | None, strict: bool, user: str):
