@@ -31,6 +31,12 @@ LIMITS = (
     Limit("max_columns", 1_000, "文件列数上限", "Most columns in a file"),
     Limit("max_xlsx_mb", 500, "Excel 解压后大小上限（MB）", "Largest Excel file once uncompressed (MB)"),
     Limit("max_xlsx_rows", 2_000_000, "Excel 行数上限", "Most rows in an Excel sheet"),
+    # when a load is loud (a warning on the CLI's stderr and the import page) or fails (exit 3)
+    Limit("warn_rejected_share", 0.2, "拒收行占比达到此值时警告", "Warn when this share of rows is rejected"),
+    Limit("fail_rejected_share", 0.5, "拒收行占比达到此值时命令行退出码为 3", "Exit 3 when this share of rows is rejected"),
+    Limit("warn_same_file_keys_share", 0.01, "同一文件内键重复（互相替换）的行占比超过此值时警告",
+          "Warn when more than this share of rows replace another row of the same file by key"),
+    Limit("constant_min_rows", 10, "一列全为同一值时警告所需的最少行数", "Fewest rows before a constant column is warned about"),
 )
 BY_NAME = {lim.name: lim for lim in LIMITS}
 

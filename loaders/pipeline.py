@@ -25,9 +25,9 @@ import sqlalchemy as sa
 from loaders.casts import SUMMARY_WORDS, install_macros
 from loaders.errors import LoadError
 from loaders.limits import date_window, limit
-from loaders.mapping import EMPTY_MAPPING, KindMapping, Mapping
+from loaders.mapping import EMPTY_MAPPING, JOIN, ColumnSource, KindMapping, Mapping
 from loaders.readers import RawTable, read_file, sweep_stale_scratch
-from loaders.schema import SCHEMAS, Column, ExportSchema, Kind, normalise_header
+from loaders.schema import SCHEMAS, Column, ExportSchema, Input, Kind, normalise_header
 from loaders.vocab import EMPTY, KEYPRESS_HEADER_WORDS, SKIP, THREE_LEVEL_WORDS, VOCABULARIES, map_word
 import texts
 from texts import Lines, Message
@@ -58,7 +58,18 @@ class LoadReport:
     orphans: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     notes: list[Message] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)   # a doubtful load: said loudly (CLI stderr, page)
+    context: str = ""                 # digest of the mapping and roster the file was loaded with
+    rows_resolved: int = 0            # open rejects of earlier loads that this load resolved
     duration_seconds: float = 0.0
+
+    @property
+    def rejected_share(self) -> float:
+        counted = self.rows_read - self.rows_skipped
+        return self.rows_rejected / counted if counted else 0.0
+
+    def warning_lines(self, lang: str = texts.DEFAULT) -> list[str]:
+        return [w.render(lang) for w in self.warnings]
 
     def summary(self, lang: str = texts.DEFAULT) -> str:
         def say(text_id: str, **params) -> str:
@@ -73,6 +84,8 @@ class LoadReport:
             parts.append(say("load.sum.merged", n=self.rows_merged))
         if SCHEMAS[self.kind].orphans:
             parts.append(say("load.sum.orphans", n=self.orphans))
+        if self.rows_resolved:
+            parts.append(say("load.sum.resolved", n=self.rows_resolved))
         # what the load did besides the counts, on the same line
         notes = "".join(say("load.sum.note", note=n.render(lang)) for n in self.notes)
         return say("sep.parts").join(parts) + say("load.sum.tail", load_id=self.load_id,
@@ -81,59 +94,150 @@ class LoadReport:
 
 @dataclass
 class HeaderMap:
-    columns: dict[str, int]           # canonical column → raw column index
+    columns: dict[str, int]           # canonical column → raw column index (or a composed cell's index)
     headers: list[str]
     ignored: list[str]
     notes: list[Message]
+    composed: dict[int, tuple[str, str]] = field(default_factory=dict)   # index → (label, SQL over raw's c<i>)
+    constants: dict[str, str] = field(default_factory=dict)   # vocabulary column → its constant value
+    formats: dict[str, tuple[str, ...]] = field(default_factory=dict)   # column → strftime codes
+
+    def cell(self, i: int) -> str:
+        """SQL over ``raw`` for the (trimmed, emptied) cell at index ``i``."""
+        return self.composed[i][1] if i in self.composed else f"nz(c{i})"
+
+    def label(self, i: int) -> str:
+        return self.composed[i][0] if i in self.composed else self.headers[i]
 
     def header(self, name: str) -> str:
-        return self.headers[self.columns[name]]
+        return self.label(self.columns[name])
+
+    @property
+    def mapped(self) -> set[str]:
+        return {*self.columns, *self.constants}
 
 
 # ------------------------------------------------------------------ headers
 def header_words(col: Column, kmap: KindMapping) -> tuple[str, ...]:
-    """The headers that may name ``col``, in the order they win: the mapping's, the name, the aliases."""
+    """The headers that may name ``col``, in the order they win: the mapping's, the name, the aliases.
+    A column the mapping's ``[KIND.columns]`` places takes exactly its headers."""
+    if col.name in kmap.columns:
+        return kmap.columns[col.name].headers
     return (*kmap.aliases.get(col.name, ()), col.name, *col.aliases)
 
 
-def map_headers(headers: list[str], schema: ExportSchema, kmap: KindMapping = KindMapping()) -> HeaderMap:
-    """Assign each canonical column the header matching its earliest alias (user aliases first)."""
+def _composed_cell(src: ColumnSource, idx: list[int], col: Column) -> str:
+    """SQL for the cell of a column built from several headers (joined) or with extra empty words."""
+    def cell(i: int) -> str:
+        if not src.empty:
+            return f"nz(c{i})"
+        words = ", ".join(_sql_str(w) for w in src.empty)
+        return f"CASE WHEN nz(c{i}) IN ({words}) THEN NULL ELSE nz(c{i}) END"
+    if len(idx) == 1:
+        return cell(idx[0])
+    parts = [cell(i) for i in idx]
+    # every part present, else no value: a composite key or a date without its time is not guessed
+    return (f"CASE WHEN {' OR '.join(f'{p} IS NULL' for p in parts)} THEN NULL "
+            f"ELSE concat_ws({_sql_str(JOIN.get(col.kind, '-'))}, {', '.join(parts)}) END")
+
+
+def _place_sources(headers: list[str], norm: list[str], schema: ExportSchema, kmap: KindMapping, base: int,
+                   hm: HeaderMap, claimed: dict[int, str]) -> None:
+    """The mapping's ``[KIND.columns]``: exact headers, constants and composed cells."""
+    problems = []
+    for name, src in kmap.columns.items():
+        col = schema.column(name)
+        if src.format:
+            hm.formats[name] = src.format
+        if src.value is not None:
+            if col.kind in (Kind.vocab, Kind.bool):
+                hm.constants[name] = src.value
+            else:
+                i = base + len(hm.composed)
+                hm.composed[i] = (f"= {src.value}", _sql_str(src.value))
+                hm.columns[name] = i
+            continue
+        idx = []
+        for h in src.headers:
+            where = [i for i, n in enumerate(norm) if n == normalise_header(h)]
+            if not where:
+                problems.append(Message("map.header_not_found", kind=schema.kind, column=name, header=h,
+                                        found="、".join(x for x in headers if x) or Message("load.missing.none")))
+                continue
+            idx.append(where[0])
+            claimed.setdefault(where[0], name)
+        if len(idx) != len(src.headers):
+            continue
+        if len(idx) == 1 and not src.empty:
+            hm.columns[name] = idx[0]
+            continue
+        i = base + len(hm.composed)
+        hm.composed[i] = (" + ".join(headers[j] for j in idx), _composed_cell(src, idx, col))
+        hm.columns[name] = i
+    if problems:
+        raise LoadError("map.problems", file=texts.text("map.file"),
+                        problems=Lines(Message("indent", item=p) for p in problems))
+
+
+def map_headers(headers: list[str], schema: ExportSchema, kmap: KindMapping = KindMapping(),
+                base: int | None = None) -> HeaderMap:
+    """Assign each canonical column the header matching its earliest alias (user aliases first), after
+    the mapping's exact ``[KIND.columns]`` (composed cells get indices from ``base`` on)."""
     norm = [normalise_header(h) for h in headers]
     claimed: dict[int, str] = {}
-    columns: dict[str, int] = {}
-    notes: list[Message] = []
+    hm = HeaderMap({}, headers, [], [])
+    _place_sources(headers, norm, schema, kmap, len(headers) if base is None else base, hm, claimed)
     for col in schema.columns:
+        if col.name in kmap.columns:
+            continue
         aliases = [normalise_header(a) for a in header_words(col, kmap)]
         candidates = [(aliases.index(n), i) for i, n in enumerate(norm) if n in aliases and i not in claimed]
         if not candidates:
             continue
         candidates.sort()
         _, idx = candidates[0]
-        columns[col.name] = idx
+        hm.columns[col.name] = idx
         claimed[idx] = col.name
         for _, other in candidates[1:]:
-            notes.append(Message("load.note.two_headers", other=headers[other], chosen=headers[idx], column=col.name))
-    ignored = [h for i, h in enumerate(headers) if i not in claimed and h.strip()]
-    missing = [c for c in schema.required if c.name not in columns]
+            hm.notes.append(Message("load.note.two_headers", other=headers[other], chosen=headers[idx], column=col.name))
+    hm.ignored = [h for i, h in enumerate(headers) if i not in claimed and h.strip()]
+    missing = [c for c in schema.required if c.name not in hm.mapped]
     if missing:
-        raise _missing_error(missing, headers, schema, kmap)
-    return HeaderMap(columns, headers, ignored, notes)
+        raise _missing_error(missing, headers, schema, kmap, claimed)
+    return hm
 
 
-def _missing_error(missing: list[Column], headers: list[str], schema: ExportSchema, kmap: KindMapping) -> LoadError:
-    """Names the kind, each missing column with the aliases tried, the headers found, the kind the file
-    looks like, and the mapping section that fixes it."""
-    columns = Lines(Message("load.missing.column", column=c.name, tried="、".join(header_words(c, kmap)))
-                    for c in missing)
+def _fit(schema: ExportSchema, norm: set[str]) -> tuple[bool, int]:
+    """(every required column has a header, how many columns have one) of ``schema`` on a header."""
+    found = [any(normalise_header(a) in norm for a in (c.name, *c.aliases)) for c in schema.columns]
+    required = all(f for f, c in zip(found, schema.columns) if c.required)
+    return required, sum(found)
+
+
+def _missing_error(missing: list[Column], headers: list[str], schema: ExportSchema, kmap: KindMapping,
+                   claimed: dict[int, str]) -> LoadError:
+    """Names the kind, each missing column with the aliases tried (and a header it could have had that
+    another column took), the headers found, the kind the file fits better if any, and the fix."""
+    norm = [normalise_header(h) for h in headers]
+    lines = Lines()
+    for c in missing:
+        lines.append(Message("load.missing.column", column=c.name, tried="、".join(header_words(c, kmap))))
+        words = {normalise_header(a) for a in header_words(c, kmap)}
+        for i, n in enumerate(norm):
+            if n in words and i in claimed:
+                lines.append(Message("load.missing.taken", header=headers[i], other=claimed[i], column=c.name,
+                                     kind=schema.kind))
     found = "、".join(h for h in headers if h)
-    norm = {normalise_header(h) for h in headers}
     hint = Lines()
+    # another kind is named only when the header really fits it better: all its required columns
+    # and more of its columns than of this kind's
+    own = _fit(schema, set(norm))[1]
     for other in SCHEMAS.values():
-        if other.kind != schema.kind and all(
-                any(normalise_header(a) in norm for a in (c.name, *c.aliases)) for c in other.required):
+        fits, count = _fit(other, set(norm))
+        if other.kind != schema.kind and fits and count > own:
             hint.append(Message("load.missing.looks_like", label=Message(f"kind.{other.kind}"), kind=other.kind))
             break
-    return LoadError("load.missing", label=Message(f"kind.{schema.kind}"), kind=schema.kind, columns=columns,
+    return LoadError("load.missing", label=Message(f"kind.{schema.kind}"), kind=schema.kind, columns=lines,
                      found=found if found else Message("load.missing.none"), hint=hint)
 
 
@@ -150,9 +254,9 @@ def refuse_unsafe_scales(raw: RawTable, hm: HeaderMap, kmap: KindMapping, schema
                 f"SELECT DISTINCT nz(c{i}) FROM raw WHERE nz(c{i}) IS NOT NULL ORDER BY 1 LIMIT 20").fetchall()]
             raise LoadError("load.keypress_scale", header=h, words="、".join(words))
     if "satisfaction" in hm.columns:
-        i = hm.columns["satisfaction"]
+        cell = hm.cell(hm.columns["satisfaction"])
         words = [r[0] for r in raw.scratch.execute(
-            f"SELECT DISTINCT nz(c{i}) FROM raw WHERE nz(c{i}) IS NOT NULL ORDER BY 1").fetchall()]
+            f"SELECT DISTINCT {cell} AS w FROM raw WHERE w IS NOT NULL ORDER BY 1").fetchall()]
         three = [w for w in words if w in THREE_LEVEL_WORDS]
         if three and not all(w in declared for w in three):
             raise LoadError("load.three_level_scale", header=hm.header("satisfaction"), words="、".join(words[:20]))
@@ -176,12 +280,12 @@ _NULL_TYPES = {
 }
 
 
-def _vocab_table(raw: RawTable, idx: int, col: Column, kmap: KindMapping) -> str:
+def _vocab_table(raw: RawTable, idx: int, col: Column, kmap: KindMapping, cell: str) -> str:
     """Map the column's distinct words in Python (a few dozen), as table vm_<idx>(raw, value, status)."""
     vocab = VOCABULARIES["bool" if col.kind is Kind.bool else col.vocab]
     extra = kmap.values.get(col.name, {})
     words = [r[0] for r in raw.scratch.execute(
-        f"SELECT DISTINCT nz(c{idx}) AS w FROM raw WHERE nz(c{idx}) IS NOT NULL").fetchall()]
+        f"SELECT DISTINCT {cell} AS w FROM raw WHERE w IS NOT NULL").fetchall()]
     rows = []
     for w in words:
         value = map_word(vocab, w, extra)
@@ -221,16 +325,17 @@ def _plausibility(col: Column, h: str, r: str) -> list[str]:
     return out
 
 
-def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMapping) -> None:
+def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMapping) -> list[Message]:
     """Create scratch table ``typed``: line_no, every canonical column, is_summary, is_deleted, has_ctrl
-    (a text cell held control or bidi characters, removed), reason."""
-    read = [*raw.columns, *raw.extra]
+    (a text cell held control or bidi characters, removed), reason.  Returns warnings on times that
+    did not parse."""
+    read = [*raw.columns, *raw.extra, *hm.composed]
     # text cells lose control and bidi characters: one regular expression per row over its text cells
     # (a per-cell test cost the 1 M-row load 40 %), and the stripping only on the rows that have any
     text_cells = sorted({hm.columns[c.name] for c in schema.columns
                          if c.name in hm.columns and c.kind in (Kind.text, Kind.id)})
     has_ctrl = f"coalesce(has_ctrl(concat({', '.join(f'n{i}' for i in text_cells)})), false)" if text_cells else "false"
-    cells = ", ".join(f"nz(c{i}) AS n{i}" for i in read)
+    cells = ", ".join(f"{hm.cell(i)} AS n{i}" for i in read)
     stripped = ", ".join(f"CASE WHEN has_ctrl THEN strip_ctrl(n{i}) ELSE n{i} END AS n{i}" for i in text_cells)
     rows = (f"(SELECT * REPLACE ({stripped}) FROM (SELECT *, {has_ctrl} AS has_ctrl FROM "
             f"(SELECT line_no, {cells} FROM raw)))" if text_cells else
@@ -246,14 +351,18 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
         reasons.append(f"CASE WHEN r.line_no IN (SELECT line_no FROM bad_lines) THEN "
                        f"{_reason('reject.undecodable', encoding=raw.encoding)} END")
     for col in schema.columns:
+        if col.name in hm.constants:   # a vocabulary constant of the mapping, already a value
+            value = hm.constants[col.name]
+            select.append(f"{value if col.kind is Kind.bool else _sql_str(value)} AS {col.name}")
+            continue
         if col.name not in hm.columns:
             select.append(f"CAST(NULL AS {_NULL_TYPES[col.kind]}) AS {col.name}")
             continue
         i = hm.columns[col.name]
-        h = _sql_str(hm.headers[i])
+        h = _sql_str(hm.label(i))
         r = f"r.n{i}"
         if col.kind in (Kind.vocab, Kind.bool):
-            vm = _vocab_table(raw, i, col, kmap)
+            vm = _vocab_table(raw, i, col, kmap, hm.cell(i))
             joins.append(f"LEFT JOIN {vm} ON {vm}.raw = {r}")
             value = f"{vm}.value" + ("::BOOLEAN" if col.kind is Kind.bool else "")
             select.append(f"{value} AS {col.name}")
@@ -261,6 +370,9 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
             deleted.append(f"{vm}.status = 'skip'")
         else:
             typed = _TYPED[col.kind].format(r=r)
+            if col.name in hm.formats:   # the mapping's strftime codes, tried in order
+                codes = "[" + ", ".join(_sql_str(f) for f in hm.formats[col.name]) + "]"
+                typed = f"try_strptime({r}, {codes})" + ("::DATE" if col.kind is Kind.date else "")
             select.append(f"{typed} AS {col.name}")
             if col.kind in CAST_KINDS:
                 reasons.append(f"CASE WHEN {r} IS NOT NULL AND r.{col.name} IS NULL "
@@ -284,7 +396,33 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
         SELECT r.line_no, {', '.join('r.' + c.name for c in schema.columns)}, r.is_summary, r.is_deleted, r.has_ctrl,
                nullif(concat_ws('；', {', '.join(reasons)}), '') AS reason
         FROM typed0 r {' '.join(joins)}""")
+    warnings = _time_warnings(raw, hm, schema)
     raw.scratch.execute("DROP TABLE typed0")   # within the memory limit: less to spill
+    return warnings
+
+
+def _time_warnings(raw: RawTable, hm: HeaderMap, schema: ExportSchema) -> list[Message]:
+    """Times that did not parse, per column, with an example and how to say the file's form."""
+    times = [c for c in schema.columns if c.kind in (Kind.timestamp, Kind.date) and c.name in hm.columns]
+    if not times:
+        return []
+    failed = [f"n{hm.columns[c.name]} IS NOT NULL AND {c.name} IS NULL" for c in times]
+    sql = ", ".join(f"count(*) FILTER (WHERE {f}), any_value(n{hm.columns[c.name]}) FILTER (WHERE {f})"
+                    for c, f in zip(times, failed))
+    row = raw.scratch.execute(f"SELECT {sql} FROM typed0").fetchone()
+    out = []
+    for k, c in enumerate(times):
+        n, example = row[2 * k], row[2 * k + 1]
+        if not n:
+            continue
+        header = hm.header(c.name)
+        if c.name in hm.formats:
+            out.append(Message("load.warn.time_format", n=n, header=header, example=example,
+                               format=" | ".join(hm.formats[c.name])))
+        else:
+            out.append(Message("load.warn.bad_times", n=n, header=header, example=example, kind=schema.kind,
+                               column=c.name))
+    return out
 
 
 # ------------------------------------------------------------------ per-kind rules
@@ -294,7 +432,18 @@ def _roster_frame(wh: Warehouse):
             "SELECT agent_id, agent_name, nickname FROM roster")).fetchall()
 
 
-def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehouse) -> None:
+def declared_sql(sql: str, schema: ExportSchema, hm: HeaderMap, kmap: KindMapping) -> str:
+    """A declared default, check or tally with ``{has.COLUMN}`` (the file has the column) and
+    ``{opt.NAME}`` (the mapping's option, as a SQL string) filled in."""
+    def fill(m: re.Match) -> str:
+        if m.group(1) == "has":
+            return "true" if m.group(2) in hm.mapped else "false"
+        return _sql_str(kmap.option(schema, m.group(2)))
+    return re.sub(r"\{(has|opt)\.(\w+)\}", fill, sql)
+
+
+def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehouse,
+                kmap: KindMapping = KindMapping()) -> None:
     """The kind's declared defaults and row checks (``warehouse/kinds.py``); replaces ``typed``."""
     con = raw.scratch
     if schema.roster_lookup:
@@ -311,9 +460,9 @@ def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehous
             GROUP BY name HAVING count(DISTINCT agent_id) = 1""")
     rows = "SELECT * FROM typed"   # the rows with the kind's defaults; the checks are made on them
     if schema.defaults:
-        defaults = ", ".join(f"{sql} AS {col}" for col, sql in schema.defaults.items())
+        defaults = ", ".join(f"{declared_sql(sql, schema, hm, kmap)} AS {col}" for col, sql in schema.defaults.items())
         rows = f"SELECT t.* REPLACE ({defaults}) FROM typed t {' '.join(schema.joins)}"
-    checks = [f"CASE WHEN {c.when} THEN {_reason(c.reason, value=c.value) if c.value else _reason(c.reason)} END"
+    checks = [f"CASE WHEN {declared_sql(c.when, schema, hm, kmap)} THEN {_reason(c.reason, value=c.value) if c.value else _reason(c.reason)} END"
               for c in schema.checks]
     # one statement, one copy of the table: the defaults in a subquery, the reasons checked on its rows
     if checks:
@@ -397,8 +546,15 @@ def build_final(raw: RawTable, schema: ExportSchema, hm: HeaderMap) -> None:
         con.execute(f"CREATE OR REPLACE TABLE final AS SELECT {', '.join(select)} FROM valid")
 
 
-def build_rejects(raw: RawTable) -> None:
-    """Scratch table ``reject_rows``: line, reason and the row's cells verbatim, keyed by header."""
+def key_text(schema: ExportSchema, alias: str = "") -> str:
+    """SQL for a row's natural key as one text (the same on DuckDB and PostgreSQL): how a reject is
+    matched to the row that later loads under its key."""
+    prefix = f"{alias}." if alias else ""
+    return "concat_ws(chr(31), " + ", ".join(f"CAST({prefix}{k} AS VARCHAR)" for k in schema.key) + ")"
+
+
+def build_rejects(raw: RawTable, schema: ExportSchema) -> None:
+    """Scratch table ``reject_rows``: line, reason, the row's key and its cells verbatim, keyed by header."""
     seen: dict[str, int] = {}
     pairs = []
     for i, h in enumerate(raw.headers):
@@ -412,7 +568,7 @@ def build_rejects(raw: RawTable) -> None:
         pairs.append(f"'_extra_{k + 1}', r.c{i}")
     raw.scratch.execute(f"""
         CREATE OR REPLACE TABLE reject_rows AS
-        SELECT t.line_no, t.reason,
+        SELECT t.line_no, t.reason, nullif({key_text(schema, 't')}, '') AS row_key,
                regexp_replace(CAST(json_object({', '.join(pairs)}) AS VARCHAR), ',"_extra_\\d+":null', '', 'g') AS raw_row
         FROM typed t JOIN raw r USING (line_no)
         WHERE NOT t.is_summary AND NOT t.is_deleted AND t.reason IS NOT NULL
@@ -475,13 +631,38 @@ def _upsert_postgres(conn: sa.Connection, scratch, kind: str, cols: list[str], l
 
 
 def _insert_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadReport, alias: str) -> None:
-    cols = ["load_id", "file_name", "kind", "line_no", "reason", "raw_row"]
+    cols = ["load_id", "file_name", "kind", "line_no", "reason", "raw_row", "row_key"]
     select = (f"SELECT {report.load_id} AS load_id, {_sql_str(report.file)} AS file_name, "
-              f"{_sql_str(report.kind)} AS kind, line_no, reason, raw_row FROM reject_rows ORDER BY line_no")
+              f"{_sql_str(report.kind)} AS kind, line_no, reason, raw_row, row_key FROM reject_rows ORDER BY line_no")
     if not wh.is_duckdb:
         _copy_postgres(conn, scratch, select, "rejects", cols)
         return
     conn.exec_driver_sql(f"INSERT INTO rejects ({', '.join(cols)}) {select.replace('FROM reject_rows', f'FROM {alias}.reject_rows')}")
+
+
+def _resolve_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadReport, alias: str) -> int:
+    """Open rejects this load settles: every reject of an earlier load of the same file (this load
+    reapplied it and records its own), and any reject whose key this load brought in."""
+    params = {"l": report.load_id, "k": report.kind, "s": report.sha256}
+    open_rows = "kind = :k AND resolved_load_id IS NULL AND load_id < :l"
+    done = conn.execute(sa.text(
+        f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND load_id IN "
+        f"(SELECT load_id FROM load_log WHERE kind = :k AND sha256 = :s)"), params).rowcount or 0
+    keys = [r[0] for r in conn.execute(sa.text(
+        f"SELECT DISTINCT row_key FROM rejects WHERE {open_rows} AND row_key IS NOT NULL"), params)]
+    if not keys:
+        return done
+    settle(conn)
+    final = f"{alias}.final" if wh.is_duckdb else "final"
+    run = (lambda sql, args: conn.execute(sa.text(sql), args).fetchall()) if wh.is_duckdb else \
+        (lambda sql, args: scratch.execute(sql.replace(":keys", "?"), [args["keys"]]).fetchall())
+    found = [r[0] for r in run(f"SELECT DISTINCT {key_text(SCHEMAS[report.kind])} FROM {final} "
+                               f"WHERE {key_text(SCHEMAS[report.kind])} = ANY(:keys)", {"keys": keys})]
+    if not found:
+        return done
+    update = sa.text(f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND row_key IN :keys"
+                     ).bindparams(sa.bindparam("keys", expanding=True))
+    return done + (conn.execute(update, {**params, "keys": found}).rowcount or 0)
 
 
 def _test_hook_before_commit() -> None:
@@ -527,6 +708,7 @@ def _write(conn: sa.Connection, wh: Warehouse, raw: RawTable, report: LoadReport
     if orphans:
         report.orphans = int(conn.execute(sa.text(
             f"SELECT count(*) FROM {kind} c WHERE c.load_id = :l AND {orphans}"), {"l": report.load_id}).scalar())
+    report.rows_resolved = _resolve_rejects(conn, wh, raw.scratch, report, alias)
     if report.rows_rejected:
         _insert_rejects(conn, wh, raw.scratch, report, alias)
     report.duration_seconds = time.monotonic() - report.duration_seconds
@@ -542,6 +724,7 @@ def _log(conn: sa.Connection, report: LoadReport, user: str) -> None:
         rows_rejected=report.rows_rejected, rows_skipped=report.rows_skipped, orphans=report.orphans,
         ignored_columns=json.dumps(report.ignored_columns, ensure_ascii=False),
         notes=json.dumps([str(n) for n in report.notes], ensure_ascii=False), duration_seconds=round(report.duration_seconds, 3),
+        context=report.context, warnings=json.dumps([str(w) for w in report.warnings], ensure_ascii=False),
         loaded_by=user, loaded_at=datetime.now().replace(microsecond=0)))
 
 
@@ -554,48 +737,46 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = EMPTY_MAPPING,
-              strict: bool = False, sheet: str | None = None, user: str | None = None,
-              file_name: str | None = None, progress: Progress | None = None) -> LoadReport:
-    """Load one export into the warehouse, all or nothing.  Raises ``LoadError`` for a file it
-    refuses (nothing loaded); bad rows go to ``rejects`` unless ``strict``."""
-    step = progress or (lambda _s: None)
-    path = Path(path)
-    name = file_name or path.name
-    if kind not in SCHEMAS:
-        raise LoadError("load.unknown_kind", file=name, kind=kind, kinds=", ".join(SCHEMAS))
-    schema = SCHEMAS[kind]
-    kmap = mapping.for_kind(kind)
-    report = LoadReport(file=name, kind=kind, duration_seconds=time.monotonic())
-    user = user or actor()
-    sweep_stale_scratch()
-    try:
-        step(Message("load.step.hash"))
-        report.sha256 = file_sha256(path) if path.exists() else ""
+def _roster_state(conn: sa.Connection) -> str:
+    return "{}:{}".format(*conn.execute(sa.text("SELECT count(*), max(load_id) FROM roster")).one())
+
+
+def load_context(wh: Warehouse, schema: ExportSchema, kmap: KindMapping) -> str:
+    """What the file is loaded with besides its bytes: the mapping of its kind and, for kinds resolved
+    against the roster, the roster's state.  Reloading a file is a no-op only when this is unchanged."""
+    parts = [kmap.digest()]
+    if schema.roster_lookup:
         with wh.connect() as conn:
-            prior = conn.execute(sa.text(
-                "SELECT min(load_id) FROM load_log WHERE sha256 = :s AND kind = :k AND status = 'loaded'"),
-                {"s": report.sha256, "k": kind}).scalar()
-        if prior is not None and sheet is None:
-            report.status, report.load_id = "duplicate", int(prior)
-            return report
-        step(Message("load.step.read"))
-        extra_aliases = {a for aliases in kmap.aliases.values() for a in aliases}
-        raw = read_file(path, kind, sheet, extra_aliases, columns=lambda headers: wanted_columns(headers, schema, kmap))
-    except LoadError as exc:
-        raise exc.with_file(name) from None
-    except Exception as exc:   # every file gets an answer: an unforeseen failure is a refusal, never a crash
-        raise _unexpected(exc, name) from exc
+            parts.append(_roster_state(conn))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+@dataclass
+class Prepared:
+    """A file parsed, checked and ready to write: its scratch tables and what the load will report."""
+    raw: RawTable
+    hm: HeaderMap
+    report: LoadReport
+
+
+def prepare(wh: Warehouse, schema: ExportSchema, path: Path, kmap: KindMapping, report: LoadReport,
+            sheet: str | None, step: Progress) -> Prepared:
+    """Read, map, cast and check a file into its scratch database (nothing written): the typed rows
+    with their reasons, the rejects, the final rows, the notes and the warnings."""
+    step(Message("load.step.read"))
+    extra_aliases = {a for aliases in kmap.aliases.values() for a in aliases} | kmap.source_headers()
+    raw = read_file(path, schema.kind, sheet, extra_aliases,
+                    columns=lambda headers: wanted_columns(headers, schema, kmap))
     try:
         report.encoding, report.sheet = raw.encoding, raw.sheet
         install_macros(raw.scratch)
         step(Message("load.step.headers"))
-        hm = map_headers(raw.headers, schema, kmap)
+        hm = map_headers(raw.headers, schema, kmap, base=raw.width + len(raw.extra))
         report.ignored_columns, report.notes = hm.ignored, [*raw.notes, *hm.notes]
         refuse_unsafe_scales(raw, hm, kmap, schema)
         step(Message("load.step.cast"))
-        build_typed(raw, hm, schema, kmap)
-        apply_rules(raw, schema, hm, wh)
+        report.warnings.extend(build_typed(raw, hm, schema, kmap))
+        apply_rules(raw, schema, hm, wh, kmap)
         counts = raw.scratch.execute("""
             SELECT count(*), count(*) FILTER (WHERE is_summary OR is_deleted),
                    count(*) FILTER (WHERE NOT is_summary AND NOT is_deleted AND reason IS NOT NULL),
@@ -611,11 +792,7 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
             report.notes.append(Message("load.note.control_chars", n=counts[5]))
         if report.rows_read == 0:
             raise LoadError("load.header_only")
-        build_rejects(raw)
-        if strict and report.rows_rejected:
-            sample = raw.scratch.execute("SELECT line_no, reason FROM reject_rows LIMIT 10").fetchall()
-            detail = Lines(Message("load.strict.line", line=ln, reason=why) for ln, why in sample)
-            raise LoadError("load.strict", n=report.rows_rejected, lines=detail)
+        build_rejects(raw, schema)
         build_final(raw, schema, hm)
         valid = raw.scratch.execute("SELECT count(*) FROM valid").fetchall()[0][0]
         final = raw.scratch.execute("SELECT count(*) FROM final").fetchall()[0][0]
@@ -625,6 +802,106 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
             report.notes.append(Message("load.note.repeated_keys", n=good - valid))
         if valid - final:
             report.notes.append(Message("load.note.legs", legs=valid, calls=final))
+        _tally(raw, schema, hm, kmap, report)
+        report.warnings.extend(loud(raw, schema, hm, kmap, report, good=good, valid=valid, final=final))
+        return Prepared(raw, hm, report)
+    except BaseException:
+        raw.close()
+        raise
+
+
+def _tally(raw: RawTable, schema: ExportSchema, hm: HeaderMap, kmap: KindMapping, report: LoadReport) -> None:
+    """The kind's declared tallies over the final rows, as notes of the report."""
+    if not schema.tallies:
+        return
+    sql = ", ".join(f"count(*) FILTER (WHERE {declared_sql(t.when, schema, hm, kmap)})" for t in schema.tallies)
+    for tally, n in zip(schema.tallies, raw.scratch.execute(f"SELECT {sql} FROM final").fetchone()):
+        if n:
+            report.notes.append(Message(tally.note, n=n))
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}" if whole else "0"
+
+
+def loud(raw: RawTable, schema: ExportSchema, hm: HeaderMap, kmap: KindMapping, report: LoadReport, *,
+         good: int, valid: int, final: int) -> list[Message]:
+    """The warnings of a doubtful load (data contract, "Loud loads"): many rejects, keys repeated within
+    the file, a kind's expectation failed, a KPI input column empty or constant."""
+    out: list[Message] = []
+    counted = report.rows_read - report.rows_skipped
+    if counted and report.rows_rejected / counted >= float(limit("warn_rejected_share")):
+        reason, n = raw.scratch.execute(
+            "SELECT reason, count(*) FROM reject_rows GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
+        out.append(Message("load.warn.rejected", n=report.rows_rejected, pct=_pct(report.rows_rejected, counted),
+                           reason=reason, times=n))
+    if good and (good - valid) / good > float(limit("warn_same_file_keys_share")):
+        key = "、".join(hm.header(k) if k in hm.columns else k for k in schema.key)
+        out.append(Message("load.warn.same_file_keys", n=good - valid, pct=_pct(good - valid, good), key=key,
+                           kind=schema.kind, column=schema.key[0]))
+    if not final:
+        return out
+    for exp in schema.expects:
+        given, then = declared_sql(exp.given, schema, hm, kmap), declared_sql(exp.then, schema, hm, kmap)
+        has, meets = raw.scratch.execute(
+            f"SELECT count(*) FILTER (WHERE {given}), count(*) FILTER (WHERE {then}) FROM final").fetchone()
+        if has and not meets:
+            out.append(Message(exp.warning, n=has))
+    for name, rule in schema.inputs.items():
+        if name in hm.constants or (name in kmap.columns and kmap.columns[name].value is not None):
+            continue   # the mapping said so
+        n, distinct, value = raw.scratch.execute(
+            f"SELECT count({name}), count(DISTINCT {name}), CAST(any_value({name}) AS VARCHAR) FROM final").fetchone()
+        header = hm.header(name) if name in hm.columns else Message("load.warn.no_header")
+        col = schema.column(name)
+        if n == 0:
+            out.append(Message("load.warn.input_empty", column=name, header=header, rows=final, kind=schema.kind))
+        elif distinct == 1 and rule is not Input.empty and final >= int(limit("constant_min_rows")):
+            catchall = col.kind is Kind.vocab and value == VOCABULARIES[col.vocab].default
+            if rule is Input.any or catchall:
+                out.append(Message("load.warn.input_constant", column=name, header=header, value=value, rows=final,
+                                   kind=schema.kind))
+    return out
+
+
+def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = EMPTY_MAPPING,
+              strict: bool = False, sheet: str | None = None, user: str | None = None,
+              file_name: str | None = None, progress: Progress | None = None, force: bool = False) -> LoadReport:
+    """Load one export into the warehouse, all or nothing.  Raises ``LoadError`` for a file it
+    refuses (nothing loaded); bad rows go to ``rejects`` unless ``strict``.  A file already loaded
+    with the same mapping and roster is not loaded again unless ``force``."""
+    step = progress or (lambda _s: None)
+    path = Path(path)
+    name = file_name or path.name
+    if kind not in SCHEMAS:
+        raise LoadError("load.unknown_kind", file=name, kind=kind, kinds=", ".join(SCHEMAS))
+    schema = SCHEMAS[kind]
+    kmap = mapping.for_kind(kind)
+    report = LoadReport(file=name, kind=kind, duration_seconds=time.monotonic())
+    user = user or actor()
+    sweep_stale_scratch()
+    try:
+        step(Message("load.step.hash"))
+        report.sha256 = file_sha256(path) if path.exists() else ""
+        report.context = load_context(wh, schema, kmap)
+        with wh.connect() as conn:
+            prior = conn.execute(sa.text(
+                "SELECT min(load_id) FROM load_log WHERE sha256 = :s AND kind = :k AND status = 'loaded' "
+                "AND context = :c"), {"s": report.sha256, "k": kind, "c": report.context}).scalar()
+        if prior is not None and sheet is None and not force:
+            report.status, report.load_id = "duplicate", int(prior)
+            return report
+        prepared = prepare(wh, schema, path, kmap, report, sheet, step)
+    except LoadError as exc:
+        raise exc.with_file(name) from None
+    except Exception as exc:   # every file gets an answer: an unforeseen failure is a refusal, never a crash
+        raise _unexpected(exc, name) from exc
+    raw = prepared.raw
+    try:
+        if strict and report.rows_rejected:
+            sample = raw.scratch.execute("SELECT line_no, reason FROM reject_rows LIMIT 10").fetchall()
+            detail = Lines(Message("load.strict.line", line=ln, reason=why) for ln, why in sample)
+            raise LoadError("load.strict", n=report.rows_rejected, lines=detail)
         step(Message("load.step.write"))
         write_load(wh, raw, report, user)
         return report
@@ -636,6 +913,55 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
         raw.close()
 
 
+PREVIEW_ROWS = 20
+
+
+def preview(wh: Warehouse, kind: str, path: str | Path, mapping: Mapping = EMPTY_MAPPING,
+            sheet: str | None = None, rows: int = PREVIEW_ROWS):
+    """The first ``rows`` rows of a file as the load would make them, nothing written: (DataFrame of
+    line, reason and every column, report with its notes and warnings over those rows).  The import
+    wizard shows it beside the mapping it edits."""
+    path = Path(path)
+    schema = SCHEMAS[kind]
+    report = LoadReport(file=path.name, kind=kind)
+    head = _head_copy(path, rows)
+    try:
+        prepared = prepare(wh, schema, head or path, mapping.for_kind(kind), report, sheet, lambda _s: None)
+    except LoadError as exc:
+        raise exc.with_file(path.name) from None
+    except Exception as exc:
+        raise _unexpected(exc, path.name) from exc
+    finally:
+        if head is not None:
+            head.unlink(missing_ok=True)
+    try:
+        cols = ", ".join(c.name for c in schema.columns)
+        frame = prepared.raw.scratch.execute(
+            f"SELECT line_no, reason, {cols} FROM typed WHERE NOT is_summary ORDER BY line_no LIMIT {int(rows)}").df()
+        return frame, report
+    finally:
+        prepared.raw.close()
+
+
+def _head_copy(path: Path, rows: int) -> Path | None:
+    """The start of a text export (header search rows and ``rows`` more lines) in a temporary file,
+    so a preview of a 2 GB file reads kilobytes; None for a workbook (read whole)."""
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        return None
+    keep = rows + 12
+    out = bytearray()
+    with open(path, "rb") as fh:
+        for _ in range(keep):
+            line = fh.readline(1 << 20)
+            if not line:
+                break
+            out += line
+    fd, name = tempfile.mkstemp(suffix=path.suffix or ".csv", prefix="csdash-preview-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(out)
+    return Path(name)
+
+
 def _unexpected(exc: Exception, name: str) -> LoadError:
     first = (str(exc).strip().splitlines() or [""])[0][:300]
     return LoadError("load.unexpected", file=name, error=type(exc).__name__, detail=first)
@@ -645,6 +971,7 @@ def wanted_columns(headers: list[str], schema: ExportSchema, kmap: KindMapping) 
     """The header's columns a load of ``schema`` reads: every header one of its columns may claim
     (user aliases included), and for callbacks any key-press satisfaction header (refused unless declared)."""
     names = {normalise_header(a) for c in schema.columns for a in header_words(c, kmap)}
+    names |= {normalise_header(h) for h in kmap.source_headers()}
     scales = any(c.vocab == "satisfaction" for c in schema.columns)
     out = []
     for i, h in enumerate(headers):

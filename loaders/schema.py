@@ -2,11 +2,13 @@
 warehouse builds its tables from them); here they are checked against what a load needs."""
 from __future__ import annotations
 
+import re
+
 import texts
 from loaders.vocab import VOCABULARIES
-from warehouse.kinds import SCHEMAS, Check, Column, ExportSchema, Kind, normalise_header
+from warehouse.kinds import SCHEMAS, Check, Column, ExportSchema, Input, Kind, Option, normalise_header
 
-__all__ = ["SCHEMAS", "Check", "Column", "ExportSchema", "Kind", "normalise_header", "validate_schemas"]
+__all__ = ["SCHEMAS", "Check", "Column", "ExportSchema", "Input", "Kind", "Option", "normalise_header", "validate_schemas"]
 
 
 def validate_schemas(schemas: dict[str, ExportSchema] | None = None) -> list[str]:
@@ -49,4 +51,23 @@ def validate_schemas(schemas: dict[str, ExportSchema] | None = None) -> list[str
                 problems.append(f"{where} check reason {check.reason} is not in the catalog")
             elif ("value" in texts.placeholders(texts.text(check.reason))) != (check.value is not None):
                 problems.append(f"{where} check {check.reason}: {{value}} and value= must come together")
+        for tally in s.tallies:
+            if "n" not in (texts.placeholders(texts.text(tally.note)) if texts.has(tally.note) else ()):
+                problems.append(f"{where} tally {tally.note} is not a catalog text with {{n}}")
+        for expect in s.expects:
+            if not texts.has(expect.warning):
+                problems.append(f"{where} expectation {expect.warning} is not in the catalog")
+        for col in s.inputs:
+            if col not in names:
+                problems.append(f"{where} KPI input {col} is not a column")
+        for opt in s.options:
+            for text_id in (f"opt.{kind}.{opt.name}", *(f"opt.{kind}.{opt.name}.{v}" for v in opt.values)):
+                if not texts.has(text_id):
+                    problems.append(f"{where} option text {text_id} is not in the catalog")
+        sql = " ".join([*s.defaults.values(), *(c.when for c in s.checks), *(t.when for t in s.tallies)])
+        for token in re.findall(r"\{(has|opt)\.(\w+)\}", sql):
+            if token[0] == "has" and token[1] not in names:
+                problems.append(f"{where} {{has.{token[1]}}} names no column")
+            if token[0] == "opt" and token[1] not in {o.name for o in s.options}:
+                problems.append(f"{where} {{opt.{token[1]}}} names no option")
     return problems

@@ -105,7 +105,8 @@ def _ticket_facts(req: Request) -> str:
                    AS short_abandon,
                CASE WHEN queue_seconds IS NOT NULL AND ring_seconds IS NOT NULL THEN queue_seconds + ring_seconds
                     WHEN ring_seconds IS NOT NULL THEN ring_seconds
-                    ELSE rings * :ring_cycle END AS wait_seconds
+                    WHEN rings IS NOT NULL THEN rings * :ring_cycle
+                    ELSE queue_seconds END AS wait_seconds
         FROM (
             SELECT s.*,
                    COALESCE(channel = 'phone' AND direction = 'in' AND call_result IS NOT NULL

@@ -45,7 +45,7 @@ def bound(fn):
 
 
 def value_label(v, lang: str | None = None) -> str:
-    """Vocabulary values (presales, phone…) in the viewer's language; names as they are; empty as （未分配）."""
+    """Vocabulary values (presales, phone…) in the viewer's language; names as they are; empty (an agent not in the roster, a row without region) as （未知）."""
     lang = lang or _lang()
     if v is None or (isinstance(v, float) and v != v):
         return texts.text("value.none", lang)

@@ -54,6 +54,41 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """Rows of a load counted and named in its report (catalog text ``note``, parameter ``n``): rows the
+    kind's rules loaded in a way the user should know about."""
+    when: str      # SQL over a final row
+    note: str
+
+
+@dataclass(frozen=True)
+class Expect:
+    """A load warns (catalog text ``warning``) when some row matches ``given`` and none matches ``then``."""
+    given: str
+    then: str
+    warning: str
+
+
+@dataclass(frozen=True)
+class Option:
+    """A ``[KIND.options]`` setting of the mapping file; the first value is the default.  Defaults and
+    checks read it as ``{opt.NAME}`` (the value as a SQL string)."""
+    name: str
+    values: tuple[str, ...]
+
+    @property
+    def default(self) -> str:
+        return self.values[0]
+
+
+class Input(str, Enum):
+    """What makes a KPI input column suspicious when it holds one value for the whole file."""
+    empty = "empty"          # only when empty
+    catchall = "catchall"    # empty, or every row the vocabulary's catch-all (channel ``other``)
+    any = "any"              # empty, or any single value
+
+
+@dataclass(frozen=True)
 class ExportSchema:
     kind: str                          # also the warehouse table's name
     key: tuple[str, ...]               # natural key: a re-export replaces the rows with the same key
@@ -66,6 +101,10 @@ class ExportSchema:
     joins: tuple[str, ...] = ()        # extra joins the defaults use (``nick``: roster names → agent ids)
     legs_of: str | None = None         # rows sharing this column's value are one call's transfer legs
     orphans: str | None = None         # SQL over ``c`` (a loaded row): the row points at nothing loaded
+    options: tuple[Option, ...] = ()   # the mapping file's ``[KIND.options]``
+    tallies: tuple[Tally, ...] = ()    # loaded rows the report counts
+    expects: tuple[Expect, ...] = ()   # file-level sanity: a warning when it fails
+    inputs: dict[str, Input] = field(default_factory=dict)   # KPI inputs warned about when constant or empty
 
     @property
     def label(self) -> str:
@@ -73,6 +112,9 @@ class ExportSchema:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def option(self, name: str) -> Option:
+        return next(o for o in self.options if o.name == name)
 
     @property
     def required(self) -> tuple[Column, ...]:
@@ -147,12 +189,22 @@ TICKETS = ExportSchema(
     checks=(
         # these two only when nothing else is wrong: they follow from a bad or missing cell
         Check("channel = 'phone' AND call_result IS NULL AND reason IS NULL", "reject.no_call_result"),
-        Check("channel = 'phone' AND direction = 'in' AND call_result IN ('answered', 'missed', 'voicemail')"
-              " AND ring_seconds IS NULL AND ring_count IS NULL", "reject.no_ring"),
+        # an answered call needs some figure of its wait (ring time, ring count or queue time); an unanswered
+        # one without any loads as offered and missed (a tally), never as a short abandon
+        Check("channel = 'phone' AND direction = 'in' AND call_result = 'answered'"
+              " AND ring_seconds IS NULL AND ring_count IS NULL AND queue_seconds IS NULL", "reject.no_ring"),
         Check("ring_seconds < 0 AND reason IS NULL", "reject.rang_after_end"),
-        Check("channel = 'phone' AND call_result = 'answered' AND agent_id IS NULL", "reject.answered_no_agent"),
         Check("resolved_at < created_at", "reject.resolved_before_created"),
     ),
+    tallies=(
+        Tally("channel = 'phone' AND direction = 'in' AND call_result IN ('missed', 'voicemail')"
+              " AND ring_seconds IS NULL AND ring_count IS NULL AND queue_seconds IS NULL", "load.note.missed_no_wait"),
+        Tally("channel = 'phone' AND call_result = 'answered' AND agent_id IS NULL", "load.note.agent_unresolved"),
+    ),
+    expects=(Expect("call_result IS NOT NULL",
+                    "channel = 'phone' AND direction = 'in' AND call_result IN ('answered', 'missed', 'voicemail')",
+                    "load.warn.no_offered"),),
+    inputs={"channel": Input.catchall, "call_result": Input.any},
 )
 
 CALLBACKS = ExportSchema(
@@ -166,7 +218,7 @@ CALLBACKS = ExportSchema(
         C("caller_id", Kind.id, ("回访人", "回访人工号", "回访坐席", "回访客服", "调查人")),
         C("comment", Kind.text, ("客户意见", "意见建议", "回访备注", "评价内容", "评价备注", "不满意原因", "备注")),
     ),
-    event="callback_at",
+    event="callback_at", inputs={"satisfaction": Input.empty},
     defaults={"result": "coalesce(t.result, CASE WHEN t.satisfaction IS NOT NULL THEN 'reached' END)"},
     orphans="NOT EXISTS (SELECT 1 FROM tickets t WHERE t.ticket_id = c.ticket_id)",
 )
@@ -191,9 +243,18 @@ SALES = ExportSchema(
         C("quantity", Kind.int, ("数量", "件数", "宝贝总数量", "购买数量")),
     ),
     event="ordered_at",
-    defaults={"status": "coalesce(t.status, 'completed')",
+    options=(Option("amount", ("gross", "net")),),
+    # a file with a paid time and no status: an order never paid is unpaid (not a completed sale).
+    # ``amount = "net"``: the file's amount is already net of refunds; the warehouse keeps gross
+    # amounts (revenue = amount − refund everywhere), so the refund is added back here.
+    defaults={"status": "coalesce(t.status, CASE WHEN {has.paid_at} AND NOT {has.status} AND t.paid_at IS NULL "
+                        "THEN 'unpaid' ELSE 'completed' END)",
+              "amount": "CASE WHEN {opt.amount} = 'net' THEN t.amount + coalesce(t.refund_amount, 0) "
+                        "ELSE t.amount END",
               "refund_amount": "coalesce(t.refund_amount, 0)::DECIMAL(18, 2)"},
     checks=(Check("refund_amount > amount", "reject.refund_over_amount"),),
+    tallies=(Tally("NOT {has.status} AND status = 'unpaid' AND paid_at IS NULL", "load.note.unpaid"),),
+    inputs={"amount": Input.empty},
 )
 
 ROSTER = ExportSchema(

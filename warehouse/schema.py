@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from warehouse.errors import WarehouseError
 from warehouse.kinds import SCHEMAS, Kind
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 metadata = sa.MetaData()
 
 T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Double, sa.Integer, sa.Boolean, sa.Date
@@ -53,11 +53,21 @@ load_log = _table(
     ("encoding", T), ("rows_read", I), ("rows_inserted", I), ("rows_replaced", I), ("rows_rejected", I),
     ("rows_skipped", I), ("orphans", I), ("ignored_columns", T), ("notes", T), ("duration_seconds", F),
     ("loaded_by", T), ("loaded_at", TS),
+    # version 4: the mapping and roster the file was loaded with (digest), and the load's warnings
+    ("context", T), ("warnings", T),
     provenance=False,
 )
 rejects = _table(
     "rejects",
     ("load_id", I), ("file_name", T), ("kind", T), ("line_no", I), ("reason", T), ("raw_row", T),
+    # version 4: the row's natural key (when it parsed) and the load that resolved the reject
+    ("row_key", T), ("resolved_load_id", I),
+    provenance=False,
+)
+# Named mapping profiles (a vendor's export → our columns), in the mapping file's shape (JSON).
+mapping_profiles = _table(
+    "mapping_profiles", ("name", T), ("kind", T), ("body", T), ("updated_by", T), ("updated_at", TS),
+    ("last_used_at", TS),
     provenance=False,
 )
 schema_version = _table("schema_version", ("version", I), provenance=False)
@@ -154,9 +164,24 @@ def _scorecard_items(conn: sa.Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE scorecard_inputs ADD COLUMN {name} INTEGER"))
 
 
+# Columns version 4 added to existing tables (the migration's own list, as above).
+LOUD_LOAD_COLUMNS = (("load_log", "context", "TEXT"), ("load_log", "warnings", "TEXT"),
+                     ("rejects", "row_key", "TEXT"), ("rejects", "resolved_load_id", "INTEGER"))
+
+
+def _loud_loads(conn: sa.Connection) -> None:
+    """3 → 4: the load's context and warnings, rejects resolved by a later load; mapping profiles."""
+    for table, name, sql_type in LOUD_LOAD_COLUMNS:
+        have = {r[0] for r in conn.execute(sa.text(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = :t"), {"t": table})}
+        if name not in have:
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _no_change,  # 1 → 2: settings and targets tables (metric layer)
     2: _scorecard_items,  # 2 → 3: appraisal and review packs
+    3: _loud_loads,  # 3 → 4: loud loads, fix and reload, mapping profiles
 }
 
 
