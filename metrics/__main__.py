@@ -25,11 +25,13 @@ from metrics.months import month_arg, month_key, month_range, parse_month
 from metrics.query import compute
 from metrics.registry import KEYS, METRICS
 from metrics.scope import Filters, Scope
-from metrics.settings import SETTINGS
+from metrics.errors import MetricError
+from metrics.settings import SETTINGS, check_settings, load_settings, save_settings
 from metrics.sources import DIMENSIONS
 from metrics.staffing import interval_requirements
 from metrics.targets import DEFAULT_TARGETS, import_targets_excel, load_targets, targets_frame, write_targets_template
 import texts
+from texts import Message
 from texts.errors import DomainError
 from warehouse import open_warehouse
 from warehouse.db import actor, cli_texts, command_parser
@@ -142,6 +144,41 @@ def cmd_targets(args, wh) -> int:
     return 0
 
 
+def _setting_value(text: str):
+    """A value as typed on the command line: JSON when it parses (5, 0.8, true, {"*": 24}), else text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def cmd_settings(args, wh) -> int:
+    """``settings show``: every setting, its value and default; ``settings set KEY=VALUE…``: checked exactly
+    as the settings page checks (one message listing every problem, exit 2), then saved together."""
+    if args.action == "show":
+        current = load_settings(wh)
+        rows = [[key, json.dumps(current.value(key) if key != "sla_hours" else dict(current.sla_hours),
+                                 ensure_ascii=False), json.dumps(spec.default, ensure_ascii=False),
+                 spec.label_in(args.lang)] for key, spec in SETTINGS.items()]
+        _emit(["key", "value", "default", "label"], rows, args.format)
+        return 0
+    changes, problems = {}, []
+    for pair in args.pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            problems.append(Message("setting.pair", pair=pair))
+            continue
+        changes[key.strip()] = _setting_value(value.strip())
+    if not args.pairs:
+        problems.append(Message("setting.pair", pair=""))
+    problems += check_settings(changes)
+    if problems:
+        raise MetricError("setting.not_saved", problems=problems)
+    save_settings(wh, changes, actor())
+    print(texts.text("setting.saved_cli", args.lang, keys=", ".join(changes)))
+    return 0
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     say = cli_texts(argv)   # help in the language the command line asks for
     p, sub = command_parser("python -m metrics", say("cli.h.metrics.about"), argv)
@@ -177,6 +214,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     t.add_argument("file", nargs="?", help=say("cli.h.metrics.file"))
     t.add_argument("--format", choices=("csv", "json", "table"), default="table")
     t.set_defaults(func=cmd_targets)
+
+    st = sub.add_parser("settings", help=say("cli.h.metrics.settings"))
+    st.add_argument("action", choices=("show", "set"))
+    st.add_argument("pairs", nargs="*", metavar="KEY=VALUE")
+    st.add_argument("--format", choices=("csv", "json", "table"), default="table")
+    st.set_defaults(func=cmd_settings)
 
     return p
 
