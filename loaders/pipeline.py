@@ -175,8 +175,7 @@ def _place_sources(headers: list[str], norm: list[str], schema: ExportSchema, km
         hm.composed[i] = (" + ".join(headers[j] for j in idx), _composed_cell(src, idx, col))
         hm.columns[name] = i
     if problems:
-        raise LoadError("map.problems", file=texts.text("map.file"),
-                        problems=Lines(Message("indent", item=p) for p in problems))
+        raise LoadError("map.problems", problems=Lines(Message("indent", item=p) for p in problems))
 
 
 def map_headers(headers: list[str], schema: ExportSchema, kmap: KindMapping = KindMapping(),

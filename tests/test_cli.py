@@ -23,7 +23,7 @@ def test_load_prints_one_line_per_file(db):
     assert res.returncode == 0, res.stderr
     lines = res.stdout.strip().splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("tickets_basic.csv [tickets]: 读取 14 行，新增 7，替换 0，拒收 4，跳过 2")
+    assert lines[0].startswith("tickets_basic.csv [tickets]: 读取 14 行，新增 8，替换 0，拒收 3，跳过 2")
     assert "新增 1，替换 1" in lines[1]
 
 
@@ -68,7 +68,8 @@ def test_log_and_rejects_round_trip(db, tmp_path):
 def test_rejects_are_formula_safe(db, tmp_path):
     f = tmp_path / "evil.csv"
     f.write_text('订单编号,下单时间,实付金额\n=HYPERLINK("x"),2026-10-01,abc\n', encoding="utf-8")
-    cli("--db", db, "load", "sales", str(f), check=True)
+    res = cli("--db", db, "load", "sales", str(f))
+    assert res.returncode == 3 and "WARNING" in res.stderr   # its one row rejected: loud, exit 3
     out = cli("--db", db, "rejects", check=True).stdout
     assert "'=HYPERLINK" in out
 
@@ -105,3 +106,33 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
     step("映射表头")
     assert bar.n == 2
     bar.close()
+
+
+def test_vendor_file_with_a_profile_warnings_and_open_rejects(db, tmp_path):
+    """Issue 15 from the command line: a profile imported from TOML, loud loads on stderr, exit 3 at
+    half rejected, reload after a fix, open rejects only unless --all."""
+    vendor = FIXTURES / "vendor"
+    res = cli("--db", db, "profiles", "import", "银行 通话记录", str(vendor / "bank_calls.toml"))
+    assert res.returncode == 0 and "银行 通话记录" in res.stdout, res.stderr
+    assert "银行 通话记录,tickets" in cli("--db", db, "profiles", "list").stdout
+    assert 'value = "phone"' in cli("--db", db, "profiles", "export", "银行 通话记录").stdout
+    res = cli("--db", db, "load", "tickets", str(vendor / "bank_calls.tsv"), "--profile", "银行 通话记录")
+    assert res.returncode == 0 and "WARNING" not in res.stderr, res.stderr
+    assert "银行 通话记录,tickets" in cli("--db", db, "profiles", "list").stdout
+    both = cli("--db", db, "load", "tickets", "x.csv", "--profile", "p", "--mapping", "m.toml")
+    assert both.returncode == 2 and "--profile" in both.stderr
+    unknown = cli("--db", db, "load", "tickets", str(vendor / "bank_calls.tsv"), "--profile", "nope")
+    assert unknown.returncode == 2 and "银行 通话记录" in unknown.stderr
+
+    f = tmp_path / "half.csv"
+    f.write_text("订单编号,下单时间,实付金额\nS1,2026-10-01,abc\nS2,2026-10-01,10\n", encoding="utf-8")
+    res = cli("--db", db, "--lang", "en", "load", "sales", str(f))
+    assert res.returncode == 3 and "WARNING: 50.0% of the rows (1) were rejected" in res.stderr
+    assert "S1" in cli("--db", db, "rejects").stdout
+    f.write_text("订单编号,下单时间,实付金额\nS1,2026-10-01,11\nS2,2026-10-01,10\n", encoding="utf-8")
+    res = cli("--db", db, "load", "sales", str(f))
+    assert res.returncode == 0 and "解决旧拒收 1" in res.stdout
+    assert "S1" not in cli("--db", db, "rejects").stdout and "S1" in cli("--db", db, "rejects", "--all").stdout
+    assert "未做任何改动" in cli("--db", db, "load", "sales", str(f)).stdout   # same file, same mapping
+    again = cli("--db", db, "load", "sales", str(f), "--force")
+    assert again.returncode == 0 and "替换 2" in again.stdout

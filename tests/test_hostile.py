@@ -1,5 +1,5 @@
 """Every case of the hostile corpus (``tests/hostile.py``) through the loader in a fresh process: the
-outcome in its table (the command line's exit status: 0 loaded, 2 refused; its message), the reject
+outcome in its table (the command line's exit status: 0 loaded, 3 loaded with half or more rejected, 2 refused; its message), the reject
 lines and reasons, peak memory under 2 GB (measured, VmHWM), and a refused file leaves the warehouse
 exactly as it was."""
 from __future__ import annotations
@@ -34,7 +34,8 @@ out, err = io.StringIO(), io.StringIO()
 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
     code = main(["--db", db, "load", "tickets", path])      # the command line, in this process
 result = {"before": before, "exit": code, "message": (out.getvalue() + err.getvalue()).strip(),
-          "status": {0: "loaded", 2: "refused"}.get(code, f"exit {code}")}
+          # 3: loaded, but at least half of the rows were rejected (said with a WARNING line)
+          "status": {0: "loaded", 2: "refused", 3: "loaded"}.get(code, f"exit {code}")}
 after = state()
 result.update(after=after, inserted=after[0] - before[0], rejected=after[1] - before[1])
 with wh.connect() as conn:

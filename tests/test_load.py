@@ -29,14 +29,15 @@ def load_all(wh):
 # ---------------------------------------------------------------- tickets
 def test_tickets_counts_and_rejects(wh):
     r = load_all(wh)
-    # 14 data rows: T07 (已删除) and 合计 skipped; T08-T11 rejected; T06a+T06b → T06
-    assert (r.rows_read, r.rows_skipped, r.rows_rejected, r.rows_inserted, r.rows_merged) == (14, 2, 4, 7, 1)
+    # 14 data rows: T07 (已删除) and 合计 skipped; T08-T10 rejected; T06a+T06b → T06; T11 (answered, no
+    # agent) loads with its agent unresolved and is counted (data contract: not rejected)
+    assert (r.rows_read, r.rows_skipped, r.rows_rejected, r.rows_inserted, r.rows_merged) == (14, 2, 3, 8, 1)
+    assert "1 个已接来电的客服不在花名册中" in r.summary()
     assert r.ignored_columns == ["多余列"]
     assert rows(wh, "SELECT line_no, reason FROM rejects ORDER BY line_no") == [
         (11, "来电时间：无法识别为时间「bad-date」"),
         (12, "通话结果：未知的取值「呼叫中」"),
         (13, "振铃时长：不能为负数「-2」"),
-        (14, "已接听的来电缺少客服工号"),
     ]
     raw = json.loads(scalar(wh, "SELECT raw_row FROM rejects WHERE line_no = 11"))
     assert raw["话单ID"] == "T08" and raw["来电时间"] == "bad-date" and raw["座席工号"] == "1002"
@@ -48,7 +49,8 @@ def test_tickets_values(wh):
         SELECT ticket_id, created_at, channel, direction, call_result, agent_id, ring_seconds, ring_count,
                queue_seconds, hold_seconds, hold_count, talk_seconds, status, is_complaint, legs, line_no
         FROM tickets""")}
-    assert set(got) == {"T01", "T02", "T03", "T04", "T05", "T06", "T12"}
+    assert set(got) == {"T01", "T02", "T03", "T04", "T05", "T06", "T11", "T12"}
+    assert got["T11"][3:5] == ("answered", None)
     t01 = got["T01"]
     assert str(t01[0]) == "2026-10-03 14:05:09" and t01[1:5] == ("phone", "in", "answered", "1001")
     assert t01[10] == 95                                  # 1:35
@@ -74,14 +76,14 @@ def test_same_file_twice_changes_nothing(wh):
     again = load_file(wh, "tickets", FIXTURES / "tickets_basic.csv")
     assert again.status == "duplicate" and again.load_id == 2
     assert rows(wh, "SELECT * FROM tickets ORDER BY ticket_id") == before
-    assert scalar(wh, "SELECT count(*) FROM rejects") == 4
+    assert scalar(wh, "SELECT count(*) FROM rejects") == 3
 
 
 def test_overlapping_reexport_replaces_by_key(wh):
     load_all(wh)
     r = load_file(wh, "tickets", FIXTURES / "tickets_reexport.csv")
     assert (r.rows_inserted, r.rows_replaced) == (1, 1)
-    assert scalar(wh, "SELECT count(*) FROM tickets") == 8
+    assert scalar(wh, "SELECT count(*) FROM tickets") == 9
     assert rows(wh, "SELECT talk_seconds, load_id FROM tickets WHERE ticket_id = 'T01'") == [(200, r.load_id)]
 
 
@@ -102,7 +104,7 @@ def test_load_log(wh, monkeypatch):
     import hashlib
     assert log[:2] == ("tickets_basic.csv", "tickets")
     assert log[2] == hashlib.sha256((FIXTURES / "tickets_basic.csv").read_bytes()).hexdigest()
-    assert log[3:8] == (14, 7, 0, 4, 2)
+    assert log[3:8] == (14, 8, 0, 3, 2)
     assert json.loads(log[8]) == ["多余列"] and log[9] == "王经理" and log[10] >= 0
 
 
@@ -134,7 +136,7 @@ def test_encodings_and_excel_give_the_same_rows(wh, tmp_path, name, sheet, encod
     load_file(wh, "roster", FIXTURES / "roster.csv")
     r = load_file(wh, "tickets", tmp_path / name, sheet=sheet)
     assert r.encoding == encoding
-    assert (r.rows_inserted, r.rows_rejected, r.rows_skipped) == (7, 4, 2)
+    assert (r.rows_inserted, r.rows_rejected, r.rows_skipped) == (8, 3, 2)
     assert rows(wh, "SELECT ticket_id, talk_seconds FROM tickets WHERE ticket_id IN ('T01', 'T04') "
                     "ORDER BY 1") == [("T01", 95), ("T04", 125)]
 

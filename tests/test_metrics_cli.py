@@ -114,3 +114,20 @@ def test_metric_passport_doc_is_current():
 
     assert (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8") == passport_markdown(), \
         "docs/metrics.md is stale: run python -m metrics passport > docs/metrics.md"
+
+
+def test_settings_show_and_set_as_the_page_checks(db):
+    """``settings set`` checks exactly as the settings page (metrics.settings.check_settings): one
+    message listing every problem, exit 2, nothing saved; a good set is saved and shown."""
+    bad = cli("--db", db, "--lang", "en", "settings", "set", "answer_rings=0", "ring_cycle_seconds=99", "foo=1", "oops")
+    assert bad.returncode == 2
+    for part in ("“oops” must be KEY=VALUE", "answer_rings", "ring_cycle_seconds", "unknown setting “foo”"):
+        assert part in bad.stderr, part
+    assert bad.stderr.count("\n") <= 1            # one message
+    shown = {r["key"]: r for r in rows(cli("--db", db, "settings", "show", "--format", "csv").stdout)}
+    assert shown["answer_rings"]["value"] == "3"   # nothing of the bad set was saved
+    ok = cli("--db", db, "settings", "set", "answer_rings=4", "voicemail_as_missed=false", 'sla_hours={"*": 12}')
+    assert ok.returncode == 0, ok.stderr
+    shown = {r["key"]: r for r in rows(cli("--db", db, "settings", "show", "--format", "csv").stdout)}
+    assert (shown["answer_rings"]["value"], shown["answer_rings"]["default"]) == ("4", "3")
+    assert shown["voicemail_as_missed"]["value"] == "false" and shown["sla_hours"]["value"] == '{"*": 12}'

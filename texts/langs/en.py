@@ -226,7 +226,7 @@ TEXT: dict[str, str] = {
     "load.step.cast": "converting and checking",
     "load.step.write": "writing to the warehouse",
     "load.column_n": "column {n}",
-    "load.sum.duplicate": "{file}: identical to the file of load {load_id}; nothing changed (unchanged)",
+    "load.sum.duplicate": "{file}: identical to load {load_id}, with the same mapping and roster; nothing changed (unchanged); use --force to load it again",
     "load.sum.read": "{file} [{kind}]: {n} rows read",
     "load.sum.inserted": "{n} new",
     "load.sum.replaced": "{n} replaced",

@@ -226,7 +226,7 @@ TEXT: dict[str, str] = {
     "load.step.cast": "转换与校验",
     "load.step.write": "写入仓库",
     "load.column_n": "列{n}",
-    "load.sum.duplicate": "{file}: 与第 {load_id} 次导入的文件完全相同，未做任何改动 (unchanged)",
+    "load.sum.duplicate": "{file}: 与第 {load_id} 次导入的文件完全相同（映射和花名册也未变），未做任何改动 (unchanged)；要重新导入请用 --force",
     "load.sum.read": "{file} [{kind}]: 读取 {n} 行",
     "load.sum.inserted": "新增 {n}",
     "load.sum.replaced": "替换 {n}",
