@@ -179,7 +179,7 @@ def _place_sources(headers: list[str], norm: list[str], schema: ExportSchema, km
 
 
 def map_headers(headers: list[str], schema: ExportSchema, kmap: KindMapping = KindMapping(),
-                base: int | None = None) -> HeaderMap:
+                base: int | None = None, require: bool = True) -> HeaderMap:
     """Assign each canonical column the header matching its earliest alias (user aliases first), after
     the mapping's exact ``[KIND.columns]`` (composed cells get indices from ``base`` on)."""
     norm = [normalise_header(h) for h in headers]
@@ -201,7 +201,7 @@ def map_headers(headers: list[str], schema: ExportSchema, kmap: KindMapping = Ki
             hm.notes.append(Message("load.note.two_headers", other=headers[other], chosen=headers[idx], column=col.name))
     hm.ignored = [h for i, h in enumerate(headers) if i not in claimed and h.strip()]
     missing = [c for c in schema.required if c.name not in hm.mapped]
-    if missing:
+    if missing and require:
         raise _missing_error(missing, headers, schema, kmap, claimed)
     return hm
 
@@ -915,10 +915,17 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
 PREVIEW_ROWS = 20
 
 
+@dataclass
+class Preview:
+    rows: "object"                    # DataFrame: line_no, reason, every column
+    report: LoadReport                # its notes and warnings, over these rows
+    headers: list[str]
+    words: dict[str, list[tuple[str, str | None]]]   # vocabulary column → (word, value now)
+
+
 def preview(wh: Warehouse, kind: str, path: str | Path, mapping: Mapping = EMPTY_MAPPING,
-            sheet: str | None = None, rows: int = PREVIEW_ROWS):
-    """The first ``rows`` rows of a file as the load would make them, nothing written: (DataFrame of
-    line, reason and every column, report with its notes and warnings over those rows).  The import
+            sheet: str | None = None, rows: int = PREVIEW_ROWS) -> Preview:
+    """The first ``rows`` rows of a file as the load would make them, nothing written.  The import
     wizard shows it beside the mapping it edits."""
     path = Path(path)
     schema = SCHEMAS[kind]
@@ -934,10 +941,14 @@ def preview(wh: Warehouse, kind: str, path: str | Path, mapping: Mapping = EMPTY
         if head is not None:
             head.unlink(missing_ok=True)
     try:
+        scratch, hm = prepared.raw.scratch, prepared.hm
         cols = ", ".join(c.name for c in schema.columns)
-        frame = prepared.raw.scratch.execute(
+        frame = scratch.execute(
             f"SELECT line_no, reason, {cols} FROM typed WHERE NOT is_summary ORDER BY line_no LIMIT {int(rows)}").df()
-        return frame, report
+        # each vocabulary column's words in these rows and what they mean now (None: unknown)
+        words = {c.name: scratch.execute(f"SELECT raw, value FROM vm_{hm.columns[c.name]} ORDER BY raw").fetchall()
+                 for c in schema.columns if c.kind in (Kind.vocab, Kind.bool) and c.name in hm.columns}
+        return Preview(frame, report, hm.headers, words)
     finally:
         prepared.raw.close()
 

@@ -543,7 +543,7 @@ def read_file(path: Path, kind: str, sheet: str | None = None,
 
 
 # ---------------------------------------------------------------- which kind is this file?
-def _first_rows(path: Path) -> list[list[str]]:
+def first_rows(path: Path) -> list[list[str]]:
     with open(path, "rb") as fh:
         head = fh.read(64 * 1024)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") or head[:4] == b"PK\x03\x04":
@@ -565,7 +565,7 @@ def detect_kind(path: str | Path) -> str | None:
     (most matching headers wins); None when no kind fits.  A file over a limit is refused here
     (``LoadError``) rather than reported as of no kind."""
     try:
-        rows = _first_rows(Path(path))
+        rows = first_rows(Path(path))
     except LoadError:
         raise
     except Exception:

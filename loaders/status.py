@@ -36,9 +36,12 @@ def is_empty(wh: Warehouse) -> bool:
         return int(conn.execute(sa.text("SELECT count(*) FROM load_log")).scalar()) == 0
 
 
-def rejects(wh: Warehouse, load_id: int | None = None, limit: int = 100_000) -> pd.DataFrame:
-    """Rejected rows with file, line and reason (newest load first)."""
-    where = "WHERE load_id = :id" if load_id is not None else ""
+def rejects(wh: Warehouse, load_id: int | None = None, limit: int = 100_000, resolved: bool = False) -> pd.DataFrame:
+    """Rejected rows with file, line and reason (newest load first); open ones only unless ``resolved``."""
+    where = ["load_id = :id"] if load_id is not None else []
+    if not resolved:
+        where.append("resolved_load_id IS NULL")
+    where = ("WHERE " + " AND ".join(where)) if where else ""
     with wh.connect() as conn:
         return pd.read_sql(sa.text(
             f"SELECT load_id, file_name, kind, line_no, reason, raw_row FROM rejects {where}"

@@ -1,36 +1,47 @@
-"""数据导入: upload exports (kind detected from the headers, or chosen), progress, the load report,
-the load log, rejected rows to download, the mapping file editor."""
+"""数据导入: upload exports (kind detected from the headers or a profile, or chosen), progress, the
+load report and its warnings; the import wizard (ui/wizard.py); the load log, open rejected rows to
+download, the mapping file editor."""
 from ui.router import ensure_routed
 
 ensure_routed()
 import streamlit as st
 
-from loaders import LoadError, status
+from loaders import LoadError, profiles, status
 from warehouse.db import actor
 from loaders.schema import SCHEMAS
-from ui import data
-from ui.imports import kind_label, load_upload, mapping_path, save_mapping
+from ui import data, wizard
+from ui.imports import AUTO, kind_label, load_upload, mapping_path, save_mapping
 from ui.i18n import lang, say, t
-from ui.text import md
+from ui.text import md, md_lines
 from ui.widgets import downloads, page_title
 
 page_title("page.import")
 wh = data.warehouse()
-with st.form("import.form", clear_on_submit=True):
+quick, guided = st.tabs([t("imp.tab.quick"), t("imp.tab.wizard")])
+with quick, st.form("import.form", clear_on_submit=True):
     files = st.file_uploader(t("imp.files"), accept_multiple_files=True, key="import.files",
-                             type=["csv", "txt", "xlsx", "xlsm"])
+                             type=["csv", "txt", "tsv", "xlsx", "xlsm"])
     kind = st.selectbox(t("imp.kind"), [None, *SCHEMAS], key="import.kind",
                         format_func=lambda k, auto=t("imp.auto"), lg=lang(): auto if k is None else kind_label(k, lg))
+    profile = st.selectbox(t("imp.profile"), [AUTO, *sorted({p["name"] for p in profiles.profiles(wh)})],
+                           key="import.profile", format_func=lambda n, auto=t("imp.profile_auto"): auto if n == AUTO else n)
     strict = st.checkbox(t("imp.strict"), key="import.strict")
     submitted = st.form_submit_button(t("imp.go"), type="primary")
 if submitted:
-    for upload in files or []:
-        try:
-            chosen, report = load_upload(wh, upload, kind, strict, actor())
-        except Exception as exc:   # LoadError, or anything unforeseen: a message, never a traceback
-            st.error(f"{md(upload.name)}：{md(say(exc))}")
-            continue
-        (st.warning if report.rows_rejected else st.success)(md(report.summary(lang())))
+    with quick:
+        for upload in files or []:
+            try:
+                chosen, report, used = load_upload(wh, upload, kind, strict, actor(), profile)
+            except Exception as exc:   # LoadError, or anything unforeseen: a message, never a traceback
+                st.error(f"{md(upload.name)}：{md_lines(say(exc))}")
+                continue
+            (st.warning if report.rows_rejected or report.warnings else st.success)(md(report.summary(lang())))
+            if used:
+                st.caption(md(t("imp.used_profile", name=used)))
+            for line in report.warning_lines(lang()):
+                st.warning(md(line), icon=":material/warning:")
+with guided:
+    wizard.render(wh)
 
 version = data.version()
 counts = data.table_counts(wh.url, version, lang())
@@ -40,7 +51,7 @@ st.subheader(t("imp.log"))
 st.dataframe(data.load_log(wh.url, version).drop(columns="sha256"), hide_index=True, width="stretch", placeholder="—")
 
 st.subheader(t("imp.rejects"))
-rejects = status.rejects(wh, limit=20_000)
+rejects = status.rejects(wh, limit=20_000)   # open ones: a later load of their key resolved the others
 st.dataframe(rejects.head(500), hide_index=True, width="stretch", placeholder="—")
 if len(rejects):
     downloads(rejects, "rejects", "import.rejects")

@@ -176,8 +176,8 @@ def test_upload_detects_the_kind_and_loads(tmp_path):
     from ui.imports import load_upload
 
     wh = open_warehouse(str(tmp_path / "w.duckdb"))
-    kind, report = load_upload(wh, _Upload(FIXTURES / "metrics" / "sales.csv"), None, False, "测试")
-    assert kind == "sales" and report.rows_inserted == 12 and report.file == "sales.csv"
+    kind, report, used = load_upload(wh, _Upload(FIXTURES / "metrics" / "sales.csv"), None, False, "测试")
+    assert kind == "sales" and report.rows_inserted == 12 and report.file == "sales.csv" and used is None
     with pytest.raises(Exception, match="无法从表头识别文件类型"):
         bad = tmp_path / "notes.csv"
         bad.write_text("a,b\n1,2\n", encoding="utf-8")

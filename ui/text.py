@@ -28,6 +28,12 @@ def md(value) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def md_lines(value) -> str:
+    """``value`` as literal text inside Markdown, each of its lines kept as a line (a load error lists
+    its problems one per line)."""
+    return "  \n".join(md(line) for line in str(value).splitlines() if line.strip())
+
+
 def plain(value) -> str:
     """``value`` as literal text inside a Plotly label (HTML escaped, control characters dropped)."""
     return html.escape(strip_control(value), quote=False)
