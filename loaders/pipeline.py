@@ -924,19 +924,20 @@ class Preview:
 
 
 def preview(wh: Warehouse, kind: str, path: str | Path, mapping: Mapping = EMPTY_MAPPING,
-            sheet: str | None = None, rows: int = PREVIEW_ROWS) -> Preview:
+            sheet: str | None = None, rows: int = PREVIEW_ROWS, file_name: str | None = None) -> Preview:
     """The first ``rows`` rows of a file as the load would make them, nothing written.  The import
     wizard shows it beside the mapping it edits."""
     path = Path(path)
+    name = file_name or path.name
     schema = SCHEMAS[kind]
-    report = LoadReport(file=path.name, kind=kind)
+    report = LoadReport(file=name, kind=kind)
     head = _head_copy(path, rows)
     try:
         prepared = prepare(wh, schema, head or path, mapping.for_kind(kind), report, sheet, lambda _s: None)
     except LoadError as exc:
-        raise exc.with_file(path.name) from None
+        raise exc.with_file(name) from None
     except Exception as exc:
-        raise _unexpected(exc, path.name) from exc
+        raise _unexpected(exc, name) from exc
     finally:
         if head is not None:
             head.unlink(missing_ok=True)

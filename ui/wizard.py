@@ -193,7 +193,7 @@ def render(wh) -> None:
         return
     pv = None
     try:
-        pv = preview(wh, kind, path, mapping)
+        pv = preview(wh, kind, path, mapping, file_name=state["name"])
     except LoadError as exc:
         st.warning(md_lines(say(exc)), icon=":material/rule:")
     if pv is not None:

@@ -890,7 +890,7 @@ TEXT: dict[str, str] = {
     "load.warn.input_empty": "the KPI input {column} ({header}) is empty on all {rows} rows: the KPIs that need it will have no figure.",
     "load.warn.input_constant": "the KPI input {column} ({header}) is “{value}” on all {rows} rows: probably a mapping mistake; if it is right, write {column} = {{ value = \"{value}\" }} under [{kind}.columns].",
     "load.warn.no_header": "not in the file",
-    "load.warn.bad_times": "{n} values of “{header}” are not a time we recognise, e.g. “{example}”. Recognised: 2026-10-03 14:05:09, 2026/10/3 14:05, 2026年10月3日 14时05分, Unix seconds or milliseconds, Excel dates. For another form give its format in the mapping file, e.g. [{kind}.columns] {column} = {{ from = \"{header}\", format = \"%d/%m/%Y %H:%M:%S\" }}.",
+    "load.warn.bad_times": "{n} values of “{header}” are not a time we recognise, e.g. “{example}”. Recognised: 2026-10-03 14:05:09, 2026/10/3 14:05, “2026年10月3日 14时05分”, Unix seconds or milliseconds, Excel dates. For another form give its format in the mapping file, e.g. [{kind}.columns] {column} = {{ from = \"{header}\", format = \"%d/%m/%Y %H:%M:%S\" }}.",
     "load.warn.time_format": "{n} values of “{header}” do not match the mapping format {format}, e.g. “{example}”.",
     # mapping profiles and CLI
     "profile.bad_name": "the mapping profile name “{name}” is not valid: 1–{most} characters, no control characters",
