@@ -326,7 +326,7 @@ TEXT: dict[str, str] = {
     "kpi.answer_rate.about": "Answered / (offered − short abandons). A short abandon is an unanswered call hung up within the set number of rings; the denominator follows the abandoned-calls setting.",
     "kpi.answer_within_3_rings_rate.about": "Calls answered within the set number of rings (3 by default) / (offered − short abandons). Rings = the ring count, else ⌈ring seconds / seconds per ring⌉; an answer with unknown rings is not within 3.",
     "kpi.abandon_rate.about": "Unanswered (queue and ring abandons; voicemails by the setting) / offered; short abandons count too.",
-    "kpi.asa_seconds.about": "Mean wait of answered calls: queue + ring when both are known, else ring seconds, else rings × seconds per ring.",
+    "kpi.asa_seconds.about": "Mean wait of answered calls: queue + ring when both are known, else ring seconds, else rings × seconds per ring, else the queue seconds alone (an export with queue figures only).",
     "kpi.aht_seconds.about": "Mean talk + hold seconds of answered calls; records without a talk time are left out.",
     "kpi.long_hold_rate.about": "Answered calls with a hold (customer kept waiting) over 30 seconds / answered calls.",
     "kpi.repeat_hold_rate.about": "Answered calls held twice or more / answered calls.",
