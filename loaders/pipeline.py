@@ -20,6 +20,7 @@ import time
 from typing import Callable
 import uuid
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from loaders.casts import SUMMARY_WORDS, install_macros
@@ -641,27 +642,34 @@ def _insert_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadRep
 
 def _resolve_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadReport, alias: str) -> int:
     """Open rejects this load settles: every reject of an earlier load of the same file (this load
-    reapplied it and records its own), and any reject whose key this load brought in."""
+    reapplied it and records its own), and any reject whose key this load brought in.  Matched with a
+    join, never a list per row: a warehouse may hold many open rejects and a load millions of keys."""
     params = {"l": report.load_id, "k": report.kind, "s": report.sha256}
     open_rows = "kind = :k AND resolved_load_id IS NULL AND load_id < :l"
     done = conn.execute(sa.text(
         f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND load_id IN "
         f"(SELECT load_id FROM load_log WHERE kind = :k AND sha256 = :s)"), params).rowcount or 0
+    key = key_text(SCHEMAS[report.kind])
+    if wh.is_duckdb:   # the scratch file is attached: one semi-join inside the warehouse
+        return done + (conn.execute(sa.text(
+            f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND row_key IN "
+            f"(SELECT {key} FROM {alias}.final)"), params).rowcount or 0)
     keys = [r[0] for r in conn.execute(sa.text(
         f"SELECT DISTINCT row_key FROM rejects WHERE {open_rows} AND row_key IS NOT NULL"), params)]
     if not keys:
         return done
-    settle(conn)
-    final = f"{alias}.final" if wh.is_duckdb else "final"
-    run = (lambda sql, args: conn.execute(sa.text(sql), args).fetchall()) if wh.is_duckdb else \
-        (lambda sql, args: scratch.execute(sql.replace(":keys", "?"), [args["keys"]]).fetchall())
-    found = [r[0] for r in run(f"SELECT DISTINCT {key_text(SCHEMAS[report.kind])} FROM {final} "
-                               f"WHERE {key_text(SCHEMAS[report.kind])} = ANY(:keys)", {"keys": keys})]
-    if not found:
-        return done
+    scratch.register("open_keys", pa.table({"k": pa.array(keys, pa.string())}))
+    try:
+        found = [r[0] for r in scratch.execute(
+            f"SELECT DISTINCT o.k FROM open_keys o JOIN final f ON o.k = {key_text(SCHEMAS[report.kind], 'f')}"
+        ).fetchall()]
+    finally:
+        scratch.unregister("open_keys")
     update = sa.text(f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND row_key IN :keys"
                      ).bindparams(sa.bindparam("keys", expanding=True))
-    return done + (conn.execute(update, {**params, "keys": found}).rowcount or 0)
+    for i in range(0, len(found), 5_000):
+        done += conn.execute(update, {**params, "keys": found[i:i + 5_000]}).rowcount or 0
+    return done
 
 
 def _test_hook_before_commit() -> None:

@@ -107,3 +107,37 @@ def test_map_an_english_log_from_scratch_save_and_reuse(tmp_path, monkeypatch):
     ok(at2)
     assert count(db, "SELECT count(*) FROM tickets") == 11
     assert not at2.error
+
+
+def test_the_wizard_in_english_shows_no_chinese_outside_data(tmp_path, monkeypatch):
+    """With a vendor file open: labels, hints, column rows, the preview and its notes in English."""
+    import texts
+    from english import data_words, leaks
+    from test_english import shown_texts
+
+    db = str(tmp_path / "w.duckdb")
+    monkeypatch.setenv("CSDASH_DB", db)
+    shutil.copy(V / "bank_calls.tsv", tmp_path / "bank_calls.tsv")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.switch_page("pages/imports.py")
+    at.session_state["wiz.file"] = {"id": "b", "name": "bank_calls.tsv", "path": str(tmp_path / "bank_calls.tsv")}
+    at.run()
+    p = "wiz.b.tickets.."
+    at.multiselect(key=p + "col.ticket_id.from").set_value(["vru+line", "call_id", "date"])
+    at.multiselect(key=p + "col.created_at.from").set_value(["date", "vru_entry"])
+    at.text_input(key=p + "col.created_at.format").set_value("%y%m%d %H:%M:%S")
+    at.text_input(key=p + "col.channel.value").set_value("phone")
+    at.multiselect(key=p + "col.call_result.from").set_value(["outcome"])
+    at.multiselect(key=p + "col.agent_name.from").set_value(["server"])
+    at.text_input(key=p + "col.agent_name.empty").set_value("NO_SERVER")
+    at.multiselect(key=p + "col.queue_seconds.from").set_value(["q_time"])
+    ok(at)
+    for word, value in (("AGENT", "answered"), ("HANG", "missed"), ("PHANTOM", "not_offered")):
+        at.selectbox(key=p + f"word.call_result.{word}").set_value(value)
+    ok(at)
+    assert preview(at)["reason"].isna().all()
+    shown = shown_texts(at)
+    assert any("answered calls have an agent not in the roster" in s for s in shown)
+    assert leaks(shown, data_words(db) | set(texts.LANGS.values())) == []

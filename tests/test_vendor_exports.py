@@ -75,6 +75,7 @@ def test_one_header_feeds_two_columns_as_callbacks(wh):
     load_file(wh, "tickets", V / "english_calls.csv", mapping=m)
     r = load_file(wh, "callbacks", V / "english_calls.csv", mapping=m)
     assert (r.rows_inserted, r.rows_rejected, r.orphans) == (8, 0, 0)
+    assert r.warnings == []     # ratings on 5 of 8 rows: the satisfaction input is not empty
     assert rows(wh, "SELECT count(*) FROM callbacks WHERE callback_id = ticket_id") == [(8,)]
     # ratings 5 4 3 2 5 → A B C D A (1–5 scale); A + B = 3 of 5 rated
     f = figures(wh, ["satisfaction_rate"])

@@ -72,7 +72,9 @@ def _choose_profile(wh, kind: str, file_id: str, fit: str | None) -> str:
 def _column_row(col: Column, src: ColumnSource | None, headers: list[str], prefix: str) -> dict:
     """One column's source: headers (joined in the order chosen), or a constant; format; empty words."""
     c = st.columns([3, 5, 3, 3, 3], vertical_alignment="center")
-    c[0].markdown(f"**{md(col.name)}**" + ("\\*" if col.required else "") + f"  \n{md(col.aliases[0] if col.aliases else '')}")
+    # a header exports commonly use for it, as a hint: the first alias, in English the first Latin one
+    hint = next((a for a in col.aliases if lang() == "zh" or a.isascii()), "")
+    c[0].markdown(f"**{md(col.name)}**" + ("\\*" if col.required else "") + f"  \n{md(hint)}")
     default = [h for h in (src.headers if src else ()) if h in headers]
     chosen = c[1].multiselect(t("wiz.from"), headers, default=default, key=prefix + "from", placeholder="—",
                               label_visibility="collapsed")
