@@ -43,6 +43,13 @@ def mapping(name):
     return load_mapping(V / name)
 
 
+def edited(name, old, new):
+    """A vendor mapping with one line changed (a user's first, wrong try)."""
+    text = (V / name).read_text(encoding="utf-8")
+    assert old in text
+    return parse_mapping_text(text.replace(old, new), name)
+
+
 # ---------------------------------------------------------------- the English-header call log
 def test_english_call_log_loads_from_its_mapping(wh):
     m = mapping("english_calls.toml")
@@ -91,10 +98,8 @@ def test_english_log_without_mapping_says_how(wh):
 
 
 def test_day_first_dates_without_format_teach_the_option(wh, tmp_path):
-    m = tmp_path / "m.toml"
-    m.write_text((V / "english_calls.toml").read_text(encoding="utf-8").replace(
-        ', format = "%d/%m/%Y %H:%M:%S"', ""), encoding="utf-8")
-    r = load_file(wh, "tickets", V / "english_calls.csv", mapping=load_mapping(m))
+    m = edited("english_calls.toml", ', format = "%d/%m/%Y %H:%M:%S"', "")
+    r = load_file(wh, "tickets", V / "english_calls.csv", mapping=m)
     # 03/10/2026 9:12:00 etc.: none is a recognised form → every row rejected, and the warning teaches
     assert r.rows_rejected == 8
     text = " ".join(r.warning_lines())
@@ -124,10 +129,8 @@ def test_bank_log_composite_key_and_queue_wait(wh):
 
 
 def test_non_unique_key_is_loud(wh, tmp_path):
-    m = tmp_path / "m.toml"
-    m.write_text((V / "bank_calls.toml").read_text(encoding="utf-8").replace(
-        'ticket_id     = { from = ["vru+line", "call_id", "date"] }', 'ticket_id = "call_id"'), encoding="utf-8")
-    r = load_file(wh, "tickets", V / "bank_calls.tsv", mapping=load_mapping(m))
+    m = edited("bank_calls.toml", 'ticket_id     = { from = ["vru+line", "call_id", "date"] }', 'ticket_id = "call_id"')
+    r = load_file(wh, "tickets", V / "bank_calls.tsv", mapping=m)
     # call_id 33116 on three lines → one row: 2 of 6 lines replaced another of the same file (33.3 %)
     assert r.rows_inserted == 4
     text = " ".join(r.warning_lines("en"))
@@ -201,15 +204,12 @@ def test_warn_when_a_kpi_input_is_empty(wh, tmp_path):
 
 # ---------------------------------------------------------------- fix and reload
 def test_fixing_the_mapping_reapplies_the_file_and_resolves_rejects(wh, tmp_path):
-    m = tmp_path / "m.toml"
-    first = (V / "english_calls.toml").read_text(encoding="utf-8").replace(
-        'ring_seconds = "Speed of answer in seconds"\n', "")
-    m.write_text(first, encoding="utf-8")
-    r1 = load_file(wh, "tickets", V / "english_calls.csv", mapping=load_mapping(m))
+    first = edited("english_calls.toml", 'ring_seconds = "Speed of answer in seconds"\n', "")
+    r1 = load_file(wh, "tickets", V / "english_calls.csv", mapping=first)
     # answered calls with no wait figure at all are rejected: 5
     assert (r1.rows_inserted, r1.rows_rejected) == (3, 5)
     assert rows(wh, "SELECT count(*) FROM rejects WHERE resolved_load_id IS NULL") == [(5,)]
-    again = load_file(wh, "tickets", V / "english_calls.csv", mapping=load_mapping(m))
+    again = load_file(wh, "tickets", V / "english_calls.csv", mapping=first)
     assert again.status == "duplicate"                           # same file, same mapping
     r2 = load_file(wh, "tickets", V / "english_calls.csv", mapping=mapping("english_calls.toml"))
     assert r2.status == "loaded" and (r2.rows_inserted, r2.rows_replaced, r2.rows_rejected) == (5, 3, 0)
