@@ -14,7 +14,9 @@ from ui.imports import AUTO, kind_label, load_upload, mapping_path, save_mapping
 from ui.i18n import lang, say, t
 from ui.text import md, md_lines
 from ui.widgets import downloads, page_title
+from ui.access import require
 
+require("load")   # admins only, on the server: a direct URL gets nothing
 page_title("page.import")
 wh = data.warehouse()
 quick, guided = st.tabs([t("imp.tab.quick"), t("imp.tab.wizard")])

@@ -14,7 +14,9 @@ from ui import data
 from ui.i18n import lang, say, t
 from ui.text import md
 from ui.widgets import downloads, page_title
+from ui.access import require
 
+require("settings")   # admins only, on the server: a direct URL gets nothing
 page_title("page.settings")
 wh = data.warehouse()
 current = data.settings()

@@ -26,8 +26,8 @@ from metrics.targets import TEMPLATE_COLUMNS
 from ui.router import PAGES as ROUTES
 
 # url path → expected Chinese title: a wrong URL would fall back to the overview and fail here
-PAGES = {Path(path).stem: texts.text(key) for path, key, _ in ROUTES}
-TITLE_KEYS = {Path(path).stem: key for path, key, _ in ROUTES}
+PAGES = {Path(e[0]).stem: texts.text(e[1]) for e in ROUTES}
+TITLE_KEYS = {Path(e[0]).stem: e[1] for e in ROUTES}
 
 
 def _free_port() -> int:

@@ -38,9 +38,20 @@ def warehouse() -> Warehouse:
     return _warehouse(db_setting())
 
 
+def _viewer():
+    """The viewer ``ui.access.gate`` found for this session (None outside the app: tools and tests)."""
+    return st.session_state.get("ui.viewer")
+
+
 def viewer_scope() -> Scope:
-    """The viewer's scope.  Until login lands (a later issue) a deployment can restrict the whole app
-    with CSDASH_SCOPE_REGIONS / CSDASH_SCOPE_STORES / CSDASH_SCOPE_TEAMS (comma-separated)."""
+    """The viewer's scope, the one place every query, download and document takes it from: a signed-in
+    viewer's regions, stores and teams (an admin: everything).  In local mode (no sign-in) a deployment
+    may narrow the whole app with CSDASH_SCOPE_REGIONS / CSDASH_SCOPE_STORES / CSDASH_SCOPE_TEAMS
+    (comma-separated)."""
+    viewer = _viewer()
+    if viewer is not None and viewer.email != "local":
+        return Scope.of(**viewer.limits)
+
     def env(name):
         raw = os.environ.get(name)
         return None if raw is None else [v.strip() for v in raw.split(",") if v.strip()]
@@ -48,8 +59,10 @@ def viewer_scope() -> Scope:
 
 
 def viewer_name() -> str:
-    """Who is acting, for the publish, edit and refresh logs (until login lands: CSDASH_USER or the OS user)."""
-    return actor()
+    """Who is acting, for the load log and the publish, edit and refresh logs: the signed-in viewer's
+    e-mail, else (local mode) CSDASH_USER or the OS user."""
+    viewer = _viewer()
+    return viewer.email if viewer is not None and viewer.email != "local" else actor()
 
 
 def version() -> int:

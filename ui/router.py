@@ -31,7 +31,9 @@ class routing:
         _state.active = False
 
 
-# (file, title key, icon); the URL of each page is its file name: /calls, /detail…
+# (file, title key, icon[, the action it needs: warehouse.access.PERMISSIONS, default read]); the URL of
+# each page is its file name: /calls, /detail…  A page a viewer may not use is left out of their
+# navigation, and the page itself refuses them (ui.access.require) should a URL reach it.
 PAGES = [
     ("pages/overview.py", "page.overview", ":material/dashboard:"),
     ("pages/calls.py", "page.calls", ":material/call:"),
@@ -42,9 +44,13 @@ PAGES = [
     ("pages/detail.py", "page.detail", ":material/table_rows:"),
     ("pages/appraisal.py", "page.appraisal", ":material/military_tech:"),
     ("pages/review.py", "page.review", ":material/summarize:"),
-    ("pages/imports.py", "page.import", ":material/upload_file:"),
-    ("pages/settings.py", "page.settings", ":material/settings:"),
+    ("pages/imports.py", "page.import", ":material/upload_file:", "load"),
+    ("pages/settings.py", "page.settings", ":material/settings:", "settings"),
 ]
+
+
+def needs(entry: tuple) -> str:
+    return entry[3] if len(entry) > 3 else "read"
 
 
 def _home() -> None:
@@ -52,15 +58,18 @@ def _home() -> None:
     st.switch_page(str(APP.parent / PAGES[0][0]), query_params=st.query_params.to_dict())
 
 
-def navigation():
+def navigation(viewer=None):
     """``st.navigation`` over every page, titles in the viewer's language.  Each page's URL is its file
     name, including the overview (the hidden default page forwards / to /overview), so a page keeps
     the same identity whether the router or Streamlit's legacy ``pages/`` scan found it."""
     adopt_url_lang()
     root = APP.parent
     home = st.Page(_home, title=t(PAGES[0][1]), url_path="home", default=True, visibility="hidden")
-    return st.navigation([home] + [st.Page(str(root / path), title=t(key), url_path=Path(path).stem, icon=icon)
-                                   for path, key, icon in PAGES])
+    if viewer is None:   # a page run outside app.py (ensure_routed) finds the session's viewer
+        viewer = st.session_state.get("ui.viewer")
+    shown = [e for e in PAGES if viewer is None or viewer.may(needs(e))]
+    return st.navigation([home] + [st.Page(str(root / e[0]), title=t(e[1]), url_path=Path(e[0]).stem, icon=e[2])
+                                   for e in shown])
 
 
 def ensure_routed() -> None:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from warehouse.errors import WarehouseError
 from warehouse.kinds import SCHEMAS, Kind
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 metadata = sa.MetaData()
 
 T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Double, sa.Integer, sa.Boolean, sa.Date
@@ -62,6 +62,17 @@ rejects = _table(
     ("load_id", I), ("file_name", T), ("kind", T), ("line_no", I), ("reason", T), ("raw_row", T),
     # version 4: the row's natural key (when it parsed) and the load that resolved the reject
     ("row_key", T), ("resolved_load_id", I),
+    provenance=False,
+)
+# ---- access (warehouse/access.py): who may use the dashboard, and what was done by whom
+# One row per viewer: role and scope (JSON lists per level; empty = no limit on that level).
+viewers = _table(
+    "viewers", ("email", T), ("subject", T), ("name", T), ("role", T), ("regions", T), ("stores", T), ("teams", T),
+    ("updated_by", T), ("updated_at", TS),
+    provenance=False,
+)
+audit_log = _table(
+    "audit_log", ("logged_at", TS), ("actor", T), ("action", T), ("target", T), ("detail", T),
     provenance=False,
 )
 # Named mapping profiles (a vendor's export → our columns), in the mapping file's shape (JSON).
@@ -182,6 +193,7 @@ MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _no_change,  # 1 → 2: settings and targets tables (metric layer)
     2: _scorecard_items,  # 2 → 3: appraisal and review packs
     3: _loud_loads,  # 3 → 4: loud loads, fix and reload, mapping profiles
+    4: _no_change,  # 4 → 5: viewers and the audit log (access)
 }
 
 

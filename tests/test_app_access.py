@@ -1,0 +1,114 @@
+"""Sign-in and row-level access through the router (AppTest with Streamlit's own ``st.user``):
+issue 16's gate — sign-in page, no access, local mode on loopback only, a viewer's scope applied
+from the viewers table, admin-only pages refused on the server, sign-ins audited.
+
+The real OIDC provider and Chromium checks of every page per person are issue 16's remaining tests."""
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from test_app import OCTOBER, cards, fixture_db, fresh_caches  # noqa: F401 - fixtures
+from warehouse import access, open_warehouse
+
+AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "test-secret",
+        "client_id": "dashboard", "client_secret": "x",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+
+
+@pytest.fixture
+def people(fixture_db):
+    """The fixture warehouse's viewers: an admin, the 华南 regional manager (the fixture's 华南 sales
+    are ¥100.00 in October), and nobody else."""
+    wh = open_warehouse(fixture_db)
+    access.save_viewers(wh, [access.Viewer("boss@example.cn", "老板", "admin"),
+                             access.Viewer("south@example.cn", "南区经理", "manager", regions=("华南",))], by="test")
+    yield fixture_db
+    for v in access.viewers(wh):
+        access.remove_viewer(wh, v.email, by="test")
+    wh.dispose()
+
+
+def signed_in(db, monkeypatch, email, page=None, **query):
+    monkeypatch.setenv("CSDASH_DB", db)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": email is not None, **({"email": email, "name": email} if email else {})}
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_signed_out_sees_only_the_sign_in_page(people, monkeypatch):
+    at = signed_in(people, monkeypatch, None)
+    assert [b.label for b in at.button] == ["登录"] and not at.metric and not at.dataframe
+
+
+def test_someone_not_in_the_table_sees_no_access(people, monkeypatch):
+    at = signed_in(people, monkeypatch, "stranger@example.cn", **OCTOBER)
+    assert "stranger@example.cn 尚无访问权限" in at.warning[0].value.replace("\\", "").replace("\u2060", "")
+    assert not at.metric and not at.dataframe and [b.label for b in at.button] == ["退出登录"]
+
+
+def test_a_manager_sees_their_region_and_not_the_admin_pages(people, monkeypatch):
+    at = signed_in(people, monkeypatch, "South@Example.cn", region="华东", **OCTOBER)
+    assert at.multiselect(key="f.region").options == ["华南"]
+    assert "region=华东" in " ".join(w.value for w in at.warning)
+    assert cards(at)["销售额"][0] == "¥100.00"
+    for page in ("pages/imports.py", "pages/settings.py"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):   # not in their navigation
+            at.switch_page(page)
+        # and the script itself, reached directly, never shows its content to them
+        direct = AppTest.from_file(str(ROOT / page), default_timeout=90)
+        direct.secrets["auth"] = AUTH
+        direct.user = {"is_logged_in": True, "email": "south@example.cn"}
+        direct.run()
+        assert not direct.exception and "数据导入" not in [t.value for t in direct.title] and not direct.get("file_uploader")
+        assert "设置" not in [t.value for t in direct.title]
+    wh = open_warehouse(people)
+    signins = [r for r in access.audit_rows(wh) if r["action"] == "signin" and r["target"] == "south@example.cn"]
+    assert signins and all(r["actor"] == "south@example.cn" for r in signins)
+
+
+def test_the_first_admin_comes_from_the_environment(people, monkeypatch):
+    monkeypatch.setenv("CSDASH_ADMINS", "new.admin@example.cn")
+    at = signed_in(people, monkeypatch, "new.admin@example.cn", "pages/imports.py")
+    assert at.title[0].value == "数据导入" and not at.error
+
+
+def test_local_mode_refuses_an_address_that_is_not_loopback(fixture_db, monkeypatch):
+    monkeypatch.setenv("CSDASH_DB", fixture_db)
+    before = st.get_option("server.address")
+    st.config.set_option("server.address", "0.0.0.0")
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+        at.run()
+    finally:
+        st.config.set_option("server.address", before)
+    assert "127.0.0.1" in at.warning[0].value and not at.metric
+    local = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    local.query_params.update(OCTOBER)
+    local.run()
+    assert any("本机模式" in c.value for c in local.sidebar.caption) and local.metric
+
+
+def test_require_refuses_on_the_server():
+    def script():
+        import streamlit as st
+
+        from ui.access import require
+
+        require("load")
+        st.markdown("admin content")
+
+    for role, shown in (("manager", False), ("viewer", False), ("admin", True)):
+        at = AppTest.from_function(script, default_timeout=30)
+        at.session_state["ui.viewer"] = access.Viewer("x@example.cn", role=role)
+        at.run()
+        assert any(m.value == "admin content" for m in at.markdown) is shown, role
+        assert bool(at.error) is not shown, role

@@ -1,0 +1,88 @@
+"""Who is looking: the gate every run of the app passes first (``app.py``).
+
+- **Sign-in** is Streamlit's own (``st.login`` / ``st.user`` / ``st.logout``, OpenID Connect configured
+  in ``.streamlit/secrets.toml`` ``[auth]``).  A signed-in person is a viewer only when the ``viewers``
+  table has their e-mail (``warehouse/access.py``); anyone else sees the "no access yet" page and
+  nothing else.  The first admins come from ``CSDASH_ADMINS``.
+- **Local mode**: with no ``[auth]``, the app serves only on a loopback address
+  (``.streamlit/config.toml`` sets 127.0.0.1), the one local user is an admin, and the sidebar says
+  so; started on another address it refuses with a message.  A local deployment may still narrow
+  what it shows with ``CSDASH_SCOPE_*`` (``ui.data.viewer_scope``).
+
+The viewer found here is kept in the session (``ui.viewer``); ``ui.data.viewer_scope`` and
+``viewer_name`` read it, so every query, download and document is scoped from this one place.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import data
+from ui.i18n import t
+from ui.text import md
+from warehouse import access
+from warehouse.access import Viewer
+from warehouse.db import actor
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+VIEWER_KEY = "ui.viewer"
+
+
+def auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:   # no secrets file at all: local mode
+        return False
+
+
+def _bootstrap(wh) -> None:
+    """``CSDASH_ADMINS`` → admins, once per process and warehouse."""
+    done = st.session_state.setdefault("ui.admins_bootstrapped", set())
+    if wh.url not in done:
+        access.bootstrap_admins(wh)
+        done.add(wh.url)
+
+
+def _stop_with(message: str, sign_out: bool) -> None:
+    st.title(t("app"))
+    st.warning(message)
+    if sign_out:
+        st.button(t("auth.sign_out"), key="auth.sign_out", on_click=st.logout)
+    st.stop()
+
+
+def gate() -> Viewer:
+    """The viewer of this run, or a page that is not the dashboard (sign in, no access, refused)."""
+    if not auth_configured():
+        address = st.get_option("server.address") or ""
+        if address not in LOOPBACK:
+            _stop_with(t("auth.local_refused", address=md(address or "0.0.0.0")), sign_out=False)
+        viewer = Viewer("local", actor(), "admin")
+        st.session_state[VIEWER_KEY] = viewer
+        st.sidebar.caption(":material/computer: " + t("auth.local_banner"))
+        return viewer
+    if not st.user.is_logged_in:
+        st.title(t("app"))
+        st.info(t("auth.sign_in_prompt"))
+        st.button(t("auth.sign_in"), key="auth.sign_in", type="primary", on_click=st.login)
+        st.stop()
+    wh = data.warehouse()
+    _bootstrap(wh)
+    email = access.normalise_email(st.user.get("email") or "")
+    viewer = access.get_viewer(wh, email) if email else None
+    if viewer is None:
+        st.session_state.pop(VIEWER_KEY, None)
+        _stop_with(t("auth.no_access", email=md(email or "—")), sign_out=True)
+    if st.session_state.get("ui.signed_in") != email:
+        access.audit(wh, "signin", email, by=email)
+        st.session_state["ui.signed_in"] = email
+    st.session_state[VIEWER_KEY] = viewer
+    st.sidebar.caption(md(t("auth.signed_in", name=viewer.name or viewer.email, role=t(f"role.{viewer.role}"))))
+    st.sidebar.button(t("auth.sign_out"), key="auth.sign_out", on_click=st.logout)
+    return viewer
+
+
+def require(action: str) -> None:
+    """Stop the page unless the viewer may take ``action`` (on the server: a direct URL gets nothing)."""
+    if not access.allowed(st.session_state.get(VIEWER_KEY), action):
+        st.error(t("auth.refused"), icon=":material/block:")
+        st.stop()

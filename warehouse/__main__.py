@@ -1,0 +1,113 @@
+"""Command line: ``python -m warehouse --db DB viewers …`` — who may use the dashboard.
+
+    viewers list                                   every viewer as CSV (e-mail, name, role, scope)
+    viewers add EMAIL --role admin [--name N] [--region R]… [--store S]… [--team T]…
+    viewers set EMAIL [--role …] [--name …] [--region …]…   change a viewer (levels given replace the old)
+    viewers remove EMAIL
+    viewers import FILE.xlsx                       邮箱, 姓名, 角色, 区域, 门店, 班组 (every problem at once)
+    viewers template FILE.xlsx                     the current list in that shape
+    audit [--limit N]                              the audit log as CSV
+
+Exit codes: 0 done; 2 refused (the message on stderr names every problem).  Who acted: ``CSDASH_USER``,
+else the OS user (``warehouse.db.actor``).  Every change is audited.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+import sys
+
+import texts
+from texts.errors import DomainError
+from warehouse import access, open_warehouse
+from warehouse.db import cli_texts, command_parser
+from warehouse.errors import WarehouseError
+from warehouse.safety import spreadsheet_safe
+
+
+def _csv(header: list[str], rows: list[list]) -> None:
+    w = csv.writer(sys.stdout)
+    w.writerow(header)
+    for r in rows:
+        w.writerow([spreadsheet_safe(v) if isinstance(v, str) else v for v in r])
+
+
+def _scope_args(args) -> dict:
+    """The levels given on the command line (a level not given is left as it was)."""
+    return {level: tuple(getattr(args, level)) for level in access.LEVELS if getattr(args, level) is not None}
+
+
+def cmd_viewers(args, wh) -> int:
+    say = lambda key, **kw: texts.text(key, args.lang, **kw)   # noqa: E731
+    if args.action == "list":
+        _csv(["email", "name", "role", "regions", "stores", "teams"],
+             [[v.email, v.name, v.role, *("、".join(getattr(v, lv)) for lv in access.LEVELS)] for v in access.viewers(wh)])
+        return 0
+    if args.action in ("import", "template"):
+        if not args.target:
+            raise WarehouseError("viewer.need_file", action=args.action)
+        if args.action == "template":
+            access.write_viewers_template(args.target, access.viewers(wh))
+            print(say("cli.written", path=args.target))
+        else:
+            n = access.save_viewers(wh, access.read_viewers_excel(args.target))
+            print(say("viewer.saved", n=n))
+        return 0
+    if not args.target:
+        raise WarehouseError("viewer.need_email", action=args.action)
+    current = access.get_viewer(wh, args.target)
+    if args.action == "remove":
+        if not access.remove_viewer(wh, args.target):
+            raise WarehouseError("viewer.unknown", email=args.target)
+        print(say("viewer.removed", email=access.normalise_email(args.target)))
+        return 0
+    if args.action == "set" and current is None:
+        raise WarehouseError("viewer.unknown", email=args.target)
+    if args.action == "add" and current is not None:
+        raise WarehouseError("viewer.exists", email=current.email)
+    base = current or access.Viewer(args.target, role=args.role or "viewer")
+    changes = {k: v for k, v in (("role", args.role), ("name", args.name)) if v is not None}
+    n = access.save_viewers(wh, [replace(base, **changes, **_scope_args(args))])
+    print(say("viewer.saved", n=n))
+    return 0
+
+
+def cmd_audit(args, wh) -> int:
+    rows = access.audit_rows(wh, args.limit)
+    _csv(["logged_at", "actor", "action", "target", "detail"],
+         [[str(r["logged_at"]), r["actor"], r["action"], r["target"], r["detail"]] for r in rows])
+    return 0
+
+
+def build_parser(argv: list[str] | None = None):
+    say = cli_texts(argv)
+    p, sub = command_parser("python -m warehouse", say("cli.h.warehouse.about"), argv)
+    v = sub.add_parser("viewers", help=say("cli.h.warehouse.viewers"))
+    v.add_argument("action", choices=["list", "add", "set", "remove", "import", "template"])
+    v.add_argument("target", nargs="?", metavar="EMAIL|FILE")
+    v.add_argument("--role", choices=list(access.ROLES))
+    v.add_argument("--name")
+    for level, flag in (("regions", "--region"), ("stores", "--store"), ("teams", "--team")):
+        v.add_argument(flag, dest=level, action="append", metavar=level[:-1].upper(),
+                       help=say("cli.h.warehouse.level", level=say(f"level.{level[:-1]}")))
+    v.set_defaults(func=cmd_viewers)
+    a = sub.add_parser("audit", help=say("cli.h.warehouse.audit"))
+    a.add_argument("--limit", type=int, default=1000)
+    a.set_defaults(func=cmd_audit)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser(argv).parse_args(argv)
+    wh = open_warehouse(args.db)
+    try:
+        return args.func(args, wh)
+    except DomainError as exc:
+        print(f"错误 error: {exc.render(args.lang)}", file=sys.stderr)
+        return 2
+    finally:
+        wh.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
