@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from appraisal.errors import AppraisalError
 from appraisal.month import agents
 from metrics.months import month_key, parse_month
+from metrics.scope import Scope
 import texts
 from texts import Message
 from warehouse.kinds import SCORECARD_INPUTS, Kind
@@ -31,10 +32,12 @@ EDITABLE = [c for c in SCORECARD_INPUTS.columns if c.name not in ("month", "agen
 HEADERS = {c.name: c.aliases[0] for c in SCORECARD_INPUTS.columns}
 
 
-def current(wh, month: str | date, division: str | None = None) -> pd.DataFrame:
-    """One row per formal agent of the division (both when None), with the month's inputs so far."""
+def current(wh, month: str | date, division: str | None = None, scope: Scope = Scope.all()) -> pd.DataFrame:
+    """One row per formal agent of the division (both when None) within ``scope``, with the month's
+    inputs so far."""
     m = parse_month(month)
     people = pd.concat([agents(wh, m, d) for d in ((division,) if division else ("presales", "aftersales"))])
+    people = people[scope.mask(people)]
     with wh.connect() as conn:
         given = pd.read_sql(sa.text("SELECT * FROM scorecard_inputs WHERE month = :m"), conn, params={"m": m})
     given = given.drop(columns=["month", "load_id", "line_no"]).set_index("agent_id")
@@ -101,15 +104,20 @@ def _check(column, value) -> tuple[object, Message | None]:
     return str(value).strip(), None
 
 
-def save_edits(wh, month: str | date, edited: pd.DataFrame, *, by: str) -> int:
+def save_edits(wh, month: str | date, edited: pd.DataFrame, *, by: str, scope: Scope = Scope.all()) -> int:
     """Write the edited rows (columns as ``current``); one audit row per changed cell.  Every problem
-    is reported at once and nothing is written when there is one.  Returns the cells changed."""
+    is reported at once and nothing is written when there is one; an agent outside ``scope`` (the
+    editor's) is a problem.  Returns the cells changed."""
     m = parse_month(month)
     before = current(wh, m).set_index("agent_id")
     known = set(before.index)
+    mine = set(current(wh, m, scope=scope)["agent_id"])
     problems, changes = [], []
     for _, row in edited.iterrows():
         agent = str(row["agent_id"])
+        if agent in known and agent not in mine:
+            problems.append(Message("appraisal.out_of_scope", agent=agent))
+            continue
         if agent not in known:
             problems.append(Message("appraisal.not_in_roster", agent=agent, month=month_key(m)))
             continue

@@ -7,7 +7,6 @@ ensure_routed()
 import streamlit as st
 
 from loaders import LoadError, profiles, status
-from warehouse.db import actor
 from loaders.schema import SCHEMAS
 from ui import data, wizard
 from ui.imports import AUTO, kind_label, load_upload, mapping_path, save_mapping
@@ -15,6 +14,7 @@ from ui.i18n import lang, say, t
 from ui.text import md, md_lines
 from ui.widgets import downloads, page_title
 from ui.access import require
+from warehouse.safety import mask_phones_in
 
 require("load")   # admins only, on the server: a direct URL gets nothing
 page_title("page.import")
@@ -33,7 +33,7 @@ if submitted:
     with quick:
         for upload in files or []:
             try:
-                chosen, report, used = load_upload(wh, upload, kind, strict, actor(), profile)
+                chosen, report, used = load_upload(wh, upload, kind, strict, data.viewer_name(), profile)
             except Exception as exc:   # LoadError, or anything unforeseen: a message, never a traceback
                 st.error(f"{md(upload.name)}：{md_lines(say(exc))}")
                 continue
@@ -54,6 +54,7 @@ st.dataframe(data.load_log(wh.url, version).drop(columns="sha256"), hide_index=T
 
 st.subheader(t("imp.rejects"))
 rejects = status.rejects(wh, limit=20_000)   # open ones: a later load of their key resolved the others
+rejects["raw_row"] = rejects["raw_row"].map(mask_phones_in)   # the cells verbatim, phone numbers masked
 st.dataframe(rejects.head(500), hide_index=True, width="stretch", placeholder="—")
 if len(rejects):
     downloads(rejects, "rejects", "import.rejects")

@@ -9,6 +9,7 @@ from reports import pack as rp
 from texts import fmt
 from ui import data
 from ui import review as rv
+from ui.access import may
 from ui.i18n import lang, t
 from ui.text import md
 from ui.widgets import page_view
@@ -19,7 +20,7 @@ scope = rv.choose_scope(data.filter_values(view.url, view.version, view.scope, v
 pack = rp.open_pack(wh, view.month, scope, viewer=view.scope)
 if pack is None:
     st.info(t("rv.none", month=fmt.month_label(view.month, lang()), scope=md(scope.label(lang()))))
-    if st.button(t("rv.create"), type="primary", key="rv.create"):
+    if may("refresh_pack") and st.button(t("rv.create"), type="primary", key="rv.create"):
         with st.spinner():
             rp.create(wh, view.month, scope, viewer=view.scope, by=data.viewer_name())
         st.rerun()

@@ -14,7 +14,7 @@ from ui import data
 from ui.i18n import lang, say, t
 from ui.text import md
 from ui.widgets import downloads, page_title
-from ui.access import require
+from ui.access import record, require
 
 require("settings")   # admins only, on the server: a direct URL gets nothing
 page_title("page.settings")
@@ -42,8 +42,10 @@ with st.container(border=True):
             except json.JSONDecodeError:
                 return v
         try:
-            save_settings(wh, {k: parse(v) for k, v in values.items() if parse(v) != current.value(k)},
-                          user=data.viewer_name())
+            changes = {k: parse(v) for k, v in values.items() if parse(v) != current.value(k)}
+            save_settings(wh, changes, user=data.viewer_name())
+            if changes:
+                record("settings", ", ".join(changes), changes=changes)
             st.success(t("set.saved"))
         except MetricError as exc:
             st.error(md(say(exc)))
@@ -54,8 +56,9 @@ upload = st.file_uploader(t("set.targets_file"), type=["xlsx"],
                           key="settings.targets_file")
 if upload is not None and st.button(t("set.import_targets"), key="settings.import_targets"):
     try:
-        st.success(t("set.imported", n=save_targets(wh, read_targets_excel(upload, known=known_scope_values(wh)),
-                                                   user=data.viewer_name())))
+        n = save_targets(wh, read_targets_excel(upload, known=known_scope_values(wh)), user=data.viewer_name())
+        record("targets", upload.name, rows=n)
+        st.success(t("set.imported", n=n))
     except MetricError as exc:
         st.error(md(say(exc)))
 downloads(targets_frame(load_targets(wh)), "targets", "settings.targets")

@@ -81,8 +81,24 @@ def gate() -> Viewer:
     return viewer
 
 
+def record(action: str, target: str = "", **detail) -> None:
+    """An audit row for something this session's viewer did (a download, a settings change…), with the
+    scope they did it in."""
+    access.audit(data.warehouse(), action, target, by=data.viewer_name(), scope=data.viewer_scope().key(), **detail)
+
+
+def may(action: str) -> bool:
+    """Whether this session's viewer may take ``action`` (no viewer: no).  Controls a viewer may not
+    use are not drawn, and every handler asks again before it writes."""
+    return access.allowed(st.session_state.get(VIEWER_KEY), action)
+
+
+def refuse() -> None:
+    st.error(t("auth.refused"), icon=":material/block:")
+
+
 def require(action: str) -> None:
     """Stop the page unless the viewer may take ``action`` (on the server: a direct URL gets nothing)."""
-    if not access.allowed(st.session_state.get(VIEWER_KEY), action):
-        st.error(t("auth.refused"), icon=":material/block:")
+    if not may(action):
+        refuse()
         st.stop()

@@ -19,7 +19,8 @@ from metrics.months import month_key
 import texts
 from texts import fmt
 from ui import charts
-from ui.data import viewer_name, warehouse
+from ui.access import may, record
+from ui.data import viewer_name, viewer_scope, warehouse
 from ui.i18n import lang, say, t
 from ui.text import md
 from ui.widgets import downloads
@@ -105,18 +106,28 @@ def ranking(wh, month: Month) -> None:
     st.download_button(t("ap.export"), workbook(month, lang()), f"{name}.xlsx", XLSX, key="ap.export",
                        icon=":material/download:")
     with st.container(border=True):
+        if not may("publish"):   # publishing is the admins'; the log is for everyone who may read
+            _publish_log(wh, month)
+            return
         again = st.checkbox(t("ap.republish"), key="ap.republish", disabled=not month.published)
-        if st.button(t("ap.publish"), type="primary", key="ap.publish", disabled=bool(month.published) and not again):
+        if st.button(t("ap.publish"), type="primary", key="ap.publish", disabled=bool(month.published) and not again) \
+                and may("publish"):
             try:
                 n = publish.publish(wh, month.month, month.division, by=viewer_name(), republish=bool(month.published))
+                record("publish", f"{month_key(month.month)} {month.division}", agents=n,
+                       republish=bool(month.published))
                 st.success(t("ap.published_ok", n=n))
                 st.rerun()
             except MetricError as exc:
                 st.error(md(say(exc)))
-        log = publish.publish_log(wh, month.month)
-        if not log.empty:
-            st.caption(t("ap.publish_log"))
-            show(log, "ap.publish_log")
+        _publish_log(wh, month)
+
+
+def _publish_log(wh, month: Month) -> None:
+    log = publish.publish_log(wh, month.month)
+    if not log.empty:
+        st.caption(t("ap.publish_log"))
+        show(log, "ap.publish_log")
 
 
 def agent_form(month: Month) -> None:
@@ -160,15 +171,19 @@ def inputs_editor(wh, month: date, division: str) -> None:
                        icon=":material/download:")
     st.caption(t("ap.upload_hint"))
     st.page_link("pages/imports.py", label=t("page.import"), icon=":material/upload_file:")
-    frame = ap_inputs.current(wh, month, division)
+    if not may("edit_inputs"):
+        st.info(t("auth.read_only"), icon=":material/visibility:")
+        return
+    frame = ap_inputs.current(wh, month, division, scope=viewer_scope())
     config = {**{c: st.column_config.TextColumn(header(c, lang()), disabled=True)
                  for c in ("agent_id", "agent_name", "team")},
               **{c.name: _input_column(c) for c in ap_inputs.EDITABLE}}
     edited = st.data_editor(frame, hide_index=True, width="stretch", column_config=config, num_rows="fixed",
                             key=f"ap.editor.{month_key(month)}.{division}")
-    if st.button(t("ap.save_inputs"), type="primary", key="ap.save_inputs"):
+    if st.button(t("ap.save_inputs"), type="primary", key="ap.save_inputs") and may("edit_inputs"):
         try:
-            st.success(t("ap.saved_inputs", n=ap_inputs.save_edits(wh, month, edited, by=viewer_name())))
+            st.success(t("ap.saved_inputs", n=ap_inputs.save_edits(wh, month, edited, by=viewer_name(),
+                                                                   scope=viewer_scope())))
         except MetricError as exc:
             st.error(md(say(exc)))
     log = ap_inputs.audit(wh, month)
@@ -178,7 +193,7 @@ def inputs_editor(wh, month: date, division: str) -> None:
     with st.form("ap.excuse_form", border=True):
         ids = st.text_input(t("ap.excuse"), key="ap.excuse_ids")
         reason = st.text_input(t("ap.excuse_reason"), key="ap.excuse_reason")
-        if st.form_submit_button(t("ap.excuse_go")):
+        if st.form_submit_button(t("ap.excuse_go")) and may("edit_inputs"):
             try:
                 st.success(t("ap.excused", n=ap_inputs.excuse(wh, ids.replace("，", ",").split(","), reason,
                                                                 by=viewer_name())))
@@ -225,7 +240,7 @@ def plans_tracker(wh, month: date, division: str, visible: set[str]) -> None:
     agent = st.selectbox(t("ap.agent"), list(frame["agent_id"]), key="ap.plan_agent")
     c1, c2 = st.columns(2)
     for col, action, label in ((c1, "submit", "ap.plan_submit"), (c2, "accept", "ap.plan_accept")):
-        if col.button(t(label), key=f"ap.plan.{action}"):
+        if may("edit_inputs") and col.button(t(label), key=f"ap.plan.{action}"):
             publish.update_plan(wh, month, division, agent, action=action, by=viewer_name())
             st.success(t("ap.plan_done"))
             st.rerun()
@@ -268,7 +283,7 @@ def rules_panel(wh, month: date) -> None:
                              key="ap.rule_key")
         value = c[1].number_input(t("ap.rule_value"), value=float(rules[key]), key="ap.rule_value")
         start = c[2].text_input(t("ap.rule_from"), month_key(month), key="ap.rule_from")
-        if st.form_submit_button(t("ap.rule_save")):
+        if st.form_submit_button(t("ap.rule_save"), disabled=not may("settings")) and may("settings"):
             try:
                 save_rules(wh, {key: value}, start, by=viewer_name())
                 st.success(t("ap.rule_saved"))

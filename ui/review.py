@@ -18,6 +18,7 @@ from reports.pdf import write_pdf
 from reports.render import actions_table, section_title, text_rows, title
 import texts
 from texts import fmt
+from ui.access import may
 from ui.data import viewer_name
 from ui.i18n import lang, say, t
 from ui.text import md
@@ -53,9 +54,11 @@ def header(wh, pack: rp.Pack, viewer) -> None:
                                       (c2, "xlsx", lambda: workbook(pack, **extra), XLSX)):
         with col:
             _document(pack, extra, fmt_key, name, build, mime)
+    if not may("refresh_pack"):
+        return
     with c3:
         sure = st.checkbox(t("rv.refresh_ok"), key="rv.refresh_ok")
-        if st.button(t("rv.refresh"), disabled=not sure, key="rv.refresh"):
+        if st.button(t("rv.refresh"), disabled=not sure, key="rv.refresh") and may("refresh_pack"):
             rp.create(wh, pack.month, pack.scope, viewer=viewer, by=viewer_name(), refresh=True)
             st.rerun()
 
@@ -92,8 +95,13 @@ def section(wh, pack: rp.Pack, key: str) -> None:
         headers, rows = text_rows(table, lang())
         st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, width="stretch", placeholder="—")
     note = rp.comments(wh, pack.pack_id).get(key, "")
+    if not may("comment"):   # a viewer reads the comment; managers and admins write it
+        if note:
+            st.caption(t("rv.comment"))
+            st.text(note)
+        return
     body = st.text_area(t("rv.comment"), note, key=f"rv.comment.{pack.pack_id}.{key}")
-    if st.button(t("rv.save_comment"), key=f"rv.save.{pack.pack_id}.{key}"):
+    if st.button(t("rv.save_comment"), key=f"rv.save.{pack.pack_id}.{key}") and may("comment"):
         rp.save_comment(wh, pack.pack_id, key, body, by=viewer_name())
         st.success(t("rv.saved"))
 
@@ -102,13 +110,15 @@ def action_items(wh, pack: rp.Pack) -> None:
     frame = rp.actions(wh, pack.month, pack.scope)
     headers, rows = text_rows(actions_table(frame), lang())
     st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, width="stretch", placeholder="—")
+    if not may("comment"):
+        return
     with st.form("rv.action_form", border=True):
         st.markdown(f"**{t('rv.add_action')}**")
         c1, c2, c3 = st.columns([3, 1, 1])
         what = c1.text_input(t("rv.title"), key="rv.action_title")
         owner = c2.text_input(t("rv.owner"), key="rv.action_owner")
         due = c3.date_input(t("rv.due"), date.today() + timedelta(days=14), key="rv.action_due")
-        if st.form_submit_button(t("rv.add")):
+        if st.form_submit_button(t("rv.add")) and may("comment"):
             try:
                 rp.add_action(wh, pack.month, pack.scope, title=what, owner=owner, due=due, by=viewer_name())
                 st.rerun()
@@ -120,7 +130,7 @@ def action_items(wh, pack: rp.Pack) -> None:
                               format_func=lambda a: frame.set_index("action_id").at[a, "title"])
         status = c2.selectbox(t("rv.status"), rp.ACTION_STATUS, key="rv.action_status",
                               format_func=lambda s, lg=lang(): texts.text(f"action.{s}", lg), label_visibility="hidden")
-        if c3.button(t("rv.set_status"), key="rv.set_status"):
+        if c3.button(t("rv.set_status"), key="rv.set_status") and may("comment"):
             rp.set_action_status(wh, int(chosen), status, by=viewer_name())
             st.rerun()
 

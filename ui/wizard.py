@@ -20,10 +20,11 @@ from loaders.readers import SCRATCH_PREFIX, detect_kind
 from loaders.schema import SCHEMAS, Column, Kind
 from loaders.wizard import allowed_values, build_mapping, builtin_word, file_header, fitting_profile, suggest
 import texts
+from ui.access import record
+from ui.data import viewer_name
 from ui.i18n import lang, say, t
 from ui.imports import kind_label
 from ui.text import md, md_lines
-from warehouse.db import actor
 from warehouse.safety import mask_phone
 
 NEW = ""             # the profile choice "a new mapping"
@@ -211,14 +212,15 @@ def _save_and_load(wh, state: dict, kind: str, profile: str, mapping) -> None:
                          placeholder=t("wiz.profile_placeholder"))
     if c2.button(t("wiz.save"), key="wiz.save"):
         try:
-            profiles.save_profile(wh, name, mapping, user=actor())
+            profiles.save_profile(wh, name, mapping, user=viewer_name())
+            record("profile", name, kinds=[kind])
             st.session_state["wiz.pending_profile"] = " ".join(name.split())
             st.success(md(t("profile.saved", name=name, kinds=kind)))
         except LoadError as exc:
             st.error(md_lines(say(exc)))
     if st.button(t("wiz.load"), key="wiz.load", type="primary"):
         try:
-            report = load_file(wh, kind, state["path"], mapping=mapping, user=actor(), file_name=state["name"])
+            report = load_file(wh, kind, state["path"], mapping=mapping, user=viewer_name(), file_name=state["name"])
         except LoadError as exc:
             st.error(md_lines(say(exc)))
             return
@@ -241,7 +243,8 @@ def _profile_files(wh, profile: str = NEW, mapping=None) -> None:
         if st.button(t("wiz.import"), key="wiz.import") and upload is not None:
             try:
                 text = upload.getvalue().decode("utf-8-sig")
-                kinds = profiles.import_toml(wh, name, text, upload.name, user=actor())
+                kinds = profiles.import_toml(wh, name, text, upload.name, user=viewer_name())
+                record("profile", name, kinds=kinds, file=upload.name)
                 st.success(md(t("profile.saved", name=name, kinds=", ".join(kinds))))
             except UnicodeDecodeError:
                 st.error(md(texts.text("map.bad_format", lang(), detail="UTF-8")))

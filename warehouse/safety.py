@@ -52,6 +52,18 @@ def mask_phone(value: str | None) -> str | None:
     return text if len(text) <= 4 else "*" * (len(text) - 4) + text[-4:]
 
 
+# a mobile number anywhere in a text: 11 digits starting 1[3-9], not inside a longer run of digits
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def mask_phones_in(text: str | None) -> str | None:
+    """Every mobile number inside ``text`` masked (138****5678): for texts that carry cells verbatim,
+    such as a rejected row shown on the import page."""
+    if text is None:
+        return None
+    return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", str(text))
+
+
 def spreadsheet_safe(value):
     """Text a spreadsheet would run as a formula gets a leading apostrophe: a first character (after
     blanks, full-width forms folded) of = + - @, or a tab or CR.  Plain numbers such as -5 are left

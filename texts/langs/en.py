@@ -968,4 +968,6 @@ TEXT: dict[str, str] = {
     "auth.no_access": "{email} has no access yet: ask an administrator to add you to the viewers.",
     "auth.signed_in": "Signed in: {name} ({role})",
     "auth.refused": "You may not use this page.",
+    "appraisal.out_of_scope": "agent {agent} is outside your scope and cannot be edited",
+    "auth.read_only": "Your role may read, not change.",
 }

@@ -968,4 +968,6 @@ TEXT: dict[str, str] = {
     "auth.no_access": "{email} 尚无访问权限：请联系管理员把你加入用户名单。",
     "auth.signed_in": "已登录：{name}（{role}）",
     "auth.refused": "你没有使用此页面的权限。",
+    "appraisal.out_of_scope": "客服 {agent} 不在你的权限范围内，不能修改",
+    "auth.read_only": "你的角色只能查看，不能修改。",
 }
