@@ -112,3 +112,32 @@ def test_require_refuses_on_the_server():
         at.run()
         assert any(m.value == "admin content" for m in at.markdown) is shown, role
         assert bool(at.error) is not shown, role
+
+
+def test_users_page_edits_views_as_and_audits(people, monkeypatch):
+    at = signed_in(people, monkeypatch, "boss@example.cn", "pages/users.py")
+    assert at.title[0].value == "用户与权限"
+    # view as the 华南 manager: their scope and their navigation, with a banner to stop
+    at.selectbox(key="users.view_as_who").set_value("south@example.cn")
+    at.button(key="users.view_as_go").click()
+    at.run()
+    assert any("南区经理" in w.value for w in at.sidebar.warning)
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert at.multiselect(key="f.region").options == ["华南"] and any("南区经理" in w.value for w in at.sidebar.warning)
+    with pytest.raises(ValueError):          # their navigation: no admin pages while previewing
+        at.switch_page("pages/users.py")
+    at.button(key="auth.end_view_as").click()
+    at.run()
+    assert not at.sidebar.warning
+    wh = open_warehouse(people)
+    actions = [(r["action"], r["target"], r["actor"]) for r in access.audit_rows(wh)]
+    assert ("view_as", "south@example.cn", "boss@example.cn") in actions
+
+
+def test_a_viewer_reads_but_does_not_write(people, monkeypatch):
+    wh = open_warehouse(people)
+    access.save_viewers(wh, [access.Viewer("reader@example.cn", "读者", "viewer")], by="test")
+    at = signed_in(people, monkeypatch, "reader@example.cn", "pages/review.py", **OCTOBER)
+    assert not [b for b in at.button if b.key in ("rv.create", "rv.refresh")]
+    assert not at.get("text_area")

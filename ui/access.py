@@ -25,6 +25,7 @@ from warehouse.db import actor
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 VIEWER_KEY = "ui.viewer"
+VIEW_AS_KEY = "ui.view_as"     # an admin previewing another viewer's dashboard
 
 
 def auth_configured() -> bool:
@@ -51,7 +52,38 @@ def _stop_with(message: str, sign_out: bool) -> None:
 
 
 def gate() -> Viewer:
-    """The viewer of this run, or a page that is not the dashboard (sign in, no access, refused)."""
+    """The viewer of this run, or a page that is not the dashboard (sign in, no access, refused).
+    An admin previewing another viewer ("view as") gets that viewer, with a banner to stop."""
+    return _viewing_as(_signed_in())
+
+
+def begin_view_as(email: str) -> None:
+    """Callback of the 用户与权限 page: from the next run, this admin sees what ``email`` sees."""
+    record("view_as", email)
+    st.session_state[VIEW_AS_KEY] = email
+
+
+def end_view_as() -> None:
+    st.session_state.pop(VIEW_AS_KEY, None)
+
+
+def _viewing_as(real: Viewer) -> Viewer:
+    email = st.session_state.get(VIEW_AS_KEY)
+    if not email or real.role != "admin":
+        st.session_state.pop(VIEW_AS_KEY, None)
+        return real
+    other = access.get_viewer(data.warehouse(), email)
+    if other is None:
+        end_view_as()
+        return real
+    st.session_state[VIEWER_KEY] = other
+    st.sidebar.warning(md(t("auth.viewing_as", name=other.name or other.email, role=t(f"role.{other.role}"))),
+                       icon=":material/visibility:")
+    st.sidebar.button(t("auth.end_view_as"), key="auth.end_view_as", on_click=end_view_as)
+    return other
+
+
+def _signed_in() -> Viewer:
     if not auth_configured():
         address = st.get_option("server.address") or ""
         if address not in LOOPBACK:

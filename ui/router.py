@@ -46,6 +46,7 @@ PAGES = [
     ("pages/review.py", "page.review", ":material/summarize:"),
     ("pages/imports.py", "page.import", ":material/upload_file:", "load"),
     ("pages/settings.py", "page.settings", ":material/settings:", "settings"),
+    ("pages/users.py", "page.users", ":material/group:", "viewers"),
 ]
 
 
