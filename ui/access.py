@@ -43,7 +43,18 @@ def _bootstrap(wh) -> None:
         done.add(wh.url)
 
 
+def _no_navigation() -> None:
+    """A run that stops before the dashboard still registers a navigation, hidden: otherwise Streamlit
+    would list the pages/ folder in the sidebar."""
+    st.navigation([st.Page(_blank, title=t("app"), url_path="signin", default=True)], position="hidden")
+
+
+def _blank() -> None:
+    """The hidden navigation's page: never run (the gate stops first)."""
+
+
 def _stop_with(message: str, sign_out: bool) -> None:
+    _no_navigation()
     st.title(t("app"))
     st.warning(message)
     if sign_out:
@@ -93,6 +104,7 @@ def _signed_in() -> Viewer:
         st.sidebar.caption(":material/computer: " + t("auth.local_banner"))
         return viewer
     if not st.user.is_logged_in:
+        _no_navigation()
         st.title(t("app"))
         st.info(t("auth.sign_in_prompt"))
         st.button(t("auth.sign_in"), key="auth.sign_in", type="primary", on_click=st.login)

@@ -7,6 +7,9 @@
     viewers import FILE.xlsx                       邮箱, 姓名, 角色, 区域, 门店, 班组 (every problem at once)
     viewers template FILE.xlsx                     the current list in that shape
     audit [--limit N]                              the audit log as CSV
+    auth --metadata URL --client-id ID --client-secret S --redirect-uri URI [--file F] [--force]
+                                                   writes [auth] into .streamlit/secrets.toml with a
+                                                   freshly generated cookie_secret (never committed)
 
 Exit codes: 0 done; 2 refused (the message on stderr names every problem).  Who acted: ``CSDASH_USER``,
 else the OS user (``warehouse.db.actor``).  Every change is audited.
@@ -15,7 +18,13 @@ from __future__ import annotations
 
 import csv
 from dataclasses import replace
+import os
+from pathlib import Path
+import secrets
 import sys
+import tomllib
+
+import tomli_w
 
 import texts
 from texts.errors import DomainError
@@ -79,6 +88,23 @@ def cmd_audit(args, wh) -> int:
     return 0
 
 
+def cmd_auth(args, wh) -> int:   # noqa: ARG001 - no warehouse needed, same signature as the others
+    """Sign-in set-up: the ``[auth]`` section Streamlit's st.login reads, with a cookie secret generated
+    here (the file is git-ignored).  An existing ``[auth]`` is kept unless ``--force``."""
+    path = Path(args.file)
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if "auth" in data and not args.force:
+        raise WarehouseError("auth.exists", file=str(path))
+    data["auth"] = {"redirect_uri": args.redirect_uri, "cookie_secret": secrets.token_urlsafe(32),
+                    "client_id": args.client_id, "client_secret": args.client_secret,
+                    "server_metadata_url": args.metadata}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    os.chmod(path, 0o600)
+    print(texts.text("auth.written", args.lang, file=str(path)))
+    return 0
+
+
 def build_parser(argv: list[str] | None = None):
     say = cli_texts(argv)
     p, sub = command_parser("python -m warehouse", say("cli.h.warehouse.about"), argv)
@@ -94,19 +120,28 @@ def build_parser(argv: list[str] | None = None):
     a = sub.add_parser("audit", help=say("cli.h.warehouse.audit"))
     a.add_argument("--limit", type=int, default=1000)
     a.set_defaults(func=cmd_audit)
+    au = sub.add_parser("auth", help=say("cli.h.warehouse.auth"))
+    au.add_argument("--metadata", required=True, metavar="URL", help=say("cli.h.warehouse.metadata"))
+    au.add_argument("--client-id", required=True)
+    au.add_argument("--client-secret", required=True)
+    au.add_argument("--redirect-uri", required=True, metavar="URI", help=say("cli.h.warehouse.redirect"))
+    au.add_argument("--file", default=".streamlit/secrets.toml")
+    au.add_argument("--force", action="store_true")
+    au.set_defaults(func=cmd_auth, no_db=True)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser(argv).parse_args(argv)
-    wh = open_warehouse(args.db)
+    wh = None if getattr(args, "no_db", False) else open_warehouse(args.db)
     try:
         return args.func(args, wh)
     except DomainError as exc:
         print(f"错误 error: {exc.render(args.lang)}", file=sys.stderr)
         return 2
     finally:
-        wh.dispose()
+        if wh is not None:
+            wh.dispose()
 
 
 if __name__ == "__main__":

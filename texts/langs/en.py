@@ -991,4 +991,10 @@ TEXT: dict[str, str] = {
     "users.audit_help": "Sign-ins, downloads, settings and targets, mapping profiles, publishing, viewer changes, view-as: who did what, when.",
     "auth.viewing_as": "Viewing as {name} ({role})",
     "auth.end_view_as": "Stop viewing as",
+    # sign-in set-up
+    "auth.exists": "{file} has an [auth] section already: add --force to replace it",
+    "auth.written": "sign-in configuration written to {file} (cookie_secret generated; never commit this file)",
+    "cli.h.warehouse.auth": "sign-in set-up: write [auth] into .streamlit/secrets.toml",
+    "cli.h.warehouse.metadata": "the identity provider’s .well-known/openid-configuration URL",
+    "cli.h.warehouse.redirect": "the dashboard’s callback, e.g. https://dash.example.cn/oauth2callback",
 }

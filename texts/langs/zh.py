@@ -991,4 +991,10 @@ TEXT: dict[str, str] = {
     "users.audit_help": "登录、下载、设置与目标、映射方案、发布、用户变更、以他人身份查看：谁、何时、做了什么。",
     "auth.viewing_as": "正在以 {name}（{role}）的身份查看",
     "auth.end_view_as": "结束预览",
+    # sign-in set-up
+    "auth.exists": "{file} 已有 [auth]：要替换请加 --force",
+    "auth.written": "已写入登录配置 {file}（cookie_secret 已生成；此文件不要提交）",
+    "cli.h.warehouse.auth": "登录设置：写入 .streamlit/secrets.toml 的 [auth]",
+    "cli.h.warehouse.metadata": "身份提供方的 .well-known/openid-configuration 地址",
+    "cli.h.warehouse.redirect": "驾驶舱的回调地址，如 https://dash.example.cn/oauth2callback",
 }
