@@ -60,16 +60,11 @@ def test_a_manager_sees_their_region_and_not_the_admin_pages(people, monkeypatch
     assert at.multiselect(key="f.region").options == ["华南"]
     assert "region=华东" in " ".join(w.value for w in at.warning)
     assert cards(at)["销售额"][0] == "¥100.00"
-    for page in ("pages/imports.py", "pages/settings.py"):
-        with pytest.raises(ValueError, match="Could not find a navigation page"):   # not in their navigation
-            at.switch_page(page)
-        # and the script itself, reached directly, never shows its content to them
-        direct = AppTest.from_file(str(ROOT / page), default_timeout=90)
-        direct.secrets["auth"] = AUTH
-        direct.user = {"is_logged_in": True, "email": "south@example.cn"}
-        direct.run()
-        assert not direct.exception and "数据导入" not in [t.value for t in direct.title] and not direct.get("file_uploader")
-        assert "设置" not in [t.value for t in direct.title]
+    for page in ("pages/imports.py", "pages/settings.py", "pages/users.py"):
+        # hidden from their navigation; by URL, the page refuses them and shows nothing of its own
+        refused = signed_in(people, monkeypatch, "south@example.cn", page)
+        assert "没有使用此页面的权限" in refused.error[0].value
+        assert not refused.title and not refused.get("file_uploader") and not refused.dataframe
     wh = open_warehouse(people)
     signins = [r for r in access.audit_rows(wh) if r["action"] == "signin" and r["target"] == "south@example.cn"]
     assert signins and all(r["actor"] == "south@example.cn" for r in signins)
@@ -125,8 +120,9 @@ def test_users_page_edits_views_as_and_audits(people, monkeypatch):
     at.switch_page("pages/overview.py")
     at.run()
     assert at.multiselect(key="f.region").options == ["华南"] and any("南区经理" in w.value for w in at.sidebar.warning)
-    with pytest.raises(ValueError):          # their navigation: no admin pages while previewing
-        at.switch_page("pages/users.py")
+    at.switch_page("pages/users.py")          # their permissions while previewing: refused
+    at.run()
+    assert "没有使用此页面的权限" in at.error[0].value
     at.button(key="auth.end_view_as").click()
     at.run()
     assert not at.sidebar.warning
@@ -141,3 +137,33 @@ def test_a_viewer_reads_but_does_not_write(people, monkeypatch):
     at = signed_in(people, monkeypatch, "reader@example.cn", "pages/review.py", **OCTOBER)
     assert not [b for b in at.button if b.key in ("rv.create", "rv.refresh")]
     assert not at.get("text_area")
+
+
+@pytest.mark.parametrize("role, allowed", [
+    ("admin", {"publish", "edit_inputs", "refresh_pack", "settings", "load"}),
+    ("manager", {"edit_inputs", "refresh_pack"}),
+    ("viewer", set()),
+])
+def test_each_role_gets_exactly_its_actions(people, monkeypatch, role, allowed):
+    """The controls each role is given, page by page, and the admin pages refused by URL to the others."""
+    wh = open_warehouse(people)
+    email = f"{role}.matrix@example.cn"
+    access.save_viewers(wh, [access.Viewer(email, role, role, regions=() if role == "admin" else ("华南",))], by="t")
+    ap = signed_in(people, monkeypatch, email, "pages/appraisal.py", **OCTOBER)
+    keys = {b.key for b in ap.button}
+    assert ("ap.publish" in keys) == ("publish" in allowed)
+    assert ("ap.save_inputs" in keys) == ("edit_inputs" in allowed)
+    rv = signed_in(people, monkeypatch, email, "pages/review.py", **OCTOBER)
+    assert ("rv.create" in {b.key for b in rv.button}) == ("refresh_pack" in allowed)
+    for page, action in (("pages/settings.py", "settings"), ("pages/imports.py", "load")):
+        at = signed_in(people, monkeypatch, email, page)
+        assert bool(at.title) == (action in allowed) and bool(at.error) != (action in allowed), (role, page)
+
+
+def test_publishing_is_audited(people, monkeypatch):
+    at = signed_in(people, monkeypatch, "boss@example.cn", "pages/appraisal.py", **OCTOBER)
+    at.button(key="ap.publish").click()
+    at.run()
+    wh = open_warehouse(people)
+    rows = [r for r in access.audit_rows(wh) if r["action"] == "publish"]
+    assert rows and rows[0]["actor"] == "boss@example.cn" and "华南" not in rows[0]["detail"]

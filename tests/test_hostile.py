@@ -102,7 +102,7 @@ def test_the_upload_path_answers_every_hostile_file(corpus, tmp_path):
         if case.env or case.name == "xlsx_200k_rows":   # a raised limit, or only slow
             continue
         try:
-            _, report = load_upload(wh, _Upload(corpus[case.name]), None, False, "hostile")
+            _, report, _ = load_upload(wh, _Upload(corpus[case.name]), None, False, "hostile")
             answers[case.name] = "loaded"
         except LoadError as exc:
             answers[case.name] = "refused: " + str(exc)[:60]

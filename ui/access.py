@@ -117,7 +117,8 @@ def _signed_in() -> Viewer:
         st.session_state.pop(VIEWER_KEY, None)
         _stop_with(t("auth.no_access", email=md(email or "—")), sign_out=True)
     if st.session_state.get("ui.signed_in") != email:
-        access.audit(wh, "signin", email, by=email)
+        # one audit row per sign-in, not per page load: the identity token's issue time tells them apart
+        access.audit_once(wh, "signin", email, by=email, issued=st.user.get("iat"))
         st.session_state["ui.signed_in"] = email
     st.session_state[VIEWER_KEY] = viewer
     st.sidebar.caption(md(t("auth.signed_in", name=viewer.name or viewer.email, role=t(f"role.{viewer.role}"))))

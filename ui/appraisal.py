@@ -104,7 +104,8 @@ def ranking(wh, month: Month) -> None:
                     key="ap.chart")
     name = f"{month_key(month.month)}_{month.division}_appraisal"
     st.download_button(t("ap.export"), workbook(month, lang()), f"{name}.xlsx", XLSX, key="ap.export",
-                       icon=":material/download:")
+                       icon=":material/download:", on_click=record, args=("download", f"{name}.xlsx"),
+                       kwargs={"rows": len(frame)})
     with st.container(border=True):
         if not may("publish"):   # publishing is the admins'; the log is for everyone who may read
             _publish_log(wh, month)
@@ -170,7 +171,8 @@ def inputs_editor(wh, month: date, division: str) -> None:
                        f"scorecard_inputs_{month_key(month)}_{division}.xlsx", XLSX, key="ap.template",
                        icon=":material/download:")
     st.caption(t("ap.upload_hint"))
-    st.page_link("pages/imports.py", label=t("page.import"), icon=":material/upload_file:")
+    if may("load"):   # the import page is in the admins' navigation only
+        st.page_link("pages/imports.py", label=t("page.import"), icon=":material/upload_file:")
     if not may("edit_inputs"):
         st.info(t("auth.read_only"), icon=":material/visibility:")
         return

@@ -18,7 +18,7 @@ from reports.pdf import write_pdf
 from reports.render import actions_table, section_title, text_rows, title
 import texts
 from texts import fmt
-from ui.access import may
+from ui.access import may, record
 from ui.data import viewer_name
 from ui.i18n import lang, say, t
 from ui.text import md
@@ -86,7 +86,8 @@ def _document(pack: rp.Pack, extra: dict, kind: str, name: str, build, mime: str
             slot.error(t("rv.doc_failed", what=FORMATS[kind], why=md(type(exc).__name__)))
             return
     slot.download_button(t("rv.save", what=FORMATS[kind]), st.session_state[state], f"{name}.{kind}", mime,
-                         key=f"rv.{kind}", icon=":material/download:", type="primary")
+                         key=f"rv.{kind}", icon=":material/download:", type="primary",
+                         on_click=record, args=("download", f"{name}.{kind}"), kwargs={"pack": pack.pack_id})
 
 
 def section(wh, pack: rp.Pack, key: str) -> None:

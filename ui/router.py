@@ -32,7 +32,7 @@ class routing:
 
 
 # (file, title key, icon[, the action it needs: warehouse.access.PERMISSIONS, default read]); the URL of
-# each page is its file name: /calls, /detail…  A page a viewer may not use is left out of their
+# each page is its file name: /calls, /detail…  A page a viewer may not use is hidden from their
 # navigation, and the page itself refuses them (ui.access.require) should a URL reach it.
 PAGES = [
     ("pages/overview.py", "page.overview", ":material/dashboard:"),
@@ -68,9 +68,11 @@ def navigation(viewer=None):
     home = st.Page(_home, title=t(PAGES[0][1]), url_path="home", default=True, visibility="hidden")
     if viewer is None:   # a page run outside app.py (ensure_routed) finds the session's viewer
         viewer = st.session_state.get("ui.viewer")
-    shown = [e for e in PAGES if viewer is None or viewer.may(needs(e))]
-    return st.navigation([home] + [st.Page(str(root / e[0]), title=t(e[1]), url_path=Path(e[0]).stem, icon=e[2])
-                                   for e in shown])
+    # a page the viewer may not use stays registered but hidden: its URL then runs the page, which
+    # refuses them with a message (ui.access.require), instead of Streamlit's "page not found"
+    return st.navigation([home] + [st.Page(str(root / e[0]), title=t(e[1]), url_path=Path(e[0]).stem, icon=e[2],
+                                           visibility="visible" if viewer is None or viewer.may(needs(e)) else "hidden")
+                                   for e in PAGES])
 
 
 def ensure_routed() -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 from metrics.registry import BY_KEY, Direction
 from texts import fmt
 from ui import data
-from ui.access import record
+from ui.access import may, record
 from ui.filters import current, show_warnings
 from ui.i18n import kpi_label, lang, t
 from warehouse.safety import csv_bytes, xlsx_bytes
@@ -63,7 +63,8 @@ def kpi_card(container, row: dict, spark: list[float] | None = None) -> None:
 
 def empty_state() -> None:
     st.info(t("empty"), icon=":material/inbox:")
-    st.page_link("pages/imports.py", label=t("go_import"), icon=":material/upload_file:")
+    if may("load"):   # the import page is in the admins' navigation only
+        st.page_link("pages/imports.py", label=t("go_import"), icon=":material/upload_file:")
 
 
 def downloads(df: pd.DataFrame, name: str, key: str) -> None:

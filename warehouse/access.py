@@ -113,6 +113,19 @@ def audit(wh: Warehouse, action: str, target: str = "", by: str | None = None, c
         c.execute(_A.insert().values(**row))
 
 
+def audit_once(wh: Warehouse, action: str, target: str, by: str | None = None, **detail) -> bool:
+    """``audit`` unless the same action, target and details are already logged (a sign-in seen again on
+    every page load of its session); True when a row was written."""
+    text = json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)
+    with wh.begin() as conn:
+        seen = conn.execute(sa.select(sa.func.count()).select_from(_A).where(
+            _A.c.action == action, _A.c.target == str(target), _A.c.detail == text)).scalar()
+        if seen:
+            return False
+        audit(wh, action, target, by, conn, **detail)
+    return True
+
+
 def _row(v: Viewer) -> dict:
     return dict(email=v.email, subject=v.subject, name=v.name, role=v.role,
                 **{level: json.dumps(list(getattr(v, level)), ensure_ascii=False) for level in LEVELS})
