@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from test_app import OCTOBER, cards, fixture_db, fresh_caches  # noqa: F401 - fixtures
+from test_app import OCTOBER, cards, fixture_db, fresh_caches  # noqa: F401 - fixtures (used by name)
 from warehouse import access, open_warehouse
 
 AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "test-secret",
