@@ -167,3 +167,18 @@ def test_publishing_is_audited(people, monkeypatch):
     wh = open_warehouse(people)
     rows = [r for r in access.audit_rows(wh) if r["action"] == "publish"]
     assert rows and rows[0]["actor"] == "boss@example.cn" and "华南" not in rows[0]["detail"]
+
+
+def test_a_provider_without_email_is_matched_by_subject(people, monkeypatch):
+    wh = open_warehouse(people)
+    access.save_viewers(wh, [access.Viewer("south@example.cn", "南区经理", "manager", regions=("华南",),
+                                           subject="u-4711")], by="test")
+    access.save_viewers(wh, [access.Viewer("south@example.cn", "南区经理", "manager", regions=("华南",))], by="t")
+    assert access.get_viewer(wh, "south@example.cn").subject == "u-4711"      # an edit keeps the subject
+    monkeypatch.setenv("CSDASH_DB", people)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "sub": "u-4711"}
+    at.query_params.update(OCTOBER)
+    at.run()
+    assert not at.exception and at.multiselect(key="f.region").options == ["华南"]

@@ -112,7 +112,13 @@ def _signed_in() -> Viewer:
     wh = data.warehouse()
     _bootstrap(wh)
     email = access.normalise_email(st.user.get("email") or "")
-    viewer = access.get_viewer(wh, email) if email else None
+    subject = str(st.user.get("sub") or "")
+    # the e-mail claim first; a provider that sends none is matched by the subject a viewer row records
+    viewer = (access.get_viewer(wh, email) if email else None) or access.viewer_by_subject(wh, subject)
+    if viewer is not None:
+        email = viewer.email
+    else:
+        email = email or subject
     if viewer is None:
         st.session_state.pop(VIEWER_KEY, None)
         _stop_with(t("auth.no_access", email=md(email or "—")), sign_out=True)

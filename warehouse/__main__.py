@@ -1,7 +1,7 @@
 """Command line: ``python -m warehouse --db DB viewers …`` — who may use the dashboard.
 
     viewers list                                   every viewer as CSV (e-mail, name, role, scope)
-    viewers add EMAIL --role admin [--name N] [--region R]… [--store S]… [--team T]…
+    viewers add EMAIL --role admin [--name N] [--subject SUB] [--region R]… [--store S]… [--team T]…
     viewers set EMAIL [--role …] [--name …] [--region …]…   change a viewer (levels given replace the old)
     viewers remove EMAIL
     viewers import FILE.xlsx                       邮箱, 姓名, 角色, 区域, 门店, 班组 (every problem at once)
@@ -75,7 +75,7 @@ def cmd_viewers(args, wh) -> int:
     if args.action == "add" and current is not None:
         raise WarehouseError("viewer.exists", email=current.email)
     base = current or access.Viewer(args.target, role=args.role or "viewer")
-    changes = {k: v for k, v in (("role", args.role), ("name", args.name)) if v is not None}
+    changes = {k: v for k, v in (("role", args.role), ("name", args.name), ("subject", args.subject)) if v is not None}
     n = access.save_viewers(wh, [replace(base, **changes, **_scope_args(args))])
     print(say("viewer.saved", n=n))
     return 0
@@ -113,6 +113,7 @@ def build_parser(argv: list[str] | None = None):
     v.add_argument("target", nargs="?", metavar="EMAIL|FILE")
     v.add_argument("--role", choices=list(access.ROLES))
     v.add_argument("--name")
+    v.add_argument("--subject", help=say("cli.h.warehouse.subject"))
     for level, flag in (("regions", "--region"), ("stores", "--store"), ("teams", "--team")):
         v.add_argument(flag, dest=level, action="append", metavar=level[:-1].upper(),
                        help=say("cli.h.warehouse.level", level=say(f"level.{level[:-1]}")))

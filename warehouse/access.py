@@ -148,6 +148,15 @@ def get_viewer(wh: Warehouse, email: str) -> Viewer | None:
     return _viewer(r) if r is not None else None
 
 
+def viewer_by_subject(wh: Warehouse, subject: str) -> Viewer | None:
+    """The viewer whose OIDC subject is ``subject`` (a provider that sends no e-mail claim)."""
+    if not subject:
+        return None
+    with wh.connect() as conn:
+        r = conn.execute(sa.select(_T).where(_T.c.subject == str(subject))).first()
+    return _viewer(r) if r is not None else None
+
+
 def save_viewers(wh: Warehouse, items: list[Viewer], by: str | None = None) -> int:
     """Add or change viewers in one transaction (every problem at once, nothing saved if any); each
     change audited with the old and new values.  Returns how many rows changed."""
@@ -161,6 +170,8 @@ def save_viewers(wh: Warehouse, items: list[Viewer], by: str | None = None) -> i
         for v in items:
             old = conn.execute(sa.select(_T).where(_T.c.email == v.email)).first()
             before = _viewer(old) if old is not None else None
+            if before is not None and v.subject is None:   # an edit that does not name the subject keeps it
+                v = Viewer(v.email, v.name, v.role, v.regions, v.stores, v.teams, subject=before.subject)
             if before == v:
                 continue
             conn.execute(_T.delete().where(_T.c.email == v.email))

@@ -997,4 +997,5 @@ TEXT: dict[str, str] = {
     "cli.h.warehouse.auth": "sign-in set-up: write [auth] into .streamlit/secrets.toml",
     "cli.h.warehouse.metadata": "the identity provider’s .well-known/openid-configuration URL",
     "cli.h.warehouse.redirect": "the dashboard’s callback, e.g. https://dash.example.cn/oauth2callback",
+    "cli.h.warehouse.subject": "the provider’s subject (sub) of the person: how they are recognised when the provider sends no e-mail",
 }

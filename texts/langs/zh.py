@@ -997,4 +997,5 @@ TEXT: dict[str, str] = {
     "cli.h.warehouse.auth": "登录设置：写入 .streamlit/secrets.toml 的 [auth]",
     "cli.h.warehouse.metadata": "身份提供方的 .well-known/openid-configuration 地址",
     "cli.h.warehouse.redirect": "驾驶舱的回调地址，如 https://dash.example.cn/oauth2callback",
+    "cli.h.warehouse.subject": "身份提供方的用户标识（sub）：提供方不发送邮箱时据此识别",
 }
