@@ -182,3 +182,31 @@ def test_a_provider_without_email_is_matched_by_subject(people, monkeypatch):
     at.query_params.update(OCTOBER)
     at.run()
     assert not at.exception and at.multiselect(key="f.region").options == ["华南"]
+
+
+def test_comments_settings_and_loads_by_role_and_their_audit(people, monkeypatch, tmp_path):
+    """A manager comments on a review pack, a viewer may not; an admin's settings change and file load
+    are recorded under their e-mail."""
+    wh = open_warehouse(people)
+    access.save_viewers(wh, [access.Viewer("reader2@example.cn", "读者", "viewer", regions=("华南",))], by="t")
+    at = signed_in(people, monkeypatch, "south@example.cn", "pages/review.py", **OCTOBER)
+    at.button(key="rv.create").click()
+    at.run()
+    assert at.text_area, "a manager writes comments"
+    area = at.text_area[0]
+    area.set_value("华南：下月加强回访")
+    save = next(b for b in at.button if b.key and b.key.startswith("rv.save."))
+    save.click()
+    at.run()
+    with wh.connect() as conn:
+        bodies = [r[0] for r in conn.exec_driver_sql("SELECT body, updated_by FROM review_comments").fetchall()]
+        by = {r[1] for r in conn.exec_driver_sql("SELECT body, updated_by FROM review_comments").fetchall()}
+    assert "华南：下月加强回访" in bodies and by == {"south@example.cn"}
+    reader = signed_in(people, monkeypatch, "reader2@example.cn", "pages/review.py", **OCTOBER)
+    assert not reader.text_area and not [b for b in reader.button if b.key and b.key.startswith("rv.save.")]
+    admin = signed_in(people, monkeypatch, "boss@example.cn", "pages/settings.py")
+    admin.text_input(key="settings.ring_cycle_seconds").set_value("6")
+    admin.button(key="settings.save").click()
+    admin.run()
+    rows = [r for r in access.audit_rows(wh) if r["action"] == "settings"]
+    assert rows and rows[0]["actor"] == "boss@example.cn" and "ring_cycle_seconds" in rows[0]["target"]
