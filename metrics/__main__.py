@@ -32,9 +32,7 @@ from metrics.staffing import interval_requirements
 from metrics.targets import DEFAULT_TARGETS, import_targets_excel, load_targets, targets_frame, write_targets_template
 import texts
 from texts import Message
-from texts.errors import DomainError
-from warehouse import open_warehouse
-from warehouse.db import actor, cli_texts, command_parser
+from warehouse.db import actor, cli_texts, command_parser, run_command
 from warehouse.safety import spreadsheet_safe
 
 FILTER_OPTIONS = ("region", "store", "team", "division", "channel")
@@ -254,19 +252,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args) -> int:
-    """Run ``args.func(args, warehouse)`` (no warehouse for ``no_db`` commands); a MetricError is exit 2
-    with its message on stderr.  Shared by ``python -m metrics`` and ``python -m reports``."""
-    wh = None
-    if not getattr(args, "no_db", False):
-        wh = open_warehouse(args.db)
-    try:
-        return args.func(args, wh)
-    except DomainError as exc:
-        print(f"错误 error: {exc.render(getattr(args, 'lang', None))}", file=sys.stderr)
-        return 2
-    finally:
-        if wh is not None:
-            wh.dispose()
+    """Run the command (``warehouse.db.run_command``).  Shared by ``python -m metrics`` and ``python -m reports``."""
+    return run_command(args)
 
 
 if __name__ == "__main__":

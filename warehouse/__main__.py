@@ -27,9 +27,8 @@ import tomllib
 import tomli_w
 
 import texts
-from texts.errors import DomainError
-from warehouse import access, open_warehouse
-from warehouse.db import cli_texts, command_parser
+from warehouse import access
+from warehouse.db import cli_texts, command_parser, run_command
 from warehouse.errors import WarehouseError
 from warehouse.safety import spreadsheet_safe
 
@@ -133,16 +132,7 @@ def build_parser(argv: list[str] | None = None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser(argv).parse_args(argv)
-    wh = None if getattr(args, "no_db", False) else open_warehouse(args.db)
-    try:
-        return args.func(args, wh)
-    except DomainError as exc:
-        print(f"错误 error: {exc.render(args.lang)}", file=sys.stderr)
-        return 2
-    finally:
-        if wh is not None:
-            wh.dispose()
+    return run_command(build_parser(argv).parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 import texts
+from texts.errors import DomainError
 from warehouse.schema import ensure_schema
 
 DEFAULT_DB = "data/warehouse.duckdb"
@@ -223,3 +224,17 @@ def command_parser(prog: str, description: str, argv: list[str] | None = None):
     parser.add_argument("--db", default=DEFAULT_DB, help=say("cli.h.db", default=DEFAULT_DB))
     parser.add_argument("--lang", choices=list(texts.LANGS), default=texts.DEFAULT, help=say("cli.h.lang"))
     return parser, parser.add_subparsers(dest="command", required=True)
+
+
+def run_command(args) -> int:
+    """Run ``args.func(args, warehouse)`` for a command line (no warehouse for ``no_db`` commands); a
+    domain error is exit 2 with its message on stderr in the language asked.  Shared by every CLI."""
+    wh = None if getattr(args, "no_db", False) else open_warehouse(args.db)
+    try:
+        return args.func(args, wh)
+    except DomainError as exc:
+        print(f"错误 error: {exc.render(getattr(args, 'lang', None))}", file=sys.stderr)
+        return 2
+    finally:
+        if wh is not None:
+            wh.dispose()
