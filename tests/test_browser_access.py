@@ -214,7 +214,7 @@ def test_each_person_sees_exactly_their_scope(site, browser, who):
         _rendered(page)
         page.get_by_role("button", name="下载 CSV").first.wait_for()
         settled(page)
-        with page.expect_download() as info:
+        with page.expect_download(timeout=120_000) as info:
             page.get_by_role("button", name="下载 CSV").first.click()
         rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
         assert rows, who
@@ -226,8 +226,8 @@ def test_each_person_sees_exactly_their_scope(site, browser, who):
             page.goto(f"{url}/overview?region=华南", wait_until="domcontentloaded")
             _rendered(page)
             settled(page)
+            page.locator('[data-testid="stAlert"]').filter(has_text="华南").first.wait_for(timeout=90_000)
             warnings = page.locator('[data-testid="stAlert"]').all_inner_texts()
-            assert any("华南" in w for w in warnings), who
             rest = main_text(page)
             for w in warnings:
                 rest = rest.replace(w, "")
@@ -246,8 +246,8 @@ def test_each_person_sees_exactly_their_scope(site, browser, who):
                 page.goto(f"{url}/overview?{query}", wait_until="domcontentloaded")
                 _rendered(page)
                 settled(page)
-                warnings = page.locator('[data-testid="stAlert"]').all_inner_texts()
-                assert any(query.split("=")[1] in w for w in warnings), (who, query)
+                page.locator('[data-testid="stAlert"]').filter(has_text=query.split("=")[1]).first.wait_for(
+                    timeout=90_000)
         # one audit row per sign-in, however many pages were opened
         wh = open_warehouse(db)
         signins = [r for r in access.audit_rows(wh) if r["action"] == "signin" and r["target"] == person.email]
@@ -257,8 +257,13 @@ def test_each_person_sees_exactly_their_scope(site, browser, who):
         page.goto(f"{url}/overview", wait_until="domcontentloaded")
         _rendered(page)
         settled(page)
-        page.get_by_role("button", name="退出登录").click()
-        page.get_by_role("button", name="登录").wait_for()
+        page.get_by_role("button", name="退出登录").click(timeout=90_000)
+        sign_in_again = page.get_by_role("button", name="登录")
+        end_session = page.get_by_role("button", name="End session")   # the provider's own logout form
+        sign_in_again.or_(end_session).first.wait_for(timeout=90_000)
+        if end_session.count():
+            end_session.click()
+        sign_in_again.wait_for(timeout=90_000)
         page.screenshot(path=str(ARTIFACTS / f"access_{who}_signed_out.png"))
     finally:
         context.close()
