@@ -121,7 +121,7 @@ def sign_in(browser, url: str, email: str):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(url, wait_until="domcontentloaded")
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
     page.locator('input[name="sub"]').fill(email)
     page.get_by_role("button", name="Authorize").click()
     _rendered(page)
@@ -258,7 +258,7 @@ def test_each_person_sees_exactly_their_scope(site, browser, who):
         _rendered(page)
         settled(page)
         page.get_by_role("button", name="退出登录").click(timeout=90_000)
-        sign_in_again = page.get_by_role("button", name="登录")
+        sign_in_again = page.get_by_role("button", name="登录", exact=True)   # not 退出登录
         end_session = page.get_by_role("button", name="End session")   # the provider's own logout form
         sign_in_again.or_(end_session).first.wait_for(timeout=90_000)
         if end_session.count():
