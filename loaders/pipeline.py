@@ -32,6 +32,7 @@ from loaders.schema import SCHEMAS, Column, ExportSchema, Input, Kind, normalise
 from loaders.vocab import EMPTY, KEYPRESS_HEADER_WORDS, SKIP, THREE_LEVEL_WORDS, VOCABULARIES, map_word
 import texts
 from texts import Lines, Message
+from warehouse import rollups
 from warehouse.db import Warehouse, actor, settle
 from warehouse.schema import KEYS, TABLES
 
@@ -590,17 +591,18 @@ def scratch_alias() -> str:
     return f"csdash_scratch_{os.getpid()}_{uuid.uuid4().hex[:12]}"
 
 
-def _upsert_duckdb(conn: sa.Connection, kind: str, cols: list[str], load_id: int, alias: str) -> tuple[int, int]:
+def _upsert_duckdb(conn: sa.Connection, kind: str, cols: list[str], load_id: int, alias: str) -> tuple[int, int, tuple]:
     """Straight from the scratch file, attached read-only: DuckDB copies the rows in parallel, with no
-    Python between the two databases."""
+    Python between the two databases.  Also the time span the load touches (for the roll-ups)."""
     count_sql, delete_sql, insert_sql = _upsert_sql(kind, f"{alias}.final", cols, load_id)
     replaced = int(conn.exec_driver_sql(count_sql).scalar())
     settle(conn)
     loaded = int(conn.exec_driver_sql(f"SELECT count(*) FROM {alias}.final").scalar())
     settle(conn)
+    span = rollups.touched_span(conn, kind, f"{alias}.final")
     conn.exec_driver_sql(delete_sql)
     conn.exec_driver_sql(insert_sql)
-    return loaded, replaced
+    return loaded, replaced, span
 
 
 def _copy_postgres(conn: sa.Connection, scratch, select_sql: str, target: str, cols: list[str]) -> None:
@@ -618,16 +620,17 @@ def _copy_postgres(conn: sa.Connection, scratch, select_sql: str, target: str, c
         os.unlink(path)
 
 
-def _upsert_postgres(conn: sa.Connection, scratch, kind: str, cols: list[str], load_id: int) -> tuple[int, int]:
+def _upsert_postgres(conn: sa.Connection, scratch, kind: str, cols: list[str], load_id: int) -> tuple[int, int, tuple]:
     stage = f"stage_{kind}"
     conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {', '.join(cols)} FROM {kind} LIMIT 0")
     _copy_postgres(conn, scratch, f"SELECT {', '.join(cols)} FROM final", stage, cols)
     count_sql, delete_sql, insert_sql = _upsert_sql(kind, stage, cols, load_id)
     replaced = int(conn.exec_driver_sql(count_sql).scalar())
     loaded = int(conn.exec_driver_sql(f"SELECT count(*) FROM {stage}").scalar())
+    span = rollups.touched_span(conn, kind, stage)
     conn.exec_driver_sql(delete_sql)
     conn.exec_driver_sql(insert_sql)
-    return loaded, replaced
+    return loaded, replaced, span
 
 
 def _insert_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadReport, alias: str) -> None:
@@ -707,9 +710,9 @@ def _write(conn: sa.Connection, wh: Warehouse, raw: RawTable, report: LoadReport
         conn.exec_driver_sql("LOCK TABLE load_log IN EXCLUSIVE MODE")  # one load at a time
     report.load_id = int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) + 1 FROM load_log")).scalar())
     if wh.is_duckdb:
-        loaded, report.rows_replaced = _upsert_duckdb(conn, kind, cols, report.load_id, alias)
+        loaded, report.rows_replaced, span = _upsert_duckdb(conn, kind, cols, report.load_id, alias)
     else:
-        loaded, report.rows_replaced = _upsert_postgres(conn, raw.scratch, kind, cols, report.load_id)
+        loaded, report.rows_replaced, span = _upsert_postgres(conn, raw.scratch, kind, cols, report.load_id)
     report.rows_inserted = loaded - report.rows_replaced
     orphans = SCHEMAS[kind].orphans
     if orphans:
@@ -718,6 +721,7 @@ def _write(conn: sa.Connection, wh: Warehouse, raw: RawTable, report: LoadReport
     report.rows_resolved = _resolve_rejects(conn, wh, raw.scratch, report, alias)
     if report.rows_rejected:
         _insert_rejects(conn, wh, raw.scratch, report, alias)
+    rollups.refresh(conn, kind, span, report.load_id)   # the roll-ups move with the facts, atomically
     report.duration_seconds = time.monotonic() - report.duration_seconds
     _log(conn, report, user)
     _test_hook_before_commit()

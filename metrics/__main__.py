@@ -1,4 +1,4 @@
-"""Command line: ``python -m metrics --db DB report|kpis|staffing|targets|appraisal``.
+"""Command line: ``python -m metrics --db DB report|kpis|staffing|targets|settings|rollups|appraisal``.
 
     python -m metrics --db data/warehouse.duckdb report --month 2026-10 --by team
     python -m metrics --db data/warehouse.duckdb report --from 2026-08 --to 2026-10 --kpi answer_rate --format json
@@ -19,8 +19,10 @@ import json
 import math
 import subprocess
 import sys
+import time
 import unicodedata
 
+from metrics import rollups
 from metrics.months import month_arg, month_key, month_range, parse_month
 from metrics.query import compute
 from metrics.registry import KEYS, METRICS
@@ -174,6 +176,36 @@ def cmd_settings(args, wh) -> int:
         raise MetricError("setting.not_saved", problems=problems)
     save_settings(wh, changes, actor())
     print(texts.text("setting.saved_cli", args.lang, keys=", ".join(changes)))
+    _rebuild(wh, args.lang, only_stale=True)   # a changed definition: its roll-ups follow now
+    return 0
+
+
+def _rebuild(wh, lang: str, *, only_stale: bool) -> None:
+    started = time.monotonic()
+    last = [-1]
+
+    def progress(fraction: float, name: str) -> None:
+        pct = int(fraction * 100)
+        if pct // 10 != last[0]:
+            last[0] = pct // 10
+            print(texts.text("rollups.progress", lang, name=name, pct=f"{pct}%"), file=sys.stderr, flush=True)
+
+    built = rollups.build(wh, progress=progress, only_stale=only_stale)
+    print(texts.text("rollups.built", lang, n=len(built), seconds=f"{time.monotonic() - started:.1f}")
+          if built else texts.text("rollups.current", lang))
+
+
+def cmd_rollups(args, wh) -> int:
+    """``rollups status``: each roll-up, current or stale and why, months, rows; ``rollups build``: rebuild
+    the stale ones (``--all``: every one) in one transaction."""
+    if args.action == "build":
+        _rebuild(wh, args.lang, only_stale=not args.all)
+        return 0
+    rows = [[r["rollup"], r["grain"], texts.text(f"rollups.state.{r['state']}", args.lang),
+             texts.text(f"rollups.why.{r['why']}", args.lang) if r["why"] else "",
+             month_key(r["first_month"]) if r["first_month"] else "", month_key(r["last_month"]) if r["last_month"] else "",
+             r["rows"]] for r in rollups.status(wh)]
+    _emit(["rollup", "grain", "state", "why", "first_month", "last_month", "rows"], rows, args.format)
     return 0
 
 
@@ -218,6 +250,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     st.add_argument("pairs", nargs="*", metavar="KEY=VALUE")
     st.add_argument("--format", choices=("csv", "json", "table"), default="table")
     st.set_defaults(func=cmd_settings)
+
+    ru = sub.add_parser("rollups", help=say("cli.h.metrics.rollups"))
+    ru.add_argument("action", choices=("status", "build"))
+    ru.add_argument("--all", action="store_true", help=say("cli.h.metrics.rollups_all"))
+    ru.add_argument("--format", choices=("csv", "json", "table"), default="table")
+    ru.set_defaults(func=cmd_rollups)
 
     return p
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from metrics.errors import MetricError
 from metrics.months import add_months, is_contiguous, last_day, month_end, month_key, normalise
+from metrics import rollups
 from metrics.registry import BY_KEY, KEYS, Metric, metric
 from metrics.scope import NO_FILTERS, Filters, Scope
 from metrics.settings import Settings, load_settings
@@ -42,6 +43,7 @@ class Query:
     expanding: tuple[str, ...]
     dims: tuple[str, ...]
     measures: dict[str, str]
+    rollup: str | None = None        # the roll-up table it reads, None for the facts
 
     def statement(self) -> sa.TextClause:
         return sa.text(self.sql).bindparams(*(sa.bindparam(n, expanding=True) for n in self.expanding))
@@ -98,14 +100,18 @@ def _scope_where(scope: Scope, filters: Filters, months: tuple[date, ...], param
 
 
 def _with_facts(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], filters: Filters, scope: Scope,
-                settings: Settings) -> tuple[str, dict, list[str]]:
-    """``WITH … facts AS (…)`` for one source, the scope and filters applied; its parameters."""
+                settings: Settings, rows_table: str | None = None) -> tuple[str, dict, list[str]]:
+    """``WITH … facts AS (…)`` for one source, the scope and filters applied; its parameters.
+    ``rows_table``: a roll-up holding the source's rows stage (its history up to the period's end)."""
     source = SOURCES[key]
     params: dict = {"start": month_end(add_months(months[0], -1)), "end": month_end(months[-1]),
                     "months": list(months)}
     where, expanding = _scope_where(scope, filters, months, params)
     req = Request(settings=settings, dims=dims, params=params)
     rows_sql, facts_sql = source.rows(req), source.facts(req)
+    if rows_table is not None:
+        rows_sql = f"SELECT * FROM {rows_table} WHERE month < :end"
+        params.pop("rows_from", None)
     params.pop("months")
     sql = (f"WITH {ROSTER_PERIODS},\nsrc_rows AS ({rows_sql}),\n"
            f"scoped AS (SELECT * FROM src_rows WHERE {where}),\nfacts AS ({facts_sql})\n")
@@ -113,22 +119,41 @@ def _with_facts(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], fi
 
 
 def _source_query(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], group: dict[str, str],
-                  measures: dict[str, str], filters: Filters, scope: Scope, settings: Settings) -> Query:
+                  measures: dict[str, str], filters: Filters, scope: Scope, settings: Settings,
+                  rows_table: str | None = None) -> Query:
     """One grouped SELECT over one source: ``group`` (name → SQL over the facts), ``measures`` (name → Σ SQL)."""
     with_sql, params, expanding = _with_facts(key, months=months, dims=dims, filters=filters, scope=scope,
-                                              settings=settings)
+                                              settings=settings, rows_table=rows_table)
     # fact_rows: a total over no rows at all is "no data" (dropped), not a row of zeros
     select = [*(expr if expr == name else f"{expr} AS {name}" for name, expr in group.items()),
               "COUNT(*) AS fact_rows", *(f"{expr} AS {name}" for name, expr in measures.items())]
     group_by = f"\nGROUP BY {', '.join(group.values())}" if group else ""
     sql = f"{with_sql}SELECT {', '.join(select)}\nFROM facts{group_by}"
-    return Query(key, sql, params, tuple(expanding), tuple(group), measures)
+    return Query(key, sql, params, tuple(expanding), tuple(group), measures, rollup=rows_table)
+
+
+def _rollup_query(d: "rollups.Definition", *, months: tuple[date, ...], dims: tuple[str, ...],
+                  measures: dict[str, str], filters: Filters, scope: Scope) -> Query:
+    """The same grouped sums as ``_source_query``, read from a roll-up: Σ of its per-group sums, with
+    the same scope and filter conditions (its grain has every column they name)."""
+    params: dict = {"rollup_months": list(months)}
+    where, expanding = _scope_where(scope, filters, months, params)
+    select = [*dims, "COALESCE(SUM(fact_rows), 0) AS fact_rows",
+              *(f"SUM({d.columns[expr]}) AS {alias}" for alias, expr in measures.items())]
+    group_by = f"\nGROUP BY {', '.join(dims)}" if dims else ""
+    sql = (f"SELECT {', '.join(select)}\nFROM {d.name}\n"
+           f"WHERE month IN :rollup_months AND {where}{group_by}")
+    return Query(d.source, sql, params, ("rollup_months", *expanding), dims, measures, rollup=d.name)
 
 
 def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...], filters: Filters,
-         scope: Scope, settings: Settings) -> list[Query]:
-    """The queries ``compute`` runs: one per source, every KPI of that source in the one SELECT."""
+         scope: Scope, settings: Settings, stored: tuple[dict, int] | None = None) -> list[Query]:
+    """The queries ``compute`` runs: one per source, every KPI of that source in the one SELECT —
+    from a roll-up when ``stored`` (the roll-ups' state and the data version) has one that answers
+    exactly, else from the facts."""
     months = normalise(months)
+    defs = rollups.definitions(settings) if stored is not None else []
+    needed = set(dims) | {column for column, _ in filters.items()} - {"month"}
     by_source: dict[str, list[Metric]] = {}
     for m in kpis:
         by_source.setdefault(m.source, []).append(m)
@@ -139,9 +164,19 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
             for part in (m.numerator, m.denominator):
                 if part is not None:
                     exprs.setdefault(part.sql(), f"c{len(exprs)}")
+        measures = {a: e for e, a in exprs.items()}
+        chosen = rollups.choose(defs, *stored, key, needed, months) if stored is not None else None
+        if chosen is not None and chosen.stores == "rows":
+            queries.append(_source_query(key, months=months, dims=dims, group={d: d for d in dims},
+                                         measures=measures, filters=filters, scope=scope, settings=settings,
+                                         rows_table=chosen.name))
+            continue
+        if chosen is not None:
+            queries.append(_rollup_query(chosen, months=months, dims=dims, measures=measures, filters=filters,
+                                         scope=scope))
+            continue
         queries.append(_source_query(key, months=months, dims=dims, group={d: d for d in dims},
-                                     measures={a: e for e, a in exprs.items()}, filters=filters, scope=scope,
-                                     settings=settings))
+                                     measures=measures, filters=filters, scope=scope, settings=settings))
     return queries
 
 
@@ -174,18 +209,22 @@ def pending_months(reach: date | None, months: Iterable[date], settings: Setting
 
 
 def compute(wh, kpis: Iterable[str] | None = None, *, months: Sequence[str | date], dims: Iterable[str] = (),
-            filters: Filters = NO_FILTERS, scope: Scope, settings: Settings | None = None) -> pd.DataFrame:
+            filters: Filters = NO_FILTERS, scope: Scope, settings: Settings | None = None,
+            use_rollups: bool = True) -> pd.DataFrame:
     """Figures for ``kpis`` (default: every KPI that fits ``dims``) per group of ``dims``.
 
     ``scope`` has no default on purpose: every caller says whose rows may be counted.
+    ``use_rollups=False`` answers from the facts only (the equality tests compare the two).
     """
     dims = check_dims(dims)
     months = normalise(months)
     chosen = resolve_kpis(kpis, dims)
     settings = settings or load_settings(wh)
-    queries = plan(chosen, months=months, dims=dims, filters=filters, scope=scope, settings=settings)
     frames = []
     with wh.connect() as conn:
+        stored = rollups.current(conn) if use_rollups else None
+        queries = plan(chosen, months=months, dims=dims, filters=filters, scope=scope, settings=settings,
+                       stored=stored)
         reach = _sales_reach(conn) if any(m.source == "inquiries" for m in chosen) else None
         for q in queries:
             wide = _frame(conn.execute(q.statement(), q.params))

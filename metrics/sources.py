@@ -16,6 +16,7 @@ bound parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable
 
 from metrics.months import month_end
@@ -24,6 +25,7 @@ from metrics.settings import Settings
 # Dimensions a KPI can be grouped or filtered by (their labels: catalog texts ``dim.<key>``).
 DIMENSIONS: tuple[str, ...] = ("month", "team", "region", "store", "division", "channel", "agent", "category",
                                "member_level")
+HISTORY_START = datetime(1900, 1, 1)   # "all history": no loaded row is older (plausibility checks)
 TICKET_DIMS = frozenset(DIMENSIONS) - {"member_level"}
 SALES_DIMS = frozenset(DIMENSIONS) - {"category"}
 
@@ -81,6 +83,9 @@ class Source:
     rows: Callable[[Request], str]
     facts: Callable[[Request], str] = lambda req: "SELECT * FROM scoped"
     kinds: tuple[str, ...] = ()       # export kinds whose loaded event days make this source's month complete
+    # what its roll-up stores (metrics/rollups.py): "sums" per group, or its "rows" (already summed per
+    # customer) when its facts are not additive over groups
+    rollup: str = "sums"
 
 
 # ------------------------------------------------------------------------- tickets (calls, contacts)
@@ -183,11 +188,18 @@ def _sales_rows(req: Request) -> str:
 
 
 def _buyer_rows(req: Request) -> str:
-    # all history up to the period's end: a buyer is "returning" when they bought before the period
-    return f"""SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()},
-        s.customer_id, s.ordered_at, s.amount - COALESCE(s.refund_amount, 0) AS net_amount
-    FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
-    WHERE s.ordered_at < :end AND s.status IN ('paid', 'completed') AND s.customer_id IS NOT NULL"""
+    """Paid orders per customer, month and group: all history up to the period's end (a buyer is
+    "returning" when they bought before the period).  Already summed per customer, so that the
+    roll-up of this source is these rows themselves (``rows_from`` is then the month's start)."""
+    req.params.setdefault("rows_from", HISTORY_START)
+    return f"""SELECT month, team, region, store, division, channel, agent, member_level, customer_id,
+            COUNT(*) AS orders, SUM(net_amount) AS revenue, MIN(ordered_at) AS first_at
+        FROM (SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()}, s.customer_id, s.ordered_at,
+                     s.amount - COALESCE(s.refund_amount, 0) AS net_amount
+              FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
+              WHERE s.ordered_at >= :rows_from AND s.ordered_at < :end AND s.status IN ('paid', 'completed')
+                AND s.customer_id IS NOT NULL) b
+        GROUP BY month, team, region, store, division, channel, agent, member_level, customer_id"""
 
 
 def _buyer_facts(req: Request) -> str:
@@ -196,12 +208,12 @@ def _buyer_facts(req: Request) -> str:
     period_start = "s.month" if "month" in req.dims else ":start"
     group = f"{dims}, s.customer_id" if dims else "s.customer_id"
     select_dims = f"{dims}, " if dims else ""
-    return f"""SELECT {select_dims}s.customer_id, COUNT(*) AS paid_orders, SUM(s.net_amount) AS revenue,
+    return f"""SELECT {select_dims}s.customer_id, SUM(s.orders) AS paid_orders, SUM(s.revenue) AS revenue,
                MIN(f.first_at) < {period_start} AS is_returning
         FROM scoped s
-        JOIN (SELECT customer_id, MIN(ordered_at) AS first_at FROM scoped GROUP BY customer_id) f
+        JOIN (SELECT customer_id, MIN(first_at) AS first_at FROM scoped GROUP BY customer_id) f
           ON f.customer_id = s.customer_id
-        WHERE s.ordered_at >= :start
+        WHERE s.month >= :start
         GROUP BY {group}"""
 
 
@@ -236,7 +248,7 @@ SOURCES: dict[str, Source] = {s.key: s for s in (
     Source("backlog", "未结工单", TICKET_DIMS, _backlog_rows, kinds=("tickets",)),
     Source("callbacks", "回访", TICKET_DIMS, _callback_rows, kinds=("callbacks",)),
     Source("sales", "订单", SALES_DIMS, _sales_rows, kinds=("sales",)),
-    Source("buyers", "购买客户", SALES_DIMS, _buyer_rows, _buyer_facts, ("sales",)),
+    Source("buyers", "购买客户", SALES_DIMS, _buyer_rows, _buyer_facts, ("sales",), rollup="rows"),
     # a conversion needs its inquiry (tickets) and the window's payments (sales)
     Source("inquiries", "询单客户", TICKET_DIMS, _inquiry_rows, _inquiry_facts, ("tickets", "sales")),
 )}

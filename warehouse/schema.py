@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from warehouse.errors import WarehouseError
 from warehouse.kinds import SCHEMAS, Kind
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 metadata = sa.MetaData()
 
 T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Double, sa.Integer, sa.Boolean, sa.Date
@@ -79,6 +79,13 @@ audit_log = _table(
 mapping_profiles = _table(
     "mapping_profiles", ("name", T), ("kind", T), ("body", T), ("updated_by", T), ("updated_at", TS),
     ("last_used_at", TS),
+    provenance=False,
+)
+# Roll-up tables the metric layer declares and loads keep current (warehouse/rollups.py); version 6.
+rollups = _table(
+    "rollups", ("name", T), ("source", T), ("grain", T), ("parent", T), ("sql", T), ("params", T), ("reads", T),
+    ("lookback_days", I), ("fingerprint", T), ("first_month", D), ("last_month", D), ("data_version", I),
+    ("built_at", TS),
     provenance=False,
 )
 schema_version = _table("schema_version", ("version", I), provenance=False)
@@ -194,6 +201,7 @@ MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     2: _scorecard_items,  # 2 → 3: appraisal and review packs
     3: _loud_loads,  # 3 → 4: loud loads, fix and reload, mapping profiles
     4: _no_change,  # 4 → 5: viewers and the audit log (access)
+    5: _no_change,  # 5 → 6: roll-ups (chain scale); built by `python -m metrics rollups build` or the app
 }
 
 

@@ -1,0 +1,219 @@
+"""Roll-ups: Σ numerator and Σ denominator of every sum-based KPI, pre-summed per month and group.
+
+A roll-up is **the builder's own query** (``metrics.query``) for one source, one month, every KPI
+measure of that source, grouped by a grain of dimensions, with no scope and no filter.  Summing
+its rows over any months, groups, scope and filters that its grain contains gives exactly the
+sums the builder computes from the facts: the scope and the filters are conditions on the
+dimension columns, and a sum of sums is the sum.  So no KPI is implemented twice.
+
+The lattice (``GRAINS``), chosen for the pages' questions and measured in ``docs/benchmarks.md``:
+- ``org``: month × team × region × store × division × channel — every page's cards, trends and
+  tables by team, region or store, under any scope and sidebar filter except an agent;
+- ``full``: month × every dimension the source has (agent, category, member level too) — the
+  agent tables and the category breakdowns.  ``org`` is summed from ``full``, not from the facts.
+
+Sources rolled up: those whose facts are one row per event *after* the scope is applied.  The
+buyers source (distinct customers, "returning" judged within the viewer's scope) is not: its
+KPIs stay on the facts.  The inquiry source's first inquiry per customer and month is chosen
+before the scope, so its roll-up is exact, and its conversion looks ``window_days`` ahead: the
+roll-up's lookback makes a sales load rebuild the months of the inquiries it may convert.
+
+Freshness: a roll-up's fingerprint is a hash of its SQL and settings parameters; a settings
+change that alters a definition changes it.  The builder reads a roll-up only when the
+fingerprint matches the settings in force, its data version is the warehouse's, and it covers
+every month asked — otherwise it answers from the facts.  ``build`` rebuilds (the settings page
+shows its progress); the loads keep current roll-ups current (``warehouse/rollups.py``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+import sqlalchemy as sa
+
+from metrics.registry import METRICS
+from metrics.scope import NO_FILTERS, Scope
+from metrics.settings import Settings, load_settings
+from metrics.sources import SOURCES
+from warehouse import rollups as store
+from warehouse.kinds import SCHEMAS
+from warehouse.schema import DATA_TABLES
+
+FORMAT = 1   # bump when the shape of a roll-up table changes
+ORG = ("team", "region", "store", "division", "channel")
+GRAINS: tuple[tuple[str, tuple[str, ...] | None], ...] = (("full", None), ("org", ORG))
+ROLLED_UP = tuple(SOURCES)
+PROBE = date(2000, 1, 1)
+_MONTH_PARAMS = {"start": "rollup_start", "end": "rollup_end", "bm0": "rollup_month", "be0": "rollup_end",
+                 "rows_from": "rollup_start"}
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    source: str
+    stores: str                  # "sums" per group, or the source's "rows" stage (SOURCES[…].rollup)
+    grain: tuple[str, ...]
+    parent: str | None
+    sql: str
+    params: dict
+    reads: tuple[str, ...]
+    lookback_days: int
+    columns: dict[str, str]      # measure SQL → roll-up column
+    fingerprint: str
+
+
+def measures(source: str) -> dict[str, str]:
+    """Every distinct Σ expression of the source's KPIs → its roll-up column (m0, m1…), in KPI order."""
+    out: dict[str, str] = {}
+    for m in METRICS:
+        if m.source == source:
+            for part in (m.numerator, m.denominator):
+                if part is not None:
+                    out.setdefault(part.sql(), f"m{len(out)}")
+    return out
+
+
+def _grain(source: str, grain: tuple[str, ...] | None) -> tuple[str, ...]:
+    dims = tuple(d for d in ("team", "region", "store", "division", "channel", "agent", "category", "member_level")
+                 if d in SOURCES[source].dims)
+    return dims if grain is None else tuple(d for d in dims if d in grain)
+
+
+def definitions(settings: Settings) -> list[Definition]:
+    """Every roll-up under ``settings``, parents before the grains summed from them."""
+    from metrics.query import _source_query, _with_facts   # the builder's own query (query imports us)
+
+    out = []
+    for source in ROLLED_UP:
+        stores = SOURCES[source].rollup
+        cols = measures(source)
+        parent: Definition | None = None
+        for label, grain in (GRAINS if stores == "sums" else GRAINS[:1]):
+            dims = _grain(source, grain)
+            name = f"rollup_{source}_{label}"
+            if parent is None and stores == "rows":   # the rows stage itself, one month of history
+                with_sql, params, expanding = _with_facts(source, months=(PROBE,), dims=("month", *dims),
+                                                          filters=NO_FILTERS, scope=Scope.all(), settings=settings)
+                sql = with_sql.split("\nscoped AS (")[0].rstrip(",") + "\nSELECT * FROM src_rows"
+            elif parent is None:
+                q = _source_query(source, months=(PROBE,), dims=("month", *dims), group={d: d for d in ("month", *dims)},
+                                  measures={c: e for e, c in cols.items()}, filters=NO_FILTERS, scope=Scope.all(),
+                                  settings=settings)
+                sql, params, expanding = q.sql, q.params, q.expanding
+            if parent is None:
+                sql = re.sub(r":(start|end|bm0|be0|rows_from)\b", lambda mt: ":" + _MONTH_PARAMS[mt.group(1)], sql)
+                params = {k: v for k, v in params.items() if k not in _MONTH_PARAMS}
+                bad = [k for k, v in params.items() if isinstance(v, (date, list, tuple))]
+                assert not bad and not expanding, f"a roll-up takes settings only, not {bad or expanding}"
+                reads = tuple(t for t in DATA_TABLES if re.search(rf"\b(FROM|JOIN)\s+{t}\b", sql))
+                lookback = settings.window_days + 1 if "sales" in reads and "tickets" in reads else 0
+                parent_name = None
+            else:
+                group = ", ".join(("month", *dims))
+                sums = ", ".join(f"SUM({c}) AS {c}" for c in ("fact_rows", *cols.values()))
+                sql = f"SELECT {group}, {sums} FROM {parent.name} WHERE month = :rollup_month GROUP BY {group}"
+                params, reads, lookback, parent_name = {}, parent.reads, parent.lookback_days, parent.name
+            body = json.dumps([FORMAT, sql, params, dims, parent_name, parent.fingerprint if parent else None,
+                               lookback], default=str, sort_keys=True)
+            d = Definition(name, source, stores, dims, parent_name, sql, params, reads, lookback, cols,
+                           hashlib.sha256(body.encode()).hexdigest()[:16])
+            out.append(d)
+            parent = parent or d
+    return out
+
+
+def choose(defs: list[Definition], state: dict[str, store.Rollup], version: int, source: str,
+           needed: set[str], months: tuple[date, ...]) -> Definition | None:
+    """The smallest current roll-up of ``source`` whose grain has every column ``needed`` and that
+    covers ``months``; None when only the facts can answer exactly."""
+    fitting = []
+    for d in defs:
+        s = state.get(d.name)
+        # the buyers' rows: their history up to the last month asked, which the roll-up holds from its start
+        asked = (s.first_month, months[-1]) if d.stores == "rows" and s is not None and s.first_month else months
+        if (d.source == source and needed <= set(d.grain) and s is not None and s.fingerprint == d.fingerprint
+                and s.data_version == version and s.first_month is not None
+                and s.first_month <= asked[0] and asked[-1] <= s.last_month):
+            fitting.append(d)
+    return min(fitting, key=lambda d: len(d.grain)) if fitting else None
+
+
+def current(conn: sa.Connection) -> tuple[dict[str, store.Rollup], int]:
+    """The stored roll-ups and the warehouse's data version, read in one go by the builder."""
+    return {r.name: r for r in store.read_state(conn)}, store.data_version(conn)
+
+
+def status(wh, settings: Settings | None = None) -> list[dict]:
+    """Per declared roll-up: stored or not, current or stale (and why), months covered, rows."""
+    settings = settings or load_settings(wh)
+    out = []
+    with wh.connect() as conn:
+        state, version = current(conn)
+        for d in definitions(settings):
+            s = state.get(d.name)
+            why = ("missing" if s is None else "settings" if s.fingerprint != d.fingerprint
+                   else "data" if s.data_version != version else "")
+            rows = int(conn.execute(sa.text(f"SELECT count(*) FROM {d.name}")).scalar()) if s is not None else 0
+            out.append({"rollup": d.name, "source": d.source, "grain": "×".join(("month", *d.grain)),
+                        "state": "stale" if why else "current", "why": why,
+                        "first_month": s.first_month if s else None, "last_month": s.last_month if s else None,
+                        "rows": rows})
+    return out
+
+
+def is_current(wh, settings: Settings | None = None) -> bool:
+    return all(r["state"] == "current" for r in status(wh, settings))
+
+
+def _data_months(conn: sa.Connection, reads: tuple[str, ...]) -> tuple[date | None, date | None]:
+    """First and last month of any time in the tables a roll-up reads (tables with an event time)."""
+    parts = [f"SELECT MIN(CAST({c} AS TIMESTAMP)) AS lo, MAX(CAST({c} AS TIMESTAMP)) AS hi FROM {t}"
+             for t in reads if t in SCHEMAS and SCHEMAS[t].event for c in store.time_columns(t)]
+    if not parts:
+        return None, None
+    lo, hi = conn.execute(sa.text(f"SELECT MIN(lo), MAX(hi) FROM ({' UNION ALL '.join(parts)}) u")).one()
+    return (store.month_start(lo), store.month_start(hi)) if lo is not None else (None, None)
+
+
+def build(wh, settings: Settings | None = None, *, progress: Callable[[float, str], None] | None = None,
+          only_stale: bool = False) -> list[str]:
+    """(Re)build the roll-ups for ``settings`` (default: those in force) in one transaction, every
+    month of the data; ``progress(fraction, name)`` after each month.  Loads wait meanwhile."""
+    settings = settings or load_settings(wh)
+    defs = definitions(settings)
+    built = []
+    with wh.begin() as conn:
+        if not wh.is_duckdb:
+            conn.exec_driver_sql("LOCK TABLE load_log IN SHARE MODE")   # no load commits halfway through
+        state, version = current(conn)
+        if only_stale:
+            stale = {d.name for d in defs if (s := state.get(d.name)) is None or s.fingerprint != d.fingerprint
+                     or s.data_version != version}
+            # a coarse roll-up is summed from its parent: rebuild it when the parent is
+            stale |= {d.name for d in defs if d.parent in stale}
+            defs = [d for d in defs if d.name in stale]
+        store.drop(conn, [name for name in state if name.startswith("rollup_") and
+                          name not in {d.name for d in definitions(settings)}])
+        plan = []
+        for d in defs:
+            first, last = _data_months(conn, d.reads)
+            plan.append((d, store.months_between(first, last) if first else []))
+        total, done = max(1, sum(len(m) for _, m in plan)), 0
+        for d, months in plan:
+            row = store.Rollup(d.name, d.source, d.grain, d.parent, d.sql, d.params, d.reads, d.lookback_days,
+                               d.fingerprint, months[0] if months else None, months[-1] if months else None,
+                               version)
+            store.create_table(conn, d.name, store.column_types(conn, d.sql, d.params))
+            for m in months:
+                store.build_month(conn, row, m)
+                done += 1
+                if progress:
+                    progress(done / total, d.name)
+            store.save_state(conn, row)
+            built.append(d.name)
+    return built
