@@ -27,6 +27,7 @@ run: $(VENV)/.installed
 	@$(MAKE) --no-print-directory debs DEBS="$(RUN_DEBS)"
 	$(PY) -m loaders --db $(DB) demo --if-empty
 	$(PY) -m appraisal --db $(DB) demo-history
+	$(PY) -m metrics --db $(DB) rollups build
 	CSDASH_DB=$(DB) PYTHONPATH=. $(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 

@@ -16,6 +16,7 @@ from ui.text import md
 from ui.widgets import downloads, page_title
 from ui.access import record, require
 
+
 require("settings")   # admins only, on the server: a direct URL gets nothing
 page_title("page.settings")
 wh = data.warehouse()
@@ -47,8 +48,18 @@ with st.container(border=True):
             if changes:
                 record("settings", ", ".join(changes), changes=changes)
             st.success(t("set.saved"))
+            if changes and data.rebuild_rollups(wh, only_stale=True):   # a changed definition: its roll-ups follow
+                st.success(t("rollups.rebuilt_ui"))
         except MetricError as exc:
             st.error(md(say(exc)))
+
+st.subheader(t("rollups.title"))
+st.caption(t("rollups.about"))
+st.dataframe(data.rollup_status(wh), hide_index=True, width="stretch", placeholder="—")
+if st.button(t("rollups.rebuild"), key="settings.rollups"):
+    data.rebuild_rollups(wh, only_stale=False)
+    record("rollups", "build")
+    st.success(t("rollups.rebuilt_ui"))
 
 st.subheader(t("set.targets"))
 st.dataframe(targets_frame(load_targets(wh), lang()), hide_index=True, width="stretch", placeholder="—")

@@ -2,6 +2,7 @@
 
 October 2026 figures are those counted by hand in test_metrics.py."""
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from conftest import FIXTURES, ROOT
@@ -146,6 +147,31 @@ def test_settings_saved_and_checked(tmp_path, monkeypatch):
     at.run()
     from metrics import load_settings
     assert load_settings(open_warehouse(db)).ring_cycle_seconds == 6
+
+
+def test_a_settings_change_rebuilds_the_rollups_it_makes_stale(tmp_path, monkeypatch):
+    from metrics import rollups
+    from test_metrics import load_metric_fixtures
+
+    db = str(tmp_path / "w.duckdb")
+    wh = open_warehouse(db)
+    load_metric_fixtures(wh)
+    before = {r["rollup"]: r for r in rollups.status(wh)}
+    with wh.connect() as conn:
+        prints = dict(conn.execute(sa.text("SELECT name, fingerprint FROM rollups")).fetchall())
+    at = app(db, monkeypatch, "pages/settings.py")
+    status = at.dataframe[0].value
+    assert set(status["状态"]) == {"最新"} and len(status) == len(before)
+    at.text_input(key="settings.answer_rings").set_value("2")
+    at.button(key="settings.save").click()
+    at.run()
+    assert not at.exception and "汇总表已按新设置重建" in [s.value for s in at.success]
+    with wh.connect() as conn:
+        now = dict(conn.execute(sa.text("SELECT name, fingerprint FROM rollups")).fetchall())
+    # only the ticket roll-ups depend on the rings setting: rebuilt under it, the others untouched
+    assert {n for n in now if now[n] != prints[n]} == {"rollup_tickets_full", "rollup_tickets_org"}
+    assert rollups.is_current(wh) and set(at.dataframe[0].value["状态"]) == {"最新"}
+    wh.dispose()
 
 
 def test_scoped_viewer_sees_only_their_region(fixture_db, monkeypatch):

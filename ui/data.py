@@ -15,7 +15,8 @@ import streamlit as st
 
 from loaders import status
 from loaders.readers import sweep_stale_scratch
-from metrics import Filters, Scope, Settings, breakdowns, catalog, compute, load_settings
+from metrics import Filters, Scope, Settings, breakdowns, catalog, compute, load_settings, rollups
+from metrics.months import month_key
 from metrics.compare import attach_comparisons, comparison_months, complete_months
 from metrics.query import detail
 from metrics.targets import attach, load_targets
@@ -141,3 +142,33 @@ def breakdown(name: str, url: str, version: int, scope: Scope, filters: Filters,
 def rows_behind(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpi: str,
                 months: tuple[date, ...], part: str) -> pd.DataFrame:  # noqa: ARG001
     return detail(warehouse(), kpi, months=months, filters=filters, scope=scope, part=part, settings=settings)
+
+
+def rollup_status(wh: Warehouse) -> pd.DataFrame:
+    """The roll-ups, current or stale and why, for the settings page (in the viewer's language)."""
+    from ui.i18n import t
+
+    rows = rollups.status(wh)
+    return pd.DataFrame({
+        t("rollups.col.name"): [r["rollup"] for r in rows],
+        t("rollups.col.grain"): [r["grain"] for r in rows],
+        t("rollups.col.state"): [t(f"rollups.state.{r['state']}") for r in rows],
+        t("rollups.col.why"): [t(f"rollups.why.{r['why']}") if r["why"] else "" for r in rows],
+        t("rollups.col.months"): [f"{month_key(r['first_month'])} – {month_key(r['last_month'])}" if r["first_month"]
+                                  else "" for r in rows],
+        t("rollups.col.rows"): [r["rows"] for r in rows],
+    })
+
+
+def rebuild_rollups(wh: Warehouse, *, only_stale: bool) -> list[str]:
+    """Rebuild the roll-ups with a progress bar; figures come from the facts until it is done."""
+    from ui.i18n import t
+
+    bar = st.progress(0.0, text=t("rollups.progress", name="", pct="0%"))
+
+    def progress(fraction: float, name: str) -> None:
+        bar.progress(min(1.0, fraction), text=t("rollups.progress", name=name, pct=f"{fraction:.0%}"))
+
+    built = rollups.build(wh, progress=progress, only_stale=only_stale)
+    bar.empty()
+    return built

@@ -1013,4 +1013,11 @@ TEXT: dict[str, str] = {
     "rollups.about": "Roll-ups hold each KPI's numerator and denominator pre-summed by month, team, region, store and so on, so a filter change reads them directly; every load updates them in its own transaction. A stale roll-up is never read: figures then come from the detail rows — the same figures, only slower.",
     "rollups.rebuild": "Rebuild roll-ups",
     "rollups.rebuilt_ui": "the roll-ups are rebuilt for the new settings",
+    # roll-ups (issue 17)
+    "rollups.col.name": "Roll-up",
+    "rollups.col.grain": "Grain",
+    "rollups.col.state": "State",
+    "rollups.col.why": "Why",
+    "rollups.col.months": "Months covered",
+    "rollups.col.rows": "Rows",
 }

@@ -1013,4 +1013,11 @@ TEXT: dict[str, str] = {
     "rollups.about": "汇总表预先按月、班组、区域、门店等加总各指标的分子与分母，筛选时直接读取；导入时在同一事务中更新。过期的汇总表从不被读取：指标改从明细计算，结果相同，只是较慢。",
     "rollups.rebuild": "重建汇总表",
     "rollups.rebuilt_ui": "汇总表已按新设置重建",
+    # roll-ups (issue 17)
+    "rollups.col.name": "汇总表",
+    "rollups.col.grain": "粒度",
+    "rollups.col.state": "状态",
+    "rollups.col.why": "原因",
+    "rollups.col.months": "覆盖月份",
+    "rollups.col.rows": "行数",
 }
