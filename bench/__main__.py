@@ -46,7 +46,7 @@ def cmd_generate(args) -> int:
 
 def cmd_all(args) -> int:
     from bench.load import build_warehouse, load_figures, warehouse_path
-    from bench.page import page_figures
+    from bench.sessions import concurrency, ensure_rollups, page_goals
     from bench.query import query_figures
 
     scale = _scale(args)
@@ -66,8 +66,14 @@ def cmd_all(args) -> int:
     small_db = warehouse_path(args.work, small)
     build_warehouse(small_folder, small_db)
     figures += query_figures(db, str(small_db), scale.end_month, scale.tickets, small.tickets, log=_log)
+    _log("汇总表…")
+    figures.append(ensure_rollups(db, log=_log))
     if not args.skip_page:
-        figures += page_figures(db, scale.end_month, scale.tickets, log=_log)
+        _log("页面（汇总表）…")
+        figures += page_goals(db, scale.end_month, scale.tickets, log=_log)
+        _log("并发会话…")
+        figures += concurrency(db, scale.end_month, scale.tickets, load_file_path=str(small_folder / "tickets_utf8.csv"),
+                               log=_log)
     seconds = time.perf_counter() - started
     print(table(figures))
     if args.write:

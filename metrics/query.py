@@ -153,7 +153,7 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
     exactly, else from the facts."""
     months = normalise(months)
     defs = rollups.definitions(settings) if stored is not None else []
-    needed = set(dims) | {column for column, _ in filters.items()} - {"month"}
+    needed = (set(dims) | {column for column, _ in filters.items()}) - {"month"}
     by_source: dict[str, list[Metric]] = {}
     for m in kpis:
         by_source.setdefault(m.source, []).append(m)

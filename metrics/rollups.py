@@ -134,11 +134,10 @@ def choose(defs: list[Definition], state: dict[str, store.Rollup], version: int,
     fitting = []
     for d in defs:
         s = state.get(d.name)
-        # the buyers' rows: their history up to the last month asked, which the roll-up holds from its start
-        asked = (s.first_month, months[-1]) if d.stores == "rows" and s is not None and s.first_month else months
+        # a roll-up covers every month up to its last: it starts at the earliest time in the tables it
+        # reads (less its lookback), and before that month the facts have no rows either
         if (d.source == source and needed <= set(d.grain) and s is not None and s.fingerprint == d.fingerprint
-                and s.data_version == version and s.first_month is not None
-                and s.first_month <= asked[0] and asked[-1] <= s.last_month):
+                and s.data_version == version and s.last_month is not None and months[-1] <= s.last_month):
             fitting.append(d)
     return min(fitting, key=lambda d: len(d.grain)) if fitting else None
 

@@ -1,0 +1,227 @@
+"""Pages with the roll-ups, and many managers at once (issue 17).
+
+**Page goals** (``page_goals``), through Streamlit's ``AppTest`` on the scale's warehouse with its
+roll-ups current: the overview's first open (caches empty), then 10 filter changes — regions,
+stores and teams in turn, each value not seen before, so its figures are not cached and the
+queries run — p95 and worst; beside them a rerun with nothing changed (the cache).  Then every
+other page after one filter change.
+
+**Many managers at once** (``concurrency``): 20 signed-in sessions, each a different manager
+(a region, a store or a team, from the ``viewers`` table), open the overview at the same moment.
+The light client is ``AppTest``: one instance per session, all in **one process**, started
+together from 20 threads — as one Streamlit server runs its sessions' scripts in threads of one
+process, sharing its caches and its warehouse connection.  Time to content is from the start to
+the session's last KPI card; the server's CPU time per session is the process's CPU time over
+the run divided by the sessions.  The same again while a tickets file loads in that process (a
+DuckDB warehouse is written by the process that serves it; PostgreSQL would take it from anywhere).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+from pathlib import Path
+
+from bench.measure import ROOT, Figure, under
+
+AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "bench-secret",
+        "client_id": "dashboard", "client_secret": "x",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered) + 0.5) - 1))]
+
+
+def _clear_caches() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _session(db: str, month: str, email: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["CSDASH_DB"] = db
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
+    if email:
+        at.secrets["auth"] = AUTH
+        at.user = {"is_logged_in": True, "email": email, "name": email}
+    at.query_params["from"] = month
+    at.query_params["to"] = month
+    return at
+
+
+def _check(at, what: str) -> None:
+    if at.exception:
+        raise RuntimeError(f"{what} 出错：{[e.value for e in at.exception]}")
+    if not at.metric:
+        raise RuntimeError(f"{what} 没有显示任何 KPI 卡片")
+
+
+def ensure_rollups(db: str, log=print) -> Figure:
+    from metrics import rollups
+    from warehouse import open_warehouse
+
+    wh = open_warehouse(db)
+    t0 = time.perf_counter()
+    built = rollups.build(wh, only_stale=True)
+    seconds = time.perf_counter() - t0
+    sizes = {r["rollup"]: r["rows"] for r in rollups.status(wh)}
+    wh.dispose()
+    log(f"  汇总表：重建 {len(built)} 张，{seconds:.1f} 秒；行数 {sizes}")
+    total = sum(sizes.values())
+    return Figure("汇总 rollup", "全部汇总表重建（每月 × 全粒度与组织粒度）", seconds, "s",
+                  note=f"{len(sizes)} 张，共 {total:,} 行；最大 " +
+                       "、".join(f"{k.removeprefix('rollup_')} {v:,}" for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:3]))
+
+
+def page_goals(db: str, month: str, rows: int, changes: int = 10, log=print) -> list[Figure]:
+    from ui.router import PAGES
+
+    _clear_caches()
+    at = _session(db, month)
+    t0 = time.perf_counter()
+    at.run()
+    at.switch_page("pages/overview.py")
+    at.run()
+    first = time.perf_counter() - t0
+    _check(at, "总览")
+    picks = []
+    for key, n in (("f.region", 4), ("f.store", 3), ("f.team", 3)):
+        picks += [(key, v) for v in list(at.multiselect(key=key).options)[:n]]
+    times = []
+    for key, value in picks[:changes]:
+        for other in ("f.region", "f.store", "f.team"):
+            at.multiselect(key=other).set_value([value] if other == key else [])
+        t0 = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t0)
+        _check(at, "总览")
+    t0 = time.perf_counter()
+    at.run()
+    cached = time.perf_counter() - t0
+    log(f"  总览：首次打开 {first:.2f} 秒；筛选切换 " + " / ".join(f"{s:.2f}" for s in times) + f"；缓存 {cached:.2f}")
+    figures = [
+        Figure("页面 page", f"总览切换区域/门店/班组筛选后重跑 p95（{changes} 次，{rows:,} 行仓库，汇总表）", p95(times), "s",
+               "无改动重跑（缓存命中）", cached, "< 0.5 s", under(0.5),
+               note=f"最慢 {max(times):.2f} 秒，中位 {statistics.median(times):.2f} 秒"),
+        Figure("页面 page", f"总览首次打开（缓存为空，{rows:,} 行仓库）", first, "s", goal="< 2 s", check=under(2.0)),
+    ]
+    # every other page: open it, then one filter change not seen before
+    regions = list(at.multiselect(key="f.region").options)
+    slowest, per_page = 0.0, []
+    for i, entry in enumerate(p for p in PAGES if p[0] != "pages/overview.py"):
+        page = entry[0]
+        at.switch_page(page)
+        at.run()
+        if at.exception or "f.region" not in [m.key for m in at.multiselect]:
+            continue   # a page without the filters (imports, settings, users): nothing to change
+        at.multiselect(key="f.region").set_value([regions[(i + 1) % len(regions)], regions[(i + 2) % len(regions)]])
+        t0 = time.perf_counter()
+        at.run()
+        seconds = time.perf_counter() - t0
+        if at.exception:
+            raise RuntimeError(f"{page} 出错：{[e.value for e in at.exception]}")
+        per_page.append(f"{Path(page).stem} {seconds:.2f}")
+        slowest = max(slowest, seconds)
+    log("  其他页面筛选切换：" + "；".join(per_page))
+    figures.append(Figure("页面 page", "其他页面切换区域筛选后重跑（最慢一页）", slowest, "s", goal="< 1 s", check=under(1.0),
+                          note="；".join(per_page)))
+    return figures
+
+
+def _managers(db: str, n: int) -> list[str]:
+    """``n`` managers, each with another scope (regions, stores, teams in turn), in the viewers table."""
+    import sqlalchemy as sa
+
+    from warehouse import access, open_warehouse
+
+    wh = open_warehouse(db)
+    with wh.connect() as conn:
+        regions = [r[0] for r in conn.execute(sa.text("SELECT DISTINCT region FROM roster WHERE region IS NOT NULL ORDER BY 1"))]
+        stores = [r[0] for r in conn.execute(sa.text("SELECT DISTINCT store FROM sales WHERE store IS NOT NULL ORDER BY 1 LIMIT 50"))]
+        teams = [r[0] for r in conn.execute(sa.text("SELECT DISTINCT team FROM roster WHERE team IS NOT NULL ORDER BY 1"))]
+    people = []
+    for i in range(n):
+        level = ("regions", "stores", "teams")[i % 3]
+        values = {"regions": regions, "stores": stores, "teams": teams}[level]
+        people.append(access.Viewer(f"m{i:02d}@bench.cn", f"经理{i:02d}", "manager",
+                                    **{level: (values[(i // 3) % len(values)],)}))
+    access.save_viewers(wh, people, by="bench")
+    wh.dispose()
+    return [p.email for p in people]
+
+
+def _crowd(db: str, month: str, emails: list[str]) -> tuple[list[float], list[str], float]:
+    """Every session opens the overview at once: (seconds to content each, errors, CPU seconds)."""
+    sessions = [_session(db, month, e) for e in emails]
+    start = threading.Barrier(len(sessions))
+    times, errors = [0.0] * len(sessions), []
+
+    def one(i: int) -> None:
+        at = sessions[i]
+        start.wait()
+        t0 = time.perf_counter()
+        try:
+            at.run()
+            at.switch_page("pages/overview.py")
+            at.run()
+            _check(at, emails[i])
+        except Exception as exc:   # reported, never hidden: an error fails the figure
+            errors.append(f"{emails[i]}: {exc}")
+        times[i] = time.perf_counter() - t0
+
+    cpu = time.process_time()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(sessions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return times, errors, time.process_time() - cpu
+
+
+def concurrency(db: str, month: str, rows: int, load_file_path: str | None = None, sessions: int = 20,
+                label: str = "DuckDB", log=print) -> list[Figure]:
+    emails = _managers(db, sessions)
+    _clear_caches()
+    times, errors, cpu = _crowd(db, month, emails)
+    log(f"  {sessions} 个会话同时打开总览：p50 {statistics.median(times):.2f} 秒，p95 {p95(times):.2f} 秒，错误 {len(errors)}")
+    figures = [Figure("并发 sessions", f"{sessions} 位经理同时打开总览（{label}，{rows:,} 行，各自范围）", p95(times), "s",
+                      goal="p95 < 2 s", check=lambda f, bad=list(errors): f.ours < 2.0 and not bad,
+                      note=f"p50 {statistics.median(times):.2f} 秒；每会话服务端 CPU {cpu / sessions:.2f} 秒；错误 {len(errors)}"
+                           + (f"：{errors[0]}" if errors else ""))]
+    if load_file_path:
+        from loaders import load_file
+        from warehouse import open_warehouse
+
+        wh = open_warehouse(db)
+        outcome: dict = {}
+
+        def load() -> None:
+            try:
+                outcome["report"] = load_file(wh, "tickets", load_file_path, user="bench")
+            except Exception as exc:
+                outcome["error"] = exc
+
+        loader = threading.Thread(target=load)
+        loader.start()
+        time.sleep(1.0)          # the load is parsing: the sessions arrive while it runs
+        _clear_caches()
+        times, errors, cpu = _crowd(db, month, emails)
+        still_loading = loader.is_alive()
+        loader.join()
+        if "error" in outcome:
+            errors.append(f"load: {outcome['error']}")
+        log(f"  导入期间：p50 {statistics.median(times):.2f} 秒，p95 {p95(times):.2f} 秒，错误 {len(errors)}，"
+            f"会话结束时导入{'仍在进行' if still_loading else '已完成'}")
+        figures.append(Figure(
+            "并发 sessions", f"同上，同时导入 {Path(load_file_path).name}（{label}）", p95(times), "s",
+            goal="p95 < 3 s", check=lambda f, bad=list(errors): f.ours < 3.0 and not bad,
+            note=f"p50 {statistics.median(times):.2f} 秒；每会话服务端 CPU {cpu / sessions:.2f} 秒；错误 {len(errors)}；"
+                 f"会话结束时导入{'仍在进行' if still_loading else '已完成'}" + (f"：{errors[0]}" if errors else "")))
+        wh.dispose()
+    return figures
