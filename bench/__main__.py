@@ -72,8 +72,8 @@ def cmd_all(args) -> int:
         _log("页面（汇总表）…")
         figures += page_goals(db, scale.end_month, scale.tickets, log=_log)
         _log("并发会话…")
-        figures += concurrency(db, scale.end_month, scale.tickets, load_file_path=str(small_folder / "tickets_utf8.csv"),
-                               log=_log)
+        figures += concurrency(db, scale.end_month, scale.tickets, args.work / "sessions",
+                               load_file_path=str(small_folder / "tickets_utf8.csv"), log=_log)
     seconds = time.perf_counter() - started
     print(table(figures))
     if args.write:
