@@ -294,6 +294,9 @@ def _wanted(headers: list[str], columns: Columns | None) -> list[int]:
 # ---------------------------------------------------------------- CSV
 csv.field_size_limit(1 << 30)       # the header search reads whole lines; DuckDB reads the rest
 DUCKDB_MAX_LINE = 32 << 20          # a row longer than this refuses the file (its cells are over the limit anyway)
+# DuckDB's CSV buffer defaults to 16 × max_line_size: 512 MiB per reading thread, which a 2 GB file
+# fills and the scratch's 1 GB memory limit cannot hold (found at 10 M rows).  Two lines' worth is enough.
+DUCKDB_CSV_BUFFER = 2 * DUCKDB_MAX_LINE
 
 
 def record_lines(path: str, skip: int) -> np.ndarray:
@@ -372,7 +375,7 @@ def _read_utf8_csv(source: str, kind: str, extra_aliases, columns, encoding: str
         scratch.execute(
             f"CREATE OR REPLACE TEMP TABLE raw0 AS SELECT {pick} FROM read_csv(?, header=false, skip={header_line}, "
             f"all_varchar=true, delim=?, quote='\"', escape='\"', null_padding=true, strict_mode=false, "
-            f"auto_detect=false, max_line_size={DUCKDB_MAX_LINE}, parallel={str(parallel).lower()}, columns={cols})",
+            f"auto_detect=false, max_line_size={DUCKDB_MAX_LINE}, buffer_size={DUCKDB_CSV_BUFFER}, parallel={str(parallel).lower()}, columns={cols})",
             [source, delim]).fetchall()   # DuckDB 2 streams lazily: finish the statement before the next
 
     try:

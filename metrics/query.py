@@ -230,22 +230,26 @@ def compute(wh, kpis: Iterable[str] | None = None, *, months: Sequence[str | dat
             wide = _frame(conn.execute(q.statement(), q.params))
             wide = wide[wide["fact_rows"] > 0]
             alias = {e: a for a, e in q.measures.items()}   # Σ expression → column
-            for m in (m for m in chosen if m.source == q.source):
-                num = wide[alias[m.numerator.sql()]].astype(float).fillna(0.0)  # Decimal sums → float
+            members = [m for m in chosen if m.source == q.source]
+            n, k = len(wide), len(members)
+            nums, dens = np.zeros((k, n)), np.full((k, n), np.nan)
+            for i, m in enumerate(members):   # Decimal sums → float; a sum over no qualifying row → 0
+                nums[i] = wide[alias[m.numerator.sql()]].astype(float).fillna(0.0).to_numpy()
                 if m.denominator is not None:
-                    den = wide[alias[m.denominator.sql()]].astype(float).fillna(0.0)
-                    value = num.where(den != 0) / den.where(den != 0)
-                else:
-                    den, value = pd.Series(np.nan, index=wide.index), num
-                part = wide[list(dims)].copy()
-                part["kpi"], part["value"], part["numerator"], part["denominator"] = m.key, value, num, den
-                part["basis"] = settings.describe(m.settings)
-                if m.source == "inquiries":
-                    late = pending_months(reach, months, settings)
-                    part["pending"] = (part["month"].isin(late) if "month" in dims else bool(late & {months[-1]}))
-                else:
-                    part["pending"] = False
-                frames.append(part)
+                    dens[i] = wide[alias[m.denominator.sql()]].astype(float).fillna(0.0).to_numpy()
+            is_ratio = np.array([m.denominator is not None for m in members], dtype=bool)[:, None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = np.where(is_ratio, np.where(dens != 0, nums / np.where(dens != 0, dens, 1.0), np.nan), nums)
+            part = wide[list(dims)].iloc[np.tile(np.arange(n), k)].reset_index(drop=True)
+            part["kpi"] = np.repeat([m.key for m in members], n)
+            part["value"], part["numerator"], part["denominator"] = values.ravel(), nums.ravel(), dens.ravel()
+            part["basis"] = np.repeat([settings.describe(m.settings) for m in members], n)
+            if q.source == "inquiries":
+                late = pending_months(reach, months, settings)
+                part["pending"] = (part["month"].isin(late) if "month" in dims else bool(late & {months[-1]}))
+            else:
+                part["pending"] = False
+            frames.append(part)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*dims, *RESULT_COLUMNS])
     if "month" in dims and len(out):
         out["month"] = [month_key(m) for m in pd.to_datetime(out["month"]).dt.date]

@@ -12,6 +12,7 @@ conflict … already attached") when managers opened the dashboard together.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 from dataclasses import dataclass, field
 import os
@@ -31,6 +32,10 @@ from warehouse.schema import ensure_schema
 
 DEFAULT_DB = "data/warehouse.duckdb"
 LOCK_WAIT_SECONDS = float(os.environ.get("CSDASH_LOCK_WAIT", "120"))
+# How long an idle DuckDB file stays open in this process after its last connection closed: opening
+# it costs tens of milliseconds (every query of a page would pay it), keeping it open makes another
+# process's load wait at most this long (it retries, see LOCK_WAIT_SECONDS).
+IDLE_CLOSE_SECONDS = float(os.environ.get("CSDASH_IDLE_CLOSE", "1.0"))
 
 
 def _is_lock_error(exc: BaseException) -> bool:
@@ -49,6 +54,7 @@ class SharedDuckDB:
         self.lock = threading.Lock()
         self.base = None
         self.users = 0
+        self.idle: threading.Timer | None = None
 
     @classmethod
     def for_path(cls, path: str) -> "SharedDuckDB":
@@ -61,6 +67,9 @@ class SharedDuckDB:
         import duckdb
 
         with self.lock:
+            if self.idle is not None:
+                self.idle.cancel()
+                self.idle = None
             if self.base is None:
                 self.base = duckdb.connect(self.path)
             self.users += 1
@@ -81,8 +90,34 @@ class SharedDuckDB:
     def _drop_user(self) -> None:
         self.users -= 1
         if self.users == 0 and self.base is not None:
-            base, self.base = self.base, None
-            base.close()   # the file is free for another process (a CLI load) between queries
+            if IDLE_CLOSE_SECONDS <= 0:
+                self._close()
+            else:   # closed when idle a moment: the next query of the same page reuses it
+                self.idle = threading.Timer(IDLE_CLOSE_SECONDS, self.close_if_idle)
+                self.idle.daemon = True
+                self.idle.start()
+
+    def _close(self) -> None:
+        base, self.base = self.base, None
+        if base is not None:
+            base.close()   # the file is free for another process (a CLI load)
+
+    def close_if_idle(self) -> None:
+        with self.lock:
+            if self.idle is not None:
+                self.idle.cancel()
+            self.idle = None
+            if self.users == 0:
+                self._close()
+
+    @classmethod
+    def close_all_idle(cls) -> None:
+        """At exit: a file left open by the idle delay is closed cleanly (checkpointed, no leaks)."""
+        for shared in list(cls._registry.values()):
+            shared.close_if_idle()
+
+
+atexit.register(SharedDuckDB.close_all_idle)
 
 
 class SharedConnection(ConnectionWrapper):
@@ -166,6 +201,8 @@ class Warehouse:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.is_duckdb and self.url.startswith("duckdb:///") and "?" not in self.url:
+            SharedDuckDB.for_path(self.url[len("duckdb:///"):]).close_if_idle()   # the file free at once
 
 
 _ROW_STATEMENTS = ("SELECT", "WITH", "SHOW", "DESCRIBE", "PRAGMA", "EXPLAIN", "VALUES", "FROM")
