@@ -46,7 +46,7 @@ def cmd_generate(args) -> int:
 
 def cmd_all(args) -> int:
     from bench.load import build_warehouse, load_figures, warehouse_path
-    from bench.sessions import concurrency, ensure_rollups, page_goals
+    from bench.sessions import chromium_page, concurrency, ensure_rollups, page_goals
     from bench.query import query_figures
 
     scale = _scale(args)
@@ -71,6 +71,7 @@ def cmd_all(args) -> int:
     if not args.skip_page:
         _log("页面（汇总表）…")
         figures += page_goals(db, scale.end_month, scale.tickets, log=_log)
+        figures += chromium_page(db, scale.end_month, scale.tickets, args.work / "chromium", log=_log)
         _log("并发会话…")
         figures += concurrency(db, scale.end_month, scale.tickets, args.work / "sessions",
                                load_file_path=str(small_folder / "tickets_utf8.csv"), log=_log)
@@ -112,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--json", metavar="FILE", help="结果另存为 JSON")
             p.add_argument("--skip-page", action="store_true", help="不测页面（AppTest）")
             p.add_argument("--skip-load", action="store_true", help="沿用上次导入的仓库，只测查询与页面")
+    p = sub.add_parser("sessions", help="任一仓库（如 PostgreSQL）上的页面与并发会话：先建汇总表")
+    p.add_argument("--db", required=True, help="DuckDB 文件或 SQLAlchemy URL")
+    p.add_argument("--month", required=True, metavar="YYYY-MM")
+    p.add_argument("--label", default="PostgreSQL")
+    p.add_argument("--load", metavar="CSV", help="并发会话期间导入的工单文件")
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
     p = sub.add_parser("profile", help="一次导入的耗时分布（pyinstrument 与每条 SQL）")
     p.add_argument("file"), p.add_argument("--kind", default="tickets"), p.add_argument("--roster")
     p = sub.add_parser("_load-ours")
@@ -128,7 +135,25 @@ def main(argv: list[str] | None = None) -> int:
 
         print(profile_load(args.file, args.kind, args.roster))
         return 0
-    return {"all": cmd_all, "generate": cmd_generate}[args.command](args)
+    return {"all": cmd_all, "generate": cmd_generate, "sessions": cmd_sessions}[args.command](args)
+
+
+def cmd_sessions(args) -> int:
+    """The roll-ups, page and concurrency figures on a warehouse already loaded (PostgreSQL, say)."""
+    import sqlalchemy as sa
+
+    from bench.sessions import concurrency, ensure_rollups, page_goals
+    from warehouse import open_warehouse
+
+    wh = open_warehouse(args.db)
+    with wh.connect() as conn:
+        rows = int(conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar())
+    wh.dispose()
+    figures = [ensure_rollups(args.db, log=_log), *page_goals(args.db, args.month, rows, log=_log),
+               *concurrency(args.db, args.month, rows, args.work / "sessions", load_file_path=args.load,
+                            label=args.label, log=_log)]
+    print(table(figures))
+    return 0 if all(f.ok is not False for f in figures) else 1
 
 
 if __name__ == "__main__":

@@ -53,17 +53,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(db: str, folder: Path, port: int | None = None) -> Server:
+def serve(db: str, folder: Path, port: int | None = None, auth: bool = True) -> Server:
+    """``auth=False``: local mode (no ``[auth]``; the server listens on loopback only)."""
     port = port or _free_port()
     base = f"http://127.0.0.1:{port}"
     secret = secrets.token_hex(16)
     (folder / ".streamlit").mkdir(parents=True, exist_ok=True)
-    (folder / ".streamlit" / "secrets.toml").write_text(
-        "[auth]\n"
-        f'redirect_uri = "{base}/oauth2callback"\n'
-        f'cookie_secret = "{secret}"\n'
-        'client_id = "bench"\nclient_secret = "bench"\n'
-        'server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"\n')
+    if auth:
+        (folder / ".streamlit" / "secrets.toml").write_text(
+            "[auth]\n"
+            f'redirect_uri = "{base}/oauth2callback"\n'
+            f'cookie_secret = "{secret}"\n'
+            'client_id = "bench"\nclient_secret = "bench"\n'
+            'server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"\n')
     log = open(folder / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),

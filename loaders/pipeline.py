@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 import json
 import os
 from pathlib import Path
@@ -891,21 +892,34 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
     report = LoadReport(file=name, kind=kind, duration_seconds=time.monotonic())
     user = user or actor()
     sweep_stale_scratch()
+    # the file is hashed in a thread while DuckDB parses it (both release the interpreter): the
+    # same file loaded again is then recognised before anything is written, its parse discarded
+    hashing = ThreadPoolExecutor(1, thread_name_prefix="csdash-sha256")
+    digest = hashing.submit(file_sha256, path) if path.exists() else None
+    prepared = None
     try:
         step(Message("load.step.hash"))
-        report.sha256 = file_sha256(path) if path.exists() else ""
         report.context = load_context(wh, schema, kmap)
+        try:
+            prepared = prepare(wh, schema, path, kmap, report, sheet, step)
+        finally:
+            report.sha256 = digest.result() if digest is not None else ""
+            hashing.shutdown()
         with wh.connect() as conn:
             prior = conn.execute(sa.text(
                 "SELECT min(load_id) FROM load_log WHERE sha256 = :s AND kind = :k AND status = 'loaded' "
                 "AND context = :c"), {"s": report.sha256, "k": kind, "c": report.context}).scalar()
         if prior is not None and sheet is None and not force:
+            prepared.raw.close()
             report.status, report.load_id = "duplicate", int(prior)
             return report
-        prepared = prepare(wh, schema, path, kmap, report, sheet, step)
     except LoadError as exc:
+        if prepared is not None:
+            prepared.raw.close()
         raise exc.with_file(name) from None
     except Exception as exc:   # every file gets an answer: an unforeseen failure is a refusal, never a crash
+        if prepared is not None:
+            prepared.raw.close()
         raise _unexpected(exc, name) from exc
     raw = prepared.raw
     try:

@@ -203,16 +203,20 @@ def _buyer_rows(req: Request) -> str:
 
 
 def _buyer_facts(req: Request) -> str:
-    """One row per buyer and group: paid orders and revenue in the period, returning or not."""
+    """One row per buyer and group: paid orders and revenue in the period, returning or not.
+    "Returning" = an earlier paid order within the scope, the filters *and the group*: a table by
+    region shows for each region what that region's manager sees."""
     dims = ", ".join(f"s.{d}" for d in req.dims)
     period_start = "s.month" if "month" in req.dims else ":start"
     group = f"{dims}, s.customer_id" if dims else "s.customer_id"
     select_dims = f"{dims}, " if dims else ""
+    history = [d for d in req.dims if d != "month"]
+    firsts = ", ".join([*history, "customer_id"])
+    join = " AND ".join([f"f.{d} IS NOT DISTINCT FROM s.{d}" for d in history] + ["f.customer_id = s.customer_id"])
     return f"""SELECT {select_dims}s.customer_id, SUM(s.orders) AS paid_orders, SUM(s.revenue) AS revenue,
                MIN(f.first_at) < {period_start} AS is_returning
         FROM scoped s
-        JOIN (SELECT customer_id, MIN(first_at) AS first_at FROM scoped GROUP BY customer_id) f
-          ON f.customer_id = s.customer_id
+        JOIN (SELECT {firsts}, MIN(first_at) AS first_at FROM scoped GROUP BY {firsts}) f ON {join}
         WHERE s.month >= :start
         GROUP BY {group}"""
 

@@ -28,8 +28,14 @@ def test_smoke_run_at_tiny_scale_prints_one_table_with_every_figure(tmp_path):
     assert "Traceback" not in proc.stderr
     rows = json.loads(out.read_text())
     groups = {r["group"] for r in rows}
-    assert groups == {"导入 load", "内存 memory", "查询 query", "页面 page"}
-    assert len(rows) == 11
+    assert groups == {"导入 load", "内存 memory", "查询 query", "汇总 rollup", "页面 page", "并发 sessions"}
+    # 16 figures, and the overview in headless Chromium where Debian's chromium is installed (make test)
+    assert len(rows) == 16 + os.path.exists("/usr/bin/chromium")
+    # the page figures ran with current roll-ups; 20 managers at once on a real server, then during a
+    # load, every session drew its KPI cards and nothing failed
+    assert [r for r in rows if r["group"] == "汇总 rollup"][0]["note"].startswith("13 张")
+    sessions = [r for r in rows if r["group"] == "并发 sessions"]
+    assert len(sessions) == 2 and all("错误 0" in r["note"] for r in sessions), sessions
     for r in rows:
         assert r["ours"] > 0, r
         assert r["base"] is None or r["base"] > 0, r

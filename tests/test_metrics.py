@@ -168,6 +168,20 @@ def test_quarter_rolls_up_as_ratio_of_sums(mwh):
     assert both[("repeat_purchase_rate",)][1:] == (2, 4)   # K1: S12 S01 S07; K2: S10 S02
 
 
+def test_returning_buyers_are_judged_within_the_group_as_a_filter_would(mwh):
+    # October by agent.  P1's orders: S01 (K1), S02 (K2), S05 (K4) → 3 buyers; within P1 none bought
+    # before (K1's S12 and K2's S10 in September have no agent) → 0 of 3.  No agent: S03 (K3), S07 (K1),
+    # S09 (no customer: not a buyer) → K1 returning (S12, no agent, September), K3 new → 1 of 2.
+    # Company-wide history would make K1 and K2 returning in P1 (2 of 3): not what a P1 filter shows.
+    by_agent = figures(mwh, dims=("agent",), kpis=["returning_buyer_share"])
+    assert by_agent[("P1", "returning_buyer_share")][1:] == (0, 3)
+    no_agent = [v for (agent, _kpi), v in by_agent.items() if not isinstance(agent, str)]   # NaN / None
+    assert [v[1:] for v in no_agent] == [(1, 2)]
+    # the same group as a filter: the same figure (the P1 view of a manager filtering by agent)
+    assert figures(mwh, kpis=["returning_buyer_share"], filters=Filters.of(agent=["P1"]))[
+        ("returning_buyer_share",)][1:] == (0, 3)
+
+
 def test_non_contiguous_months_count_only_those_months(mwh):
     got = figures(mwh, ["2026-09", "2026-11"])
     assert got[("contacts",)][0] == 4 + 1
