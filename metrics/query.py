@@ -71,7 +71,10 @@ def resolve_kpis(kpis: Iterable[str] | None, dims: tuple[str, ...]) -> list[Metr
     return chosen
 
 
-def _scope_where(scope: Scope, filters: Filters, months: tuple[date, ...], params: dict) -> tuple[str, list[str]]:
+def _scope_where(scope: Scope, filters: Filters, months: tuple[date, ...], params: dict,
+                 history: bool = False) -> tuple[str, list[str]]:
+    """The scope and filter conditions, and the months when they are not one run; ``history``: the
+    rows reach back before the period (buyers), so the source's facts pick the months themselves."""
     if not isinstance(scope, Scope):
         raise MetricError("metric.no_scope")
     conds, expanding = [], []
@@ -95,7 +98,8 @@ def _scope_where(scope: Scope, filters: Filters, months: tuple[date, ...], param
     if not is_contiguous(months):
         params["month_list"] = list(months)
         expanding.append("month_list")
-        conds.append("month IN :month_list")
+        if not history:
+            conds.append("month IN :month_list")
     return (" AND ".join(conds) or "TRUE"), expanding
 
 
@@ -106,7 +110,7 @@ def _with_facts(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], fi
     source = SOURCES[key]
     params: dict = {"start": month_end(add_months(months[0], -1)), "end": month_end(months[-1]),
                     "months": list(months)}
-    where, expanding = _scope_where(scope, filters, months, params)
+    where, expanding = _scope_where(scope, filters, months, params, history=source.rollup == "rows")
     req = Request(settings=settings, dims=dims, params=params)
     rows_sql, facts_sql = source.rows(req), source.facts(req)
     if rows_table is not None:
@@ -165,7 +169,8 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
                 if part is not None:
                     exprs.setdefault(part.sql(), f"c{len(exprs)}")
         measures = {a: e for e, a in exprs.items()}
-        chosen = rollups.choose(defs, *stored, key, needed, months) if stored is not None else None
+        chosen = (rollups.choose(defs, *stored, key, needed, months, dims=dims, scope=scope, filters=filters)
+                  if stored is not None else None)
         if chosen is not None and chosen.stores == "rows":
             queries.append(_source_query(key, months=months, dims=dims, group={d: d for d in dims},
                                          measures=measures, filters=filters, scope=scope, settings=settings,

@@ -47,6 +47,7 @@ FORMAT = 1   # bump when the shape of a roll-up table changes
 ORG = ("team", "region", "store", "division", "channel")
 GRAINS: tuple[tuple[str, tuple[str, ...] | None], ...] = (("full", None), ("org", ORG))
 ROLLED_UP = tuple(SOURCES)
+DISTINCT_LEVELS = (None, "region", "store", "team")   # a "rows" source's per-level roll-ups (None: all)
 PROBE = date(2000, 1, 1)
 _MONTH_PARAMS = {"start": "rollup_start", "end": "rollup_end", "bm0": "rollup_month", "be0": "rollup_end",
                  "rows_from": "rollup_start"}
@@ -56,7 +57,8 @@ _MONTH_PARAMS = {"start": "rollup_start", "end": "rollup_end", "bm0": "rollup_mo
 class Definition:
     name: str
     source: str
-    stores: str                  # "sums" per group, or the source's "rows" stage (SOURCES[…].rollup)
+    stores: str                  # "sums" per group, the source's "rows" stage (SOURCES[…].rollup), or
+                                 # "distinct": a rows source's KPIs per level value (not summable)
     grain: tuple[str, ...]
     parent: str | None
     sql: str
@@ -124,11 +126,55 @@ def definitions(settings: Settings) -> list[Definition]:
                            hashlib.sha256(body.encode()).hexdigest()[:16])
             out.append(d)
             parent = parent or d
+        if stores == "rows":
+            out += _distinct(source, parent, cols, settings)
     return out
 
 
+def _distinct(source: str, rows: Definition, cols: dict[str, str], settings: Settings) -> list[Definition]:
+    """The KPIs of a "rows" source (distinct buyers) per month for the whole company and per region,
+    store and team: the builder's query over the rows roll-up, one group per level value.  Such a
+    figure cannot be summed over several values (a customer of two stores is one buyer), so the
+    builder reads these only when each group of its answer is one value (``choose``)."""
+    from metrics.query import _source_query
+
+    out = []
+    for level in DISTINCT_LEVELS:
+        dims = (level,) if level else ()
+        q = _source_query(source, months=(PROBE,), dims=("month", *dims), group={d: d for d in ("month", *dims)},
+                          measures={c: e for e, c in cols.items()}, filters=NO_FILTERS, scope=Scope.all(),
+                          settings=settings, rows_table=rows.name)
+        sql = re.sub(r":(start|end|bm0|be0|rows_from)\b", lambda mt: ":" + _MONTH_PARAMS[mt.group(1)], q.sql)
+        params = {k: v for k, v in q.params.items() if k not in _MONTH_PARAMS}
+        body = json.dumps([FORMAT, sql, params, dims, rows.name, rows.fingerprint], default=str, sort_keys=True)
+        out.append(Definition(f"rollup_{source}_by_{level or 'all'}", source, "distinct", dims, rows.name, sql, params,
+                              rows.reads, rows.lookback_days, cols, hashlib.sha256(body.encode()).hexdigest()[:16]))
+    return out
+
+
+def _one_group_each(d: Definition, dims: tuple[str, ...], months: tuple[date, ...], scope: Scope, filters) -> bool:
+    """A distinct-count roll-up answers exactly when every group of the answer is one of its rows: by
+    month or for one month (a customer of two months is one buyer of the two), nothing restricted
+    but its level, and its level either grouped by or pinned to one value."""
+    if "month" not in dims and len(months) != 1:
+        return False
+    level = d.grain[0] if d.grain else None
+    limits = {"region": scope.regions, "store": scope.stores, "team": scope.teams}
+    if any(v is not None for column, v in limits.items() if column != level):
+        return False
+    if level is None:
+        return not dict(filters.items())
+    if level in dims:
+        return True
+    allowed = limits[level]
+    chosen = dict(filters.items()).get(level)
+    values = allowed if chosen is None else (chosen if allowed is None else allowed & chosen)
+    return values is not None and len(values) == 1
+
+
 def choose(defs: list[Definition], state: dict[str, store.Rollup], version: int, source: str,
-           needed: set[str], months: tuple[date, ...]) -> Definition | None:
+           needed: set[str], months: tuple[date, ...], dims: tuple[str, ...] = (), scope: Scope = Scope.all(),
+           filters=NO_FILTERS) -> Definition | None:
     """The smallest current roll-up of ``source`` whose grain has every column ``needed`` and that
     covers ``months``; None when only the facts can answer exactly."""
     fitting = []
@@ -137,7 +183,8 @@ def choose(defs: list[Definition], state: dict[str, store.Rollup], version: int,
         # a roll-up covers every month up to its last: it starts at the earliest time in the tables it
         # reads (less its lookback), and before that month the facts have no rows either
         if (d.source == source and needed <= set(d.grain) and s is not None and s.fingerprint == d.fingerprint
-                and s.data_version == version and s.last_month is not None and months[-1] <= s.last_month):
+                and s.data_version == version and s.last_month is not None and months[-1] <= s.last_month
+                and (d.stores != "distinct" or _one_group_each(d, dims, months, scope, filters))):
             fitting.append(d)
     return min(fitting, key=lambda d: len(d.grain)) if fitting else None
 

@@ -217,7 +217,7 @@ def _buyer_facts(req: Request) -> str:
                MIN(f.first_at) < {period_start} AS is_returning
         FROM scoped s
         JOIN (SELECT {firsts}, MIN(first_at) AS first_at FROM scoped GROUP BY {firsts}) f ON {join}
-        WHERE s.month >= :start
+        WHERE s.month >= :start{" AND s.month IN :month_list" if "month_list" in req.params else ""}
         GROUP BY {group}"""
 
 

@@ -70,13 +70,34 @@ def assert_same(wh, months, dims, scope=Scope.all(), filters=Filters(), kpis=Non
 
 def test_the_loads_kept_the_rollups_current_and_the_builder_reads_them(rwh):
     assert rollups.is_current(rwh)
-    assert used(rwh, ("team",)) == {s: (f"rollup_{s}_full" if s == "buyers" else f"rollup_{s}_org") for s in SOURCES}
+    by_team = {s: f"rollup_{s}_org" for s in SOURCES} | {"buyers": "rollup_buyers_by_team"}
+    assert used(rwh, ("team",)) == by_team
     assert set(used(rwh, ("agent",)).values()) == {f"rollup_{s}_full" for s in SOURCES}
     # an agent filter needs the full grain; a category only exists on the ticket sources
     assert used(rwh, (), filters=Filters.of(agent=["A1"]))["tickets"] == "rollup_tickets_full"
     assert used(rwh, ("category",))["tickets"] == "rollup_tickets_full"
     # a month the roll-ups do not cover is answered from the facts
     assert set(used(rwh, (), months=("2031-01",)).values()) == {None}
+
+
+def test_distinct_buyers_come_from_a_level_rollup_only_when_each_group_is_one_value(rwh):
+    buyers = lambda dims=(), **kw: used(rwh, dims, **kw)["buyers"]  # noqa: E731
+    assert buyers() == "rollup_buyers_by_all"
+    assert buyers(("month",), scope=Scope.of(regions=["华东"])) == "rollup_buyers_by_region"
+    assert buyers(scope=Scope.of(stores=["上海店"])) == "rollup_buyers_by_store"
+    assert buyers(filters=Filters.of(store=["上海店"])) == "rollup_buyers_by_store"
+    assert buyers(("region",), scope=Scope.of(regions=["华东", "华南"])) == "rollup_buyers_by_region"
+    # two regions summed, or two levels restricted: a customer of both would count twice → the rows
+    assert buyers(scope=Scope.of(regions=["华东", "华南"])) == "rollup_buyers_full"
+    assert buyers(scope=Scope.of(regions=["华东"]), filters=Filters.of(store=["上海店"])) == "rollup_buyers_full"
+    assert buyers(filters=Filters.of(channel=["phone"])) == "rollup_buyers_full"
+    for scope, filters, dims in ((Scope.of(regions=["华东"]), Filters(), ("month",)),
+                                 (Scope.of(stores=["上海店"]), Filters(), ()),
+                                 (Scope.all(), Filters.of(region=["华东", "华南"]), ("region",)),
+                                 (Scope.of(regions=["华东", "华南"]), Filters.of(region=["华南"]), ()),
+                                 (Scope.of(regions=["华东", "华南"]), Filters(), ())):
+        assert_same(rwh, ["2026-09", "2026-10"], dims, scope=scope, filters=filters,
+                    kpis=["buyers", "repeat_purchase_rate", "returning_buyer_share", "returning_revenue_share"])
 
 
 def test_every_kpi_every_dimension_pair_every_scope_and_filter_is_identical(rwh):
@@ -91,7 +112,7 @@ def test_every_kpi_every_dimension_pair_every_scope_and_filter_is_identical(rwh)
     compared += assert_same(rwh, ["2026-08", "2026-10"], ("month", "region"))
     compared += assert_same(rwh, ["2024-12", "2025-06", "2026-10"], ("month", "team"))
     assert set(used(rwh, ("month",), months=("2024-12", "2026-10")).values()) == {
-        f"rollup_{s}_full" if s == "buyers" else f"rollup_{s}_org" for s in SOURCES}
+        "rollup_buyers_by_all" if s == "buyers" else f"rollup_{s}_org" for s in SOURCES}
     compared += assert_same(rwh, ["2026-08", "2026-09", "2026-10"], ("agent",), scope=SCOPES[2])
     assert compared > 2_000
 
