@@ -57,6 +57,7 @@ def serve(db: str, folder: Path, port: int | None = None, auth: bool = True) -> 
     """``auth=False``: local mode (no ``[auth]``; the server listens on loopback only)."""
     port = port or _free_port()
     base = f"http://127.0.0.1:{port}"
+    db = db if "://" in db else str(Path(db).absolute())   # the server runs in ``folder``
     secret = secrets.token_hex(16)
     (folder / ".streamlit").mkdir(parents=True, exist_ok=True)
     if auth:
@@ -107,7 +108,7 @@ def visit(server: Server, email: str, query: str, timeout: float = 600) -> Visit
     errors: list[str] = []
     cards, last = 0, None
     with connect(url, subprotocols=["streamlit", token], origin=server.base,
-                 additional_headers={"Cookie": cookie}, max_size=None, open_timeout=60) as ws:
+                 additional_headers={"Cookie": cookie}, max_size=None, open_timeout=60, ping_interval=None) as ws:
         back = BackMsg()
         back.rerun_script.query_string = query
         back.rerun_script.page_script_hash = ""

@@ -186,13 +186,26 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
 
 
 def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str], months: Sequence[str | date],
-              filters: Filters = NO_FILTERS, scope: Scope, settings: Settings | None = None) -> pd.DataFrame:
-    """A grouped query over a source's facts that is not a KPI (staffing intervals, weekly series),
-    through the same scope and filters: ``group`` and ``measures`` are SQL over the facts columns."""
+              filters: Filters = NO_FILTERS, scope: Scope, settings: Settings | None = None,
+              use_rollups: bool = True) -> pd.DataFrame:
+    """A grouped query over a source's facts that is not a KPI (staffing intervals, weekly series,
+    the sidebar's filter values), through the same scope and filters: ``group`` and ``measures`` are
+    SQL over the facts columns.  Read from a roll-up when the groups are dimension columns of one and
+    every measure is one of its KPI sums (the filter values: a roll-up's groups with rows)."""
     months = normalise(months)
-    q = _source_query(source, months=months, dims=(), group=group, measures=measures, filters=filters,
-                      scope=scope, settings=settings or load_settings(wh))
+    settings = settings or load_settings(wh)
     with wh.connect() as conn:
+        q = None
+        if use_rollups and all(k == v for k, v in group.items()):
+            dims = tuple(group)
+            needed = (set(dims) | {column for column, _ in filters.items()}) - {"month"}
+            d = rollups.choose(rollups.definitions(settings), *rollups.current(conn), source, needed, months,
+                               dims=dims, scope=scope, filters=filters)
+            if d is not None and d.stores == "sums" and all(e in d.columns for e in measures.values()):
+                q = _rollup_query(d, months=months, dims=dims, measures=measures, filters=filters, scope=scope)
+        if q is None:
+            q = _source_query(source, months=months, dims=(), group=group, measures=measures, filters=filters,
+                              scope=scope, settings=settings)
         df = _frame(conn.execute(q.statement(), q.params))
     return df[df["fact_rows"] > 0].reset_index(drop=True)
 

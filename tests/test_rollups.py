@@ -117,6 +117,26 @@ def test_every_kpi_every_dimension_pair_every_scope_and_filter_is_identical(rwh)
     assert compared > 2_000
 
 
+def test_non_kpi_aggregates_read_a_rollup_when_it_holds_their_groups_and_sums(rwh):
+    from metrics.breakdowns import filter_values
+    from metrics.query import aggregate
+    from metrics.registry import BY_KEY
+
+    for scope in SCOPES:
+        kw = dict(months=["2026-09", "2026-10"], scope=scope, group={d: d for d in ("region", "store", "team", "division", "channel")},
+                  measures={"offered": BY_KEY["offered_calls"].numerator.sql()})
+        fast, slow = aggregate(rwh, "tickets", **kw), aggregate(rwh, "tickets", use_rollups=False, **kw)
+        order = list(kw["group"])
+        fast, slow = (f.sort_values(order, na_position="last").reset_index(drop=True) for f in (fast, slow))
+        assert fast[order].equals(slow[order]) and (fast["offered"].astype(int) == slow["offered"].astype(int)).all()
+        assert (fast["fact_rows"].astype(int) == slow["fact_rows"].astype(int)).all()
+    assert len(filter_values(rwh, months=["2026-10"], scope=Scope.all())) > 1
+    # a group that is not a dimension (an hour) is counted from the facts, as before
+    hours = aggregate(rwh, "tickets", months=["2026-10"], scope=Scope.all(),
+                      group={"hour": "EXTRACT(HOUR FROM created_at)"}, measures={})
+    assert hours["fact_rows"].sum() == 21
+
+
 def test_a_generated_month_is_identical_too(db, tmp_path):
     from warehouse import open_warehouse
 
