@@ -93,8 +93,9 @@ def hand_sql(month: date, s: Settings) -> str:
     buyer_kpis AS (
         SELECT team, count(*) FILTER (is_returning) / count(*) AS returning_buyer_share
         FROM (SELECT p.team, p.customer_id, min(f.first_at) < '{start}' AS is_returning
-              FROM paid p JOIN (SELECT customer_id, min(ordered_at) AS first_at FROM paid GROUP BY customer_id) f
-                ON f.customer_id = p.customer_id
+              FROM paid p JOIN (SELECT team, customer_id, min(ordered_at) AS first_at FROM paid
+                                GROUP BY team, customer_id) f
+                ON f.customer_id = p.customer_id AND f.team IS NOT DISTINCT FROM p.team
               WHERE p.ordered_at >= '{start}'
               GROUP BY p.team, p.customer_id)
         GROUP BY team),
@@ -205,12 +206,13 @@ def pandas_kpis(fr: dict[str, pd.DataFrame], month: date, s: Settings) -> pd.Dat
     parts.append(_long(pd.DataFrame({"revenue": g["net"], "orders": g["paid"].astype(float),
                                      "aov": _ratio(g["net"], g["paid"])})))
 
-    # returning buyers: a buyer whose first paid order (in scope) is before the month
+    # returning buyers: a buyer whose first paid order in the same team (and scope) is before the month
     p = sales[is_paid & sales["customer_id"].notna() & (sales["ordered_at"] < end)]
-    first = p.groupby("customer_id")["ordered_at"].min()
+    p = p.assign(team=p["r_team"].fillna(NO_TEAM))
+    first = p.groupby(["team", "customer_id"])["ordered_at"].min()
     now = p[p["ordered_at"] >= start]
-    buyers = pd.DataFrame({"team": now["r_team"].fillna(NO_TEAM), "customer_id": now["customer_id"]}).drop_duplicates()
-    buyers["returning"] = buyers["customer_id"].map(first) < start
+    buyers = now[["team", "customer_id"]].drop_duplicates()
+    buyers["returning"] = [first[(t, c)] < start for t, c in zip(buyers["team"], buyers["customer_id"])]
     g = buyers.groupby("team")["returning"].agg(["sum", "count"])
     parts.append(_long(pd.DataFrame({"returning_buyer_share": g["sum"] / g["count"]})))
 

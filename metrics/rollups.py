@@ -39,6 +39,7 @@ from metrics.registry import METRICS
 from metrics.scope import NO_FILTERS, Scope
 from metrics.settings import Settings, load_settings
 from metrics.sources import SOURCES
+from metrics.statements import _source_query, _with_facts   # the builder's own statements
 from warehouse import rollups as store
 from warehouse.kinds import SCHEMAS
 from warehouse.schema import DATA_TABLES
@@ -88,8 +89,6 @@ def _grain(source: str, grain: tuple[str, ...] | None) -> tuple[str, ...]:
 
 def definitions(settings: Settings) -> list[Definition]:
     """Every roll-up under ``settings``, parents before the grains summed from them."""
-    from metrics.query import _source_query, _with_facts   # the builder's own query (query imports us)
-
     out = []
     for source in ROLLED_UP:
         stores = SOURCES[source].rollup
@@ -136,8 +135,6 @@ def _distinct(source: str, rows: Definition, cols: dict[str, str], settings: Set
     store and team: the builder's query over the rows roll-up, one group per level value.  Such a
     figure cannot be summed over several values (a customer of two stores is one buyer), so the
     builder reads these only when each group of its answer is one value (``choose``)."""
-    from metrics.query import _source_query
-
     out = []
     for level in DISTINCT_LEVELS:
         dims = (level,) if level else ()

@@ -22,6 +22,7 @@ from metrics.query import detail
 from metrics.targets import attach, load_targets
 from warehouse import DEFAULT_DB, Warehouse, open_warehouse
 from warehouse.db import actor
+from ui.i18n import t
 
 
 def db_setting() -> str:
@@ -146,8 +147,6 @@ def rows_behind(url: str, version: int, scope: Scope, filters: Filters, settings
 
 def rollup_status(wh: Warehouse) -> pd.DataFrame:
     """The roll-ups, current or stale and why, for the settings page (in the viewer's language)."""
-    from ui.i18n import t
-
     rows = rollups.status(wh)
     return pd.DataFrame({
         t("rollups.col.name"): [r["rollup"] for r in rows],
@@ -162,8 +161,6 @@ def rollup_status(wh: Warehouse) -> pd.DataFrame:
 
 def rebuild_rollups(wh: Warehouse, *, only_stale: bool) -> list[str]:
     """Rebuild the roll-ups with a progress bar; figures come from the facts until it is done."""
-    from ui.i18n import t
-
     bar = st.progress(0.0, text=t("rollups.progress", name="", pct="0%"))
 
     def progress(fraction: float, name: str) -> None:
