@@ -59,8 +59,10 @@ def unit_scores(wh, month: str | date, *, scope: Scope) -> pd.DataFrame:
 
 def callback_coverage(wh, month: str | date, *, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per unit and day: installs, called back in time, coverage), (overdue installations)."""
+    # non-installation tickets fall into one group per unit and day (ticket_id NULL, install 0):
+    # only the month's installations come back from the warehouse, one row each
     df = aggregate(wh, "resolved", months=[parse_month(month)], scope=scope, group={
-        "unit": "store", "day": "resolved_day", "ticket_id": "ticket_id"}, measures={
+        "unit": "store", "day": "resolved_day", "ticket_id": f"CASE WHEN {_IS_INSTALL} THEN ticket_id END"}, measures={
         "install": f"SUM(CASE WHEN {_IS_INSTALL} THEN 1 ELSE 0 END)",
         "first_callback": "MIN(first_callback_day)",
     })

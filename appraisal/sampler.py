@@ -18,6 +18,7 @@ from appraisal.rules import rules_for
 from metrics.months import month_key, parse_month
 from metrics.query import aggregate
 from metrics.scope import Scope
+from warehouse.db import sql_function
 from warehouse.safety import mask_phone
 
 COLUMNS = ["agent", "draw", "ticket_id", "category", "created_at", "resolved_at", "customer_phone", "graded",
@@ -29,19 +30,29 @@ def _key(month: date, agent: str, ticket: str) -> str:
 
 
 def sample(wh, month: str | date, *, scope: Scope, size: int | None = None) -> pd.DataFrame:
-    """The call list: up to ``size`` handled tickets per agent, in draw order, graded or not."""
+    """The call list: up to ``size`` handled tickets per agent, in draw order, graded or not.
+
+    The draw is made in the warehouse (``sql_function(..., "sha256_hex", ...)`` gives the digest
+    ``_key`` gives): only the drawn tickets come back, not the month's handled tickets."""
     m = parse_month(month)
     size = size or rules_for(wh, m).int("sampler.size")
+    handled = "aftersales AND status IN ('resolved', 'closed') AND agent IS NOT NULL"
+    key = sql_function(wh.dialect, "sha256_hex", f"'{month_key(m)}|' || agent || '|' || ticket_id")
+
+    def handled_only(column: str) -> str:   # the other tickets fall into one group per agent, drawn last
+        return f"CASE WHEN {handled} THEN {column} END"
+
     df = aggregate(wh, "resolved", months=[m], scope=scope, group={
-        "agent": "agent", "ticket_id": "ticket_id", "category": "category", "customer_phone": "customer_phone"},
+        "agent": "agent", "ticket_id": handled_only("ticket_id"), "category": handled_only("category"),
+        "customer_phone": handled_only("customer_phone"), "draw_key": handled_only(key)},
         measures={"created_at": "MIN(created_at)", "resolved_at": "MIN(resolved_at)",
-                  "handled": "SUM(CASE WHEN aftersales AND status IN ('resolved', 'closed') THEN 1 ELSE 0 END)"})
+                  "handled": f"SUM(CASE WHEN {handled} THEN 1 ELSE 0 END)"},
+        first=("agent", "draw_key NULLS LAST, ticket_id", size))
     df = df[(df["handled"] > 0) & df["agent"].notna()]
     if df.empty:
         return pd.DataFrame(columns=COLUMNS)
-    df = df.assign(_k=[_key(m, a, t) for a, t in zip(df["agent"], df["ticket_id"])]).sort_values(["agent", "_k"])
-    df["draw"] = df.groupby("agent").cumcount() + 1
-    df = df[df["draw"] <= size].copy()
+    df = df.sort_values(["agent", "nth"]).rename(columns={"nth": "draw"}).copy()
+    df["draw"] = df["draw"].astype("int64")
     grades = _grades(wh, list(df["ticket_id"]))
     df["satisfaction"] = df["ticket_id"].map(grades)
     df["graded"] = df["satisfaction"].notna()

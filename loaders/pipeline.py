@@ -692,7 +692,7 @@ def write_load(wh: Warehouse, raw: RawTable, report: LoadReport, user: str) -> N
     if wh.is_duckdb:
         scratch_file = raw.path
         raw.release()
-    with wh.connect() as conn:
+    with wh.writing(), wh.connect() as conn:
         try:
             with conn.begin():
                 if wh.is_duckdb:

@@ -6,6 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from loaders.limits import date_window
+from metrics import rollups
 from metrics.compare import complete_months
 from metrics.months import add_months, parse_month
 from warehouse.kinds import EVENT_KINDS, SCHEMAS
@@ -13,10 +14,12 @@ from warehouse.kinds import EVENT_KINDS, SCHEMAS
 
 def loaded_months(wh) -> list[date]:
     """Months with any event of the kinds that have one (tickets, callbacks, orders…), oldest first."""
-    sql = " UNION ".join(f"SELECT DISTINCT CAST(date_trunc('month', {SCHEMAS[k].event}) AS DATE) AS m FROM {k}"
-                         for k in EVENT_KINDS)
     lo, hi = date_window()
     with wh.connect() as conn:
+        days = rollups.day_tables(conn)   # the days roll-ups when current, else the facts
+        sql = " UNION ".join(f"SELECT DISTINCT month AS m FROM {days[k]}" if days else
+                             f"SELECT DISTINCT CAST(date_trunc('month', {SCHEMAS[k].event}) AS DATE) AS m FROM {k}"
+                             for k in EVENT_KINDS)
         rows = conn.execute(sa.text(f"SELECT DISTINCT m FROM ({sql}) x WHERE m IS NOT NULL AND m >= :lo AND m <= :hi "
                                     "ORDER BY m"), {"lo": lo.replace(day=1), "hi": hi}).fetchall()
     # rows outside the loaders' plausible window (stored before it existed) never become months

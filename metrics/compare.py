@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from metrics import rollups
 from metrics.months import add_months, days_in_month, month_end, month_key, normalise
 from metrics.query import check_dims, compute
 from metrics.registry import BY_KEY
@@ -36,12 +37,16 @@ def days_loaded(wh, months: Iterable[date]) -> dict[tuple[str, date], int]:
     if not months:
         return out
     with wh.connect() as conn:
+        days = rollups.day_tables(conn)   # one row per loaded day already, when current
         for ref in sorted({r for refs in COVERAGE.values() for r in refs}):
             table, column = ref.split(".")
-            rows = conn.execute(sa.text(
-                f"SELECT CAST(date_trunc('month', {column}) AS DATE) AS m, COUNT(DISTINCT CAST({column} AS DATE))"
-                f" FROM {table} WHERE {column} >= :a AND {column} < :b GROUP BY 1"),
-                {"a": month_end(add_months(months[0], -1)), "b": month_end(months[-1])}).fetchall()
+            if days and column == SCHEMAS[table].event:
+                sql = f"SELECT month AS m, COUNT(*) FROM {days[table]} WHERE month >= :ma AND month <= :mb GROUP BY 1"
+            else:
+                sql = (f"SELECT CAST(date_trunc('month', {column}) AS DATE) AS m, COUNT(DISTINCT CAST({column} AS DATE))"
+                       f" FROM {table} WHERE {column} >= :a AND {column} < :b GROUP BY 1")
+            rows = conn.execute(sa.text(sql), {"a": month_end(add_months(months[0], -1)), "b": month_end(months[-1]),
+                                               "ma": months[0], "mb": months[-1]}).fetchall()
             for m, n in rows:
                 out[(ref, m if isinstance(m, date) else m.date())] = int(n)
     return out

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Callable
 
@@ -41,7 +41,7 @@ from metrics.settings import Settings, load_settings
 from metrics.sources import SOURCES
 from metrics.statements import _source_query, _with_facts   # the builder's own statements
 from warehouse import rollups as store
-from warehouse.kinds import SCHEMAS
+from warehouse.kinds import EVENT_KINDS, SCHEMAS
 from warehouse.schema import DATA_TABLES
 
 FORMAT = 1   # bump when the shape of a roll-up table changes
@@ -55,19 +55,17 @@ _MONTH_PARAMS = {"start": "rollup_start", "end": "rollup_end", "bm0": "rollup_mo
 
 
 @dataclass(frozen=True)
-class Definition:
-    name: str
-    source: str
-    stores: str                  # "sums" per group, the source's "rows" stage (SOURCES[…].rollup), or
+class Definition(store.Spec):
+    """A roll-up as the settings in force define it: the stored spec, and what the builder needs to
+    read it."""
+    stores: str = "sums"         # "sums" per group, the source's "rows" stage (SOURCES[…].rollup), or
                                  # "distinct": a rows source's KPIs per level value (not summable)
-    grain: tuple[str, ...]
-    parent: str | None
-    sql: str
-    params: dict
-    reads: tuple[str, ...]
-    lookback_days: int
-    columns: dict[str, str]      # measure SQL → roll-up column
-    fingerprint: str
+    columns: dict[str, str] = field(default_factory=dict)   # measure SQL → roll-up column
+
+    def stored(self, first: date | None, last: date | None, version: int) -> store.Rollup:
+        """The ``rollups`` row of this roll-up holding ``first``–``last`` as of ``version``."""
+        spec = {f.name: getattr(self, f.name) for f in fields(store.Spec)}
+        return store.Rollup(**spec, first_month=first, last_month=last, data_version=version)
 
 
 def measures(source: str) -> dict[str, str]:
@@ -121,12 +119,44 @@ def definitions(settings: Settings) -> list[Definition]:
                 params, reads, lookback, parent_name = {}, parent.reads, parent.lookback_days, parent.name
             body = json.dumps([FORMAT, sql, params, dims, parent_name, parent.fingerprint if parent else None,
                                lookback], default=str, sort_keys=True)
-            d = Definition(name, source, stores, dims, parent_name, sql, params, reads, lookback, cols,
-                           hashlib.sha256(body.encode()).hexdigest()[:16])
+            d = Definition(name=name, source=source, grain=dims, parent=parent_name, sql=sql, params=params,
+                           reads=reads, lookback_days=lookback, fingerprint=hashlib.sha256(body.encode()).hexdigest()[:16],
+                           stores=stores, columns=cols)
             out.append(d)
             parent = parent or d
         if stores == "rows":
             out += _distinct(source, parent, cols, settings)
+    return out + day_definitions()
+
+
+def day_definitions() -> list[Definition]:
+    """Per kind with an event time, its rows per calendar day: which months hold data and which
+    days of them are loaded (the month picker, the default month and completeness), read on a page's
+    first open instead of a DISTINCT over every fact (1.4 s + 0.8 s at 10 M rows).  Not a KPI's
+    roll-up: ``choose`` never picks one (its source is ``days:<kind>``)."""
+    out = []
+    for kind in EVENT_KINDS:
+        column = SCHEMAS[kind].event
+        sql = (f"SELECT CAST(date_trunc('month', {column}) AS DATE) AS month, CAST({column} AS DATE) AS day,"
+               f" COUNT(*) AS fact_rows FROM {kind}"
+               f" WHERE {column} >= :rollup_start AND {column} < :rollup_end GROUP BY 1, 2")
+        body = json.dumps([FORMAT, sql], sort_keys=True)
+        out.append(Definition(name=f"rollup_days_{kind}", source=f"days:{kind}", grain=("day",), parent=None,
+                              sql=sql, params={}, reads=(kind,), lookback_days=0,
+                              fingerprint=hashlib.sha256(body.encode()).hexdigest()[:16], stores="days"))
+    return out
+
+
+def day_tables(conn: sa.Connection) -> dict[str, str] | None:
+    """kind → its days roll-up, when every one is current (built by this program, as of the data
+    version); None: count from the facts."""
+    state, version = current(conn)
+    out = {}
+    for d in day_definitions():
+        s = state.get(d.name)
+        if s is None or s.fingerprint != d.fingerprint or s.data_version != version:
+            return None
+        out[d.reads[0]] = d.name
     return out
 
 
@@ -144,8 +174,10 @@ def _distinct(source: str, rows: Definition, cols: dict[str, str], settings: Set
         sql = re.sub(r":(start|end|bm0|be0|rows_from)\b", lambda mt: ":" + _MONTH_PARAMS[mt.group(1)], q.sql)
         params = {k: v for k, v in q.params.items() if k not in _MONTH_PARAMS}
         body = json.dumps([FORMAT, sql, params, dims, rows.name, rows.fingerprint], default=str, sort_keys=True)
-        out.append(Definition(f"rollup_{source}_by_{level or 'all'}", source, "distinct", dims, rows.name, sql, params,
-                              rows.reads, rows.lookback_days, cols, hashlib.sha256(body.encode()).hexdigest()[:16]))
+        out.append(Definition(name=f"rollup_{source}_by_{level or 'all'}", source=source, grain=dims, parent=rows.name,
+                              sql=sql, params=params, reads=rows.reads, lookback_days=rows.lookback_days,
+                              fingerprint=hashlib.sha256(body.encode()).hexdigest()[:16], stores="distinct",
+                              columns=cols))
     return out
 
 
@@ -230,9 +262,9 @@ def build(wh, settings: Settings | None = None, *, progress: Callable[[float, st
     settings = settings or load_settings(wh)
     defs = definitions(settings)
     built = []
-    with wh.begin() as conn:
-        if not wh.is_duckdb:
-            conn.exec_driver_sql("LOCK TABLE load_log IN SHARE MODE")   # no load commits halfway through
+    with wh.writing(), wh.begin() as conn:
+        if not wh.is_duckdb:   # no load, and no other build, commits halfway through (reads go on)
+            conn.exec_driver_sql("LOCK TABLE load_log IN SHARE ROW EXCLUSIVE MODE")
         state, version = current(conn)
         if only_stale:
             stale = {d.name for d in defs if (s := state.get(d.name)) is None or s.fingerprint != d.fingerprint
@@ -248,9 +280,7 @@ def build(wh, settings: Settings | None = None, *, progress: Callable[[float, st
             plan.append((d, store.months_between(first, last) if first else []))
         total, done = max(1, sum(len(m) for _, m in plan)), 0
         for d, months in plan:
-            row = store.Rollup(d.name, d.source, d.grain, d.parent, d.sql, d.params, d.reads, d.lookback_days,
-                               d.fingerprint, months[0] if months else None, months[-1] if months else None,
-                               version)
+            row = d.stored(months[0] if months else None, months[-1] if months else None, version)
             store.create_table(conn, d.name, store.column_types(conn, d.sql, d.params))
             for m in months:
                 store.build_month(conn, row, m)

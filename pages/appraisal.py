@@ -32,12 +32,12 @@ else:
 with tabs[2]:
     ap.inputs_editor(wh, month, division)
 with tabs[3]:
-    ap.callback_sample(wh, month, division, view.scope)
+    ap.callback_sample(wh, state, month, division, view.scope)
 with tabs[4]:
     ap.plans_tracker(wh, month, division, set(shown.frame["agent_id"]))
 with tabs[5]:
     ap.year_table(view.url, state, view.scope, month, division)
 with tabs[6]:
-    ap.installer_units(wh, month, view.scope)
+    ap.installer_units(view.url, state, view.scope, month)
 with tabs[7]:
     ap.rules_panel(wh, month)

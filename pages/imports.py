@@ -54,10 +54,15 @@ st.dataframe(data.load_log(wh.url, version).drop(columns="sha256"), hide_index=T
 
 st.subheader(t("imp.rejects"))
 rejects = status.rejects(wh, limit=20_000)   # open ones: a later load of their key resolved the others
-rejects["raw_row"] = rejects["raw_row"].map(mask_phones_in)   # the cells verbatim, phone numbers masked
-st.dataframe(rejects.head(500), hide_index=True, width="stretch", placeholder="—")
+
+
+def masked(frame):   # the cells verbatim, phone numbers masked: the 500 shown now, the download's when it is made
+    return frame.assign(raw_row=frame["raw_row"].map(mask_phones_in))
+
+
+st.dataframe(masked(rejects.head(500)), hide_index=True, width="stretch", placeholder="—")
 if len(rejects):
-    downloads(rejects, "rejects", "import.rejects")
+    downloads(rejects, "rejects", "import.rejects", prepare=masked)
 
 st.subheader(t("imp.mapping"))
 path = mapping_path()

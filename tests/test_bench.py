@@ -13,6 +13,8 @@ from bench.query import same
 from bench.report import table, write_markdown
 from bench.scales import SCALES
 from conftest import ROOT
+from metrics import rollups
+from metrics.settings import DEFAULTS
 
 TINY = SCALES["tiny"]
 
@@ -33,7 +35,8 @@ def test_smoke_run_at_tiny_scale_prints_one_table_with_every_figure(tmp_path):
     assert len(rows) == 16 + os.path.exists("/usr/bin/chromium")
     # the page figures ran with current roll-ups; 20 managers at once on a real server, then during a
     # load, every session drew its KPI cards and nothing failed
-    assert [r for r in rows if r["group"] == "汇总 rollup"][0]["note"].startswith("17 张")   # metrics.rollups.definitions
+    declared = len(rollups.definitions(DEFAULTS))   # 20: 17 for the KPIs, 3 of loaded days
+    assert [r for r in rows if r["group"] == "汇总 rollup"][0]["note"].startswith(f"{declared} 张")
     sessions = [r for r in rows if r["group"] == "并发 sessions"]
     assert len(sessions) == 2 and all("错误 0" in r["note"] for r in sessions), sessions
     for r in rows:

@@ -217,12 +217,12 @@ def _input_column(column):
     return st.column_config.TextColumn(label)
 
 
-def callback_sample(wh, month: date, division: str, scope: Scope) -> None:
+def callback_sample(wh, state: str, month: date, division: str, scope: Scope) -> None:
     if division != "aftersales":
         st.info(t("ap.sampler_only"))
         return
     size = rules_for(wh, month).int("sampler.size")
-    calls = sampler.sample(wh, month, scope=scope, size=size)
+    calls = sample_frame(wh.url, state, scope, month, size)
     prog = sampler.progress(calls, size)
     st.caption(t("ap.progress"))
     show(prog, "ap.progress", progress=("done",))
@@ -255,8 +255,21 @@ def year_table(url: str, state: str, scope: Scope, month: date, division: str) -
     downloads(frame, f"appraisal_{month.year}_{division}", "ap.year")
 
 
-def installer_units(wh, month: date, scope: Scope) -> None:
-    units = installers.unit_scores(wh, month, scope=scope)
+@st.cache_data(ttl=600, show_spinner=False)
+def sample_frame(url: str, state: str, scope: Scope, month: date, size: int) -> pd.DataFrame:  # noqa: ARG001
+    return sampler.sample(warehouse(), month, scope=scope, size=size)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def unit_frames(url: str, state: str, scope: Scope, month: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # noqa: ARG001
+    """Scores, and the next-day callback coverage and overdue list (a scan of the month's resolved
+    tickets: seconds at 10 M rows), cached per data state and viewer scope like the cards."""
+    wh = warehouse()
+    return (installers.unit_scores(wh, month, scope=scope), *installers.callback_coverage(wh, month, scope=scope))
+
+
+def installer_units(url: str, state: str, scope: Scope, month: date) -> None:
+    units, daily, overdue = unit_frames(url, state, scope, month)
     st.caption(t("ap.units"))
     if units.empty:
         st.info(t("ap.no_units"))
@@ -264,7 +277,6 @@ def installer_units(wh, month: date, scope: Scope) -> None:
         show(units, "ap.units", styler=lambda f: f.style.apply(
             lambda r: ["color: #C0392B; font-weight: 600" if r["flagged"] else "" for _ in r], axis=1
         ).format(precision=1, na_rep="—"))
-    daily, overdue = installers.callback_coverage(wh, month, scope=scope)
     st.caption(t("ap.coverage"))
     show(daily, "ap.coverage", progress=("coverage",))
     st.caption(t("ap.overdue"))

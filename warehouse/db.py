@@ -52,6 +52,7 @@ class SharedDuckDB:
     def __init__(self, path: str):
         self.path = path
         self.lock = threading.Lock()
+        self.writer = threading.Lock()   # one load at a time in this process (Warehouse.writing)
         self.base = None
         self.users = 0
         self.idle: threading.Timer | None = None
@@ -153,6 +154,18 @@ def to_url(db: str) -> str:
     return f"duckdb:///{path}"
 
 
+# SQL that differs between the engines, one row per function (the builder's SQL is otherwise the same)
+SQL_FUNCTIONS = {
+    "sha256_hex": {"duckdb": "sha256({})", "postgresql": "encode(sha256(convert_to({}, 'UTF8')), 'hex')"},
+}
+
+
+def sql_function(dialect: str, name: str, expr: str) -> str:
+    """``name`` applied to the SQL ``expr`` on ``dialect``: e.g. sha256_hex → the lowercase hex
+    digest of the text's UTF-8 bytes, as Python's ``hashlib.sha256(...).hexdigest()``."""
+    return SQL_FUNCTIONS[name][dialect].format(expr)
+
+
 @dataclass
 class Warehouse:
     url: str
@@ -186,6 +199,18 @@ class Warehouse:
             yield conn
         finally:
             conn.close()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Held around a load's transaction: one load at a time.  On DuckDB the sessions of one app
+        share one database instance, and two loads rewriting the same roll-up months would end in
+        "Conflict on tuple deletion" (another process cannot open the file meanwhile); on
+        PostgreSQL the load's transaction takes ``LOCK TABLE load_log`` itself, across replicas."""
+        if self.is_duckdb:
+            with SharedDuckDB.for_path(self.url[len("duckdb:///"):]).writer:
+                yield
+        else:
+            yield
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[sa.Connection]:

@@ -41,8 +41,10 @@ STATE = TABLES["rollups"]
 
 
 @dataclass(frozen=True)
-class Rollup:
-    """One row of ``rollups``."""
+class Spec:
+    """What a roll-up is, whatever it holds: its table, the source and grain it sums, the roll-up it
+    is summed from, its SQL with month parameters, the settings parameters, the tables it reads, how
+    far back a load reaches into it, and the fingerprint of all that (``metrics.rollups`` makes them)."""
     name: str
     source: str
     grain: tuple[str, ...]
@@ -52,9 +54,14 @@ class Rollup:
     reads: tuple[str, ...]
     lookback_days: int
     fingerprint: str
-    first_month: date | None
-    last_month: date | None
-    data_version: int
+
+
+@dataclass(frozen=True)
+class Rollup(Spec):
+    """One row of ``rollups``: a spec and the months it holds, as of a data version."""
+    first_month: date | None = None
+    last_month: date | None = None
+    data_version: int = 0
 
 
 def time_columns(kind: str) -> list[str]:
