@@ -16,6 +16,7 @@ again while a tickets file loads.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import statistics
 import threading
@@ -83,7 +84,9 @@ def page_goals(db: str, month: str, rows: int, changes: int = 10, log=print) -> 
 
     # "first open" = the first manager after a load on a running server: the program's modules are
     # imported (a server imports them once), every cache is empty (they are keyed by data version)
-    _session(db, month).run()
+    for module in ("ui.router", "ui.data", "ui.filters", "ui.widgets", "ui.charts", "ui.tables", "ui.access",
+                   "plotly.graph_objects"):
+        importlib.import_module(module)
     _clear_caches()
     at = _session(db, month)
     t0 = time.perf_counter()

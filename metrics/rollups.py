@@ -117,11 +117,12 @@ def definitions(settings: Settings) -> list[Definition]:
                 sums = ", ".join(f"SUM({c}) AS {c}" for c in ("fact_rows", *cols.values()))
                 sql = f"SELECT {group}, {sums} FROM {parent.name} WHERE month = :rollup_month GROUP BY {group}"
                 params, reads, lookback, parent_name = {}, parent.reads, parent.lookback_days, parent.name
+            every_month = SOURCES[source].every_month
             body = json.dumps([FORMAT, sql, params, dims, parent_name, parent.fingerprint if parent else None,
-                               lookback], default=str, sort_keys=True)
+                               lookback, *(["every_month"] if every_month else [])], default=str, sort_keys=True)
             d = Definition(name=name, source=source, grain=dims, parent=parent_name, sql=sql, params=params,
                            reads=reads, lookback_days=lookback, fingerprint=hashlib.sha256(body.encode()).hexdigest()[:16],
-                           stores=stores, columns=cols)
+                           every_month=every_month, stores=stores, columns=cols)
             out.append(d)
             parent = parent or d
         if stores == "rows":
@@ -275,12 +276,13 @@ def build(wh, settings: Settings | None = None, *, progress: Callable[[float, st
         store.drop(conn, [name for name in state if name.startswith("rollup_") and
                           name not in {d.name for d in definitions(settings)}])
         plan = []
+        with_data = store.MonthsWithData(conn)
         for d in defs:
             first, last = _data_months(conn, d.reads)
-            plan.append((d, store.months_between(first, last) if first else []))
-        total, done = max(1, sum(len(m) for _, m in plan)), 0
-        for d, months in plan:
-            row = d.stored(months[0] if months else None, months[-1] if months else None, version)
+            plan.append((d, first, last, with_data.months(d, first, last, existing=False) if first else []))
+        total, done = max(1, sum(len(p[-1]) for p in plan)), 0
+        for d, first, last, months in plan:
+            row = d.stored(first, last, version)
             store.create_table(conn, d.name, store.column_types(conn, d.sql, d.params))
             for m in months:
                 store.build_month(conn, row, m)

@@ -86,6 +86,9 @@ class Source:
     # what its roll-up stores (metrics/rollups.py): "sums" per group, or its "rows" (already summed per
     # customer) when its facts are not additive over groups
     rollup: str = "sums"
+    # rows in months without any event of its kinds (the backlog: tickets still open at each month's
+    # end): its roll-ups are built for every month, not only those with data
+    every_month: bool = False
 
 
 # ------------------------------------------------------------------------- tickets (calls, contacts)
@@ -256,7 +259,7 @@ def _inquiry_facts(req: Request) -> str:
 SOURCES: dict[str, Source] = {s.key: s for s in (
     Source("tickets", "通话与工单", TICKET_DIMS, _ticket_rows, _ticket_facts, ("tickets",)),
     Source("resolved", "已解决工单", TICKET_DIMS, _resolved_rows, _resolved_facts, ("tickets",)),
-    Source("backlog", "未结工单", TICKET_DIMS, _backlog_rows, kinds=("tickets",)),
+    Source("backlog", "未结工单", TICKET_DIMS, _backlog_rows, kinds=("tickets",), every_month=True),
     Source("callbacks", "回访", TICKET_DIMS, _callback_rows, kinds=("callbacks",)),
     Source("sales", "订单", SALES_DIMS, _sales_rows, kinds=("sales",)),
     Source("buyers", "购买客户", SALES_DIMS, _buyer_rows, _buyer_facts, ("sales",), rollup="rows"),

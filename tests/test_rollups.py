@@ -7,6 +7,7 @@ relative (a sum of floating-point sums is added in another order; money is DECIM
 The roll-ups are kept current by the loads themselves (built once on the empty warehouse, then
 every fixture load refreshes them in its own transaction), and the test proves they were read.
 """
+from datetime import date
 import itertools
 import math
 
@@ -265,3 +266,62 @@ def test_a_days_rollup_behind_the_data_is_not_read(wh):
     with wh.begin() as conn:
         conn.execute(sa.text("UPDATE rollups SET data_version = data_version - 1 WHERE name = 'rollup_days_sales'"))
         assert rollups.day_tables(conn) is None
+
+
+def _stray(path, when: str, status: str = "处理中") -> None:
+    path.write_text("工单编号,来电时间,渠道,呼叫类型,业务类型,问题分类,座席工号,班组,区域,门店,客户编号,通话结果,排队时长,"
+                    "振铃时长,响铃次数,保持时长,保持次数,通话时长,工单状态,解决时间,是否一次解决\n"
+                    f"OLD1,{when},电话,呼入,售后,售后/安装,A1,售后一组,华东,上海店,,已接听,10,8,,0,0,100,{status},,否\n",
+                    encoding="utf-8")
+
+
+def test_a_stray_old_date_rebuilds_its_month_not_every_month_since(wh, tmp_path, monkeypatch):
+    """A ticket dated 1990 among 2026's (plausible to the loader: after its earliest date): the
+    roll-ups of events rebuild the months that hold data — 1990-03 and what the fixtures hold — not
+    the 440 months between; the backlog (tickets open at each month's end) has rows in every month
+    and is built for each.  Every month, with data or not, still answers as the facts do; a
+    re-export that moves the ticket empties its old month in the roll-ups too."""
+    from warehouse import rollups as store
+
+    load_metric_fixtures(wh)
+    _stray(tmp_path / "old.csv", "1990-03-05 10:00:00")
+    built, real = [], store.build_month
+    monkeypatch.setattr(store, "build_month", lambda conn, r, m: (built.append((r.name, m)), real(conn, r, m)))
+    load_file(wh, "tickets", tmp_path / "old.csv")
+    assert rollups.is_current(wh)
+    tickets_months = sorted(m for name, m in built if name == "rollup_tickets_full")
+    assert tickets_months[0] == date(1990, 3, 1) and len(tickets_months) <= 4        # 1990-03 and 2026-09…11
+    assert len([m for name, m in built if name == "rollup_backlog_full"]) > 400      # 1990-03 … 2026-11
+    with wh.connect() as conn:
+        def months_of(table):
+            return {str(m)[:7] for (m,) in conn.execute(sa.text(f"SELECT DISTINCT month FROM {table}"))}
+        assert "1990-03" in months_of("rollup_tickets_full") and "2000-06" not in months_of("rollup_tickets_full")
+        assert {"1990-03", "2000-06", "2026-10"} <= months_of("rollup_backlog_full")   # open all along
+    for months in (["1990-03"], ["2000-06"], ["1990-03", "2000-06", "2026-10"]):
+        assert_same(wh, months, ())
+        assert_same(wh, months, ("team",))
+    assert used(wh, ("team",), months=("2000-06",))["backlog"] == "rollup_backlog_org"
+    _stray(tmp_path / "moved.csv", "1995-07-01 10:00:00", status="已解决")   # the same ticket, re-exported
+    load_file(wh, "tickets", tmp_path / "moved.csv")
+    with wh.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM rollup_tickets_full WHERE month = :m"),
+                            {"m": date(1990, 3, 1)}).scalar() == 0
+    for months in (["1990-03"], ["1995-07"], ["2000-06"]):
+        assert_same(wh, months, ("team",))
+
+
+def test_a_schema_6_warehouse_gains_every_month_and_its_backlog_rollups_are_rebuilt(wh):
+    from warehouse.schema import SCHEMA_VERSION, ensure_schema
+
+    load_metric_fixtures(wh)
+    with wh.begin() as conn:   # as version 6 stored it: no column, the backlog built month by month too
+        conn.execute(sa.text("ALTER TABLE rollups DROP COLUMN every_month"))
+        conn.execute(sa.text("UPDATE schema_version SET version = 6"))
+    assert ensure_schema(wh) == SCHEMA_VERSION == 7
+    with wh.begin() as conn:
+        conn.execute(sa.text("UPDATE rollups SET fingerprint = 'v6' WHERE name LIKE 'rollup_backlog%'"))
+    assert {r["rollup"] for r in rollups.status(wh) if r["state"] == "stale"} == {"rollup_backlog_full", "rollup_backlog_org"}
+    assert used(wh, ("team",))["backlog"] is None
+    rollups.build(wh, only_stale=True)
+    assert rollups.is_current(wh) and used(wh, ("team",))["backlog"] == "rollup_backlog_org"
+    assert_same(wh, ["2026-10"], ("team",))

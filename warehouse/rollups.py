@@ -54,6 +54,9 @@ class Spec:
     reads: tuple[str, ...]
     lookback_days: int
     fingerprint: str
+    # rows in months without any event (the backlog: tickets still open at each month's end), so
+    # every month from first to last is built; else only the months whose tables hold a time
+    every_month: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,11 @@ def months_between(first: date, last: date) -> list[date]:
 
 def read_state(conn: sa.Connection) -> list[Rollup]:
     rows = conn.execute(sa.select(STATE)).mappings().all()
-    return [Rollup(r["name"], r["source"], tuple(json.loads(r["grain"])), r["parent"], r["sql"],
-                   json.loads(r["params"]), tuple(json.loads(r["reads"])), int(r["lookback_days"] or 0),
-                   r["fingerprint"], _as_date(r["first_month"]), _as_date(r["last_month"]),
-                   int(r["data_version"] or 0)) for r in rows]
+    return [Rollup(name=r["name"], source=r["source"], grain=tuple(json.loads(r["grain"])), parent=r["parent"],
+                   sql=r["sql"], params=json.loads(r["params"]), reads=tuple(json.loads(r["reads"])),
+                   lookback_days=int(r["lookback_days"] or 0), fingerprint=r["fingerprint"],
+                   every_month=bool(r["every_month"]), first_month=_as_date(r["first_month"]),
+                   last_month=_as_date(r["last_month"]), data_version=int(r["data_version"] or 0)) for r in rows]
 
 
 def _as_date(v) -> date | None:
@@ -139,6 +143,41 @@ def create_table(conn: sa.Connection, name: str, types: list[tuple[str, str]]) -
         conn.execute(sa.text(f"CREATE INDEX ix_{name}_month ON {name} (month)"))
 
 
+class MonthsWithData:
+    """Which months of a span hold data for a roll-up, asked once per table in a build or a load.
+
+    A roll-up of events has no rows in a month without events, so only the months whose tables hold
+    a time in them are built, and those the roll-up holds rows for now (a re-export can empty a
+    month): one stray date decades back costs a month's build, not one for every month since (456
+    months × 20 roll-ups took 55 s on a warehouse of 40 rows).  ``every_month`` roll-ups get every
+    month of the span."""
+
+    def __init__(self, conn: sa.Connection):
+        self.conn, self.known = conn, {}
+
+    def _of(self, sql: str, params: dict) -> set[date]:
+        return {_as_date(m) for (m,) in self.conn.execute(sa.text(sql), params) if m is not None}
+
+    def table(self, table: str, lo: date, hi: date) -> set[date]:
+        key = (table, lo, hi)
+        if key not in self.known:
+            params = {"lo": datetime.combine(lo, datetime.min.time()),
+                      "hi": datetime.combine(next_month(hi), datetime.min.time())}
+            self.known[key] = set().union(*(self._of(
+                f"SELECT DISTINCT CAST(date_trunc('month', {c}) AS DATE) FROM {table} WHERE {c} >= :lo AND {c} < :hi",
+                params) for c in time_columns(table)))
+        return self.known[key]
+
+    def months(self, r: Spec, lo: date, hi: date, existing: bool = True) -> list[date]:
+        span = months_between(lo, hi)
+        if r.every_month or not span:
+            return span
+        held = set().union(*(self.table(t, lo, hi) for t in r.reads if t in SCHEMAS and SCHEMAS[t].event))
+        if existing:
+            held |= self._of(f"SELECT DISTINCT month FROM {r.name} WHERE month >= :a AND month <= :b", {"a": lo, "b": hi})
+        return [m for m in span if m in held]
+
+
 def build_month(conn: sa.Connection, r: Rollup, m: date) -> None:
     params = {**r.params, **month_params(m)}
     conn.execute(sa.text(f"DELETE FROM {r.name} WHERE month = :m"), {"m": m})
@@ -150,7 +189,7 @@ def save_state(conn: sa.Connection, r: Rollup) -> None:
     conn.execute(STATE.insert().values(
         name=r.name, source=r.source, grain=json.dumps(list(r.grain)), parent=r.parent, sql=r.sql,
         params=json.dumps(r.params, default=str), reads=json.dumps(list(r.reads)), lookback_days=r.lookback_days,
-        fingerprint=r.fingerprint, first_month=r.first_month, last_month=r.last_month,
+        fingerprint=r.fingerprint, every_month=r.every_month, first_month=r.first_month, last_month=r.last_month,
         data_version=r.data_version, built_at=datetime.now().replace(microsecond=0)))
 
 
@@ -192,25 +231,30 @@ def refresh(conn: sa.Connection, kind: str, span: tuple[datetime | None, datetim
     current.sort(key=lambda r: r.parent is not None)
     event = SCHEMAS[kind].event if kind in SCHEMAS else None
     rebuilt: list[str] = []
-    months_of: dict[str, list[date]] = {}
+    months_of: dict[str, tuple[list[date], date | None]] = {}   # name → (months rebuilt, last month of the span)
+    with_data = MonthsWithData(conn)
     for r in current:
         months: list[date] = []
+        reach: date | None = None
         if r.parent is not None and r.parent not in months_of:
             continue                         # its parent is behind: so is it
         if r.parent is not None:
-            months = months_of[r.parent]
+            months, reach = months_of[r.parent]
         elif kind in r.reads and event is None:
-            months = months_between(r.first_month, r.last_month) if r.first_month else []
+            months = with_data.months(r, r.first_month, r.last_month) if r.first_month else []
         elif kind in r.reads and span[0] is not None:
-            lo, hi = month_start(span[0] - timedelta(days=r.lookback_days)), month_start(span[1])
+            lo, reach = month_start(span[0] - timedelta(days=r.lookback_days)), month_start(span[1])
             if r.last_month is not None:     # keep the covered months contiguous
-                hi = max(hi, r.last_month)
+                reach = max(reach, r.last_month)
                 lo = min(lo, next_month(r.last_month))
-            months = months_between(lo, hi)
-        months_of[r.name] = months
+            months = with_data.months(r, lo, reach)
+        months_of[r.name] = (months, reach)
         for m in months:
             build_month(conn, r, m)
+        # the span is covered whether its months were built or found without data
         covered = [m for m in (r.first_month, r.last_month, *months) if m is not None]
+        if covered and reach is not None:
+            covered.append(reach)
         first, last = (min(covered), max(covered)) if covered else (None, None)
         save_state(conn, Rollup(**{**r.__dict__, "first_month": first, "last_month": last,
                                    "data_version": load_id}))

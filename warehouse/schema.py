@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from warehouse.errors import WarehouseError
 from warehouse.kinds import SCHEMAS, Kind
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 metadata = sa.MetaData()
 
 T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Double, sa.Integer, sa.Boolean, sa.Date
@@ -81,11 +81,12 @@ mapping_profiles = _table(
     ("last_used_at", TS),
     provenance=False,
 )
-# Roll-up tables the metric layer declares and loads keep current (warehouse/rollups.py); version 6.
+# Roll-up tables the metric layer declares and loads keep current (warehouse/rollups.py); version 6
+# (every_month: version 7).
 rollups = _table(
     "rollups", ("name", T), ("source", T), ("grain", T), ("parent", T), ("sql", T), ("params", T), ("reads", T),
     ("lookback_days", I), ("fingerprint", T), ("first_month", D), ("last_month", D), ("data_version", I),
-    ("built_at", TS),
+    ("built_at", TS), ("every_month", B),
     provenance=False,
 )
 schema_version = _table("schema_version", ("version", I), provenance=False)
@@ -196,12 +197,22 @@ def _loud_loads(conn: sa.Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
 
 
+def _rollup_months(conn: sa.Connection) -> None:
+    """6 → 7: ``rollups.every_month``; the roll-ups that need it are stale until rebuilt (their
+    fingerprint includes it), and read from the facts until then."""
+    have = {r[0] for r in conn.execute(sa.text(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'rollups'"))}
+    if "every_month" not in have:
+        conn.execute(sa.text("ALTER TABLE rollups ADD COLUMN every_month BOOLEAN"))
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _no_change,  # 1 → 2: settings and targets tables (metric layer)
     2: _scorecard_items,  # 2 → 3: appraisal and review packs
     3: _loud_loads,  # 3 → 4: loud loads, fix and reload, mapping profiles
     4: _no_change,  # 4 → 5: viewers and the audit log (access)
     5: _no_change,  # 5 → 6: roll-ups (chain scale); built by `python -m metrics rollups build` or the app
+    6: _rollup_months,  # 6 → 7: roll-ups built only for the months with data (every_month for the backlog)
 }
 
 
