@@ -1,7 +1,8 @@
 """The extreme-value warehouse: the metric fixtures with the most hostile values the loader still
 accepts — names of 32,767 characters, formulas, Markdown and HTML as names, control and bidi
 characters, the earliest and latest plausible timestamps, a day-long call, 100,000 rings, a
-¥1,000,000,000 order.  Nothing stored here may make a page, a document or an export raise."""
+¥1,000,000,000 order.  Nothing stored here may make a page, a document or an export raise.  The
+roll-ups are built after the loads, so the pages read them (from 1990 to a year ahead)."""
 from __future__ import annotations
 
 from datetime import date
@@ -12,6 +13,7 @@ import pandas as pd
 from conftest import FIXTURES
 from loaders import load_file
 from loaders.limits import date_window, limit
+from metrics import rollups
 
 LONG_NAME = ("长名" * 20_000)[: int(limit("max_cell_chars"))]
 FORMULA = '=HYPERLINK("http://x","click")'
@@ -57,6 +59,7 @@ def build(wh, folder: Path) -> None:
         df.to_csv(path, index=False)
         report = load_file(wh, kind, path, user="extreme")
         assert report.rows_rejected == 0, (kind, report.summary())
+    rollups.build(wh)
 
 
 def months(today: date | None = None) -> tuple[str, str]:

@@ -109,6 +109,23 @@ def test_appraisal_documents_hold_hostile_values(extreme_db):
     wh.dispose()
 
 
+def test_hostile_values_read_the_same_from_the_rollups_as_from_the_facts(extreme_db):
+    """Formulas, HTML and 32,767-character names as group values, a day-long call, 100,000 rings, a
+    ¥1,000,000,000 order, the window's first and last days: the roll-ups hold them exactly."""
+    from metrics import Scope, rollups
+    from test_rollups import assert_same, used
+
+    wh = open_warehouse(extreme_db)
+    try:
+        assert rollups.is_current(wh) and used(wh, ("team",))["tickets"] == "rollup_tickets_org"
+        first, last = extreme.months()
+        for dims in [(), ("team",), ("region", "store"), ("month", "agent")]:
+            assert_same(wh, [first, "2026-10", last], dims)
+        assert_same(wh, ["2026-10"], ("store",), scope=Scope.of(regions=[extreme.HTML]))
+    finally:
+        wh.dispose()
+
+
 def test_targets_template_is_safe(tmp_path):
     from metrics.targets import Target, write_targets_template
 
