@@ -1,7 +1,8 @@
-"""Command line: ``python -m metrics --db DB report|kpis|staffing|targets|settings|rollups|appraisal``.
+"""Command line: ``python -m metrics --db DB report|explain|kpis|staffing|targets|settings|rollups|appraisal``.
 
     python -m metrics --db data/warehouse.duckdb report --month 2026-10 --by team
     python -m metrics --db data/warehouse.duckdb report --from 2026-08 --to 2026-10 --kpi answer_rate --format json
+    python -m metrics --db data/warehouse.duckdb explain --kpi answer_rate --month 2026-10 --by region
     python -m metrics kpis
     python -m metrics --db data/warehouse.duckdb appraisal --month 2026-10 --division presales --format csv
 
@@ -23,6 +24,7 @@ import time
 import unicodedata
 
 from metrics import rollups
+from metrics.attribution import COLUMNS, explain
 from metrics.months import month_arg, month_key, month_range, parse_month
 from metrics.query import compute
 from metrics.registry import KEYS, METRICS
@@ -86,6 +88,16 @@ def cmd_report(args, wh) -> int:
     late = sorted(set(df.loc[df["pending"].astype(bool), "month"]))
     if late:
         print(texts.text("cli.pending", args.lang, months=", ".join(late)), file=sys.stderr)
+    return 0
+
+
+def cmd_explain(args, wh) -> int:
+    """One row per group and a TOTAL row; rates as fractions (0.031 = 3.1 pp), n = the denominators."""
+    filters = Filters.of(**{k: getattr(args, k) for k in FILTER_OPTIONS if getattr(args, k)})
+    df = explain(wh, args.kpi, month=args.month, against=args.against, by=args.by, scope=Scope.all(), filters=filters)
+    rows = [["" if g is None else g, *(_number(v) for v in r)]
+            for g, *r in df[COLUMNS].itertuples(index=False)]
+    _emit(COLUMNS, rows, args.format)
     return 0
 
 
@@ -226,6 +238,17 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     r.add_argument("--total", action="store_true", help=say("cli.h.metrics.total"))
     r.add_argument("--format", choices=("csv", "json", "table"), default="table")
     r.set_defaults(func=cmd_report)
+
+    e = sub.add_parser("explain", help=say("cli.h.metrics.explain"))
+    e.add_argument("--kpi", required=True, choices=list(KEYS), metavar="ID", help=say("cli.h.metrics.explain_kpi"))
+    e.add_argument("--month", required=True, type=month_arg, metavar="YYYY-MM", help=say("cli.h.metrics.explain_month"))
+    e.add_argument("--against", type=month_arg, metavar="YYYY-MM", help=say("cli.h.metrics.against"))
+    e.add_argument("--by", required=True, choices=[d for d in DIMENSIONS if d != "month"], metavar="DIM",
+                   help=say("cli.h.metrics.explain_by", dims=", ".join(d for d in DIMENSIONS if d != "month")))
+    for f in FILTER_OPTIONS:
+        e.add_argument(f"--{f}", action="append", metavar=f.upper(), help=say("cli.h.only", dim=say(f"dim.{f}")))
+    e.add_argument("--format", choices=("csv", "json", "table"), default="table")
+    e.set_defaults(func=cmd_explain)
 
     k = sub.add_parser("kpis", help=say("cli.h.metrics.kpis"))
     k.add_argument("--format", choices=("csv", "json", "table"), default="table")

@@ -1020,4 +1020,14 @@ TEXT: dict[str, str] = {
     "rollups.col.why": "Why",
     "rollups.col.months": "Months covered",
     "rollups.col.rows": "Rows",
+    # change attribution (metrics/attribution.py)
+    "explain.no_base": "one of the two periods has no denominator at all (no data): the change cannot be attributed",
+    "explain.not_ratio": "{kpi} is not a ratio: change attribution is for ratios (Σ numerator ÷ Σ denominator)",
+    "explain.not_additive": "{kpi} counts distinct customers: its groups do not add up to the total, so it cannot be split by group",
+    "explain.same_month": "the month compared against is the month itself",
+    "cli.h.metrics.explain": "change attribution: a ratio KPI's change between two months split per group into rate and mix effects (adding up to the total change)",
+    "cli.h.metrics.explain_kpi": "a ratio KPI id",
+    "cli.h.metrics.explain_month": "the month",
+    "cli.h.metrics.against": "the month compared against (default: the month before)",
+    "cli.h.metrics.explain_by": "the dimension to split by: {dims}",
 }

@@ -1020,4 +1020,14 @@ TEXT: dict[str, str] = {
     "rollups.col.why": "原因",
     "rollups.col.months": "覆盖月份",
     "rollups.col.rows": "行数",
+    # change attribution (metrics/attribution.py)
+    "explain.no_base": "两个时期中有一个没有任何分母（没有数据），无法归因变化",
+    "explain.not_ratio": "{kpi} 不是比率指标：变化归因只用于比率（Σ分子 ÷ Σ分母）",
+    "explain.not_additive": "{kpi} 按不重复客户计算，各组相加不等于总数，不能按组归因",
+    "explain.same_month": "对比月份与本月相同",
+    "cli.h.metrics.explain": "变化归因：某比率指标两个月间的变化按组拆成比率效应与结构效应（合计等于总变化）",
+    "cli.h.metrics.explain_kpi": "比率指标 id",
+    "cli.h.metrics.explain_month": "本月",
+    "cli.h.metrics.against": "对比月份（默认上月）",
+    "cli.h.metrics.explain_by": "按哪个维度拆分：{dims}",
 }
