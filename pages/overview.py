@@ -23,9 +23,8 @@ if now.empty:
 rows = {r["kpi"]: r for r in now.to_dict("records")}
 last_12 = history[history["month"] >= month_key(previous_months(view.month, 12)[0])]
 sparks = {k: g.sort_values("month")["value"].tolist() for k, g in last_12.groupby("kpi")}
-why = data.attributions(*args, KPIS, view.month, lang())
 
 for subject in OVERVIEW:
     st.subheader(t(f"section.{subject.key}"))
     for col, key in zip(st.columns(len(subject.overview)), subject.overview):
-        kpi_card(col, rows.get(key, {"kpi": key}), sparks.get(key), why.get(key))
+        kpi_card(col, rows.get(key, {"kpi": key}), sparks.get(key))

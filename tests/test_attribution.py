@@ -122,31 +122,3 @@ def test_the_command_line_prints_groups_and_the_total(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "metrics", "--db", db, "explain", "--kpi", "contacts",
                           "--month", "2026-10", "--by", "team"], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode != 0 and "不是比率" in bad.stderr and "Traceback" not in bad.stderr
-
-
-def test_the_sentence_names_the_region_and_store_that_moved_it(fwh):
-    """Answer rate 100 % → 77.8 % (−22.2 pp): 华东 moved it −25.9 pp (rate −27.8 + mix +1.9), all of it
-    上海店; the regions' mix +5.6 pp (华南 and 华北 appear with 100 %)."""
-    from metrics.attribution import explain_all, sentence
-
-    regions = explain_all(fwh, ["answer_rate", "contacts", "repeat_purchase_rate"], month="2026-10", by=("region",),
-                          scope=Scope.all())
-    assert set(regions) == {"answer_rate"}   # a count and a distinct-customer share are left out
-    stores = explain_all(fwh, ["answer_rate"], month="2026-10", by=("region", "store"), scope=Scope.all())
-    assert sentence("answer_rate", regions["answer_rate"], stores["answer_rate"]) == \
-        "接通率 -22.2pp：华东 -25.9pp（上海店 -25.9pp），结构变化 +5.6pp"
-    assert sentence("answer_rate", regions["answer_rate"], stores["answer_rate"], "en") == \
-        "Answer rate -22.2pp: 华东 -25.9pp (上海店 -25.9pp), mix +5.6pp"
-
-
-def test_the_overview_card_says_why_it_moved(tmp_path, monkeypatch):
-    from test_app import app
-    from warehouse import open_warehouse
-
-    db = str(tmp_path / "w.duckdb")
-    wh = open_warehouse(db)
-    load_metric_fixtures(wh)
-    wh.dispose()
-    at = app(db, monkeypatch, "pages/overview.py", **{"from": "2026-10", "to": "2026-10"})
-    helps = {m.label: m.proto.help for m in at.metric}
-    assert "变化归因（对比上月）：接通率 -22.2pp：华东 -25.9pp（上海店 -25.9pp），结构变化 +5.6pp" in helps["接通率"].replace("\\", "")

@@ -11,7 +11,6 @@ from ui import data
 from ui.access import may, record
 from ui.filters import current, show_warnings
 from ui.i18n import kpi_label, lang, t
-from ui.text import md
 from warehouse.safety import csv_bytes, xlsx_bytes
 
 
@@ -19,9 +18,8 @@ def status_chip(status: str) -> str:
     return f"{fmt.STATUS_ICONS.get(status, '⚪')} {t('status.' + status)}"
 
 
-def passport(row: dict, why: str | None = None) -> str:
-    """Formula, numerator, denominator, n and the settings behind one figure (Markdown); ``why``: the
-    change attribution's sentence (its names come from data: escaped)."""
+def passport(row: dict) -> str:
+    """Formula, numerator, denominator, n and the settings behind one figure (Markdown)."""
     m = BY_KEY[row["kpi"]]
     lines = [f"**{kpi_label(m.key)}** `{m.key}`", "", m.about(lang()), "",
              "- " + t("kv", key=t("formula"), value=m.formula),
@@ -36,18 +34,16 @@ def passport(row: dict, why: str | None = None) -> str:
         lines.append("- " + t("kv", key=t("settings_used"), value=basis))
     if row.get("pending"):
         lines.append(f"- {t('pending')}")
-    if why:
-        lines.append("- " + t("kv", key=t("explain.why"), value=md(why)))
     return "\n".join(lines)
 
 
-def kpi_card(container, row: dict, spark: list[float] | None = None, why: str | None = None) -> None:
+def kpi_card(container, row: dict, spark: list[float] | None = None) -> None:
     """Value, MoM delta coloured by direction, 12-month sparkline, target status, YoY and n."""
     m = BY_KEY[row["kpi"]]
     colour = {Direction.UP: "normal", Direction.DOWN: "inverse"}.get(m.direction, "off")
     mom = fmt.delta(row.get("mom_delta"), m.unit)
     container.metric(kpi_label(m.key), fmt.value(row.get("value"), m.unit, lang()),
-                     delta=mom, delta_color=colour, border=True, help=passport(row, why),
+                     delta=mom, delta_color=colour, border=True, help=passport(row),
                      chart_data=[v for v in (spark or []) if not fmt.is_empty(v)] or None, chart_type="line",
                      delta_description=t("mom") if mom else None)
     bits = []

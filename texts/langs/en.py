@@ -1030,8 +1030,4 @@ TEXT: dict[str, str] = {
     "cli.h.metrics.explain_month": "the month",
     "cli.h.metrics.against": "the month compared against (default: the month before)",
     "cli.h.metrics.explain_by": "the dimension to split by: {dims}",
-    # change attribution (metrics/attribution.py)
-    "explain.sentence": "{kpi} {change}: {group} {part}{inner}, mix {mix}",
-    "explain.inner": " ({store} {part})",
-    "explain.why": "Why it moved (vs the month before)",
 }

@@ -1030,8 +1030,4 @@ TEXT: dict[str, str] = {
     "cli.h.metrics.explain_month": "本月",
     "cli.h.metrics.against": "对比月份（默认上月）",
     "cli.h.metrics.explain_by": "按哪个维度拆分：{dims}",
-    # change attribution (metrics/attribution.py)
-    "explain.sentence": "{kpi} {change}：{group} {part}{inner}，结构变化 {mix}",
-    "explain.inner": "（{store} {part}）",
-    "explain.why": "变化归因（对比上月）",
 }
