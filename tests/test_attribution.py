@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, shared_warehouse
+from conftest import ROOT
 from metrics import MetricError, Scope, compute
 from metrics.attribution import TOTAL, decompose, explain
 from test_metrics import load_metric_fixtures
+from test_rollups import rwh  # noqa: F401 - the metric fixtures' warehouse, both engines
 
 
 def frame(**groups) -> pd.DataFrame:
@@ -71,40 +72,33 @@ def test_no_base_in_a_period_is_said():
         decompose(frame(A=(0, 0)), frame(A=(1, 2)))
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
-def fwh(request, tmp_path_factory):
-    wh = shared_warehouse(request, tmp_path_factory, load_metric_fixtures)
-    yield wh
-    wh.dispose()
-
-
-def test_answer_rate_by_team_on_the_fixtures(fwh):
+def test_answer_rate_by_team_on_the_fixtures(rwh):
     """September: 售后一组 2 / 2 answered.  October: 售后一组 4 / 6, 售后二组 2 / 2, 外包组 1 / 1 (test_metrics).
     R 1.0 → 7/9; R̄ = 0.8889.
     售后一组: rate (1 + 2/3)/2 × (2/3 − 1) = −0.27778, mix (0.8333 − 0.8889) × (6/9 − 1) = +0.018519
     售后二组 (new): mix (1 − 0.8889) × 2/9 = +0.024691;  外包组 (new): (1 − 0.8889) × 1/9 = +0.012346
     Σ = −0.222222 = 7/9 − 1; teams with no offered call in either month are not listed."""
-    out = explain(fwh, "answer_rate", month="2026-10", by="team", scope=Scope.all())
+    out = explain(rwh, "answer_rate", month="2026-10", by="team", scope=Scope.all())
     got = rows(out)
     assert list(out["group"]) == ["售后一组", "售后二组", "外包组", TOTAL]   # largest move first
     assert got["售后一组"]["rate_effect"] == pytest.approx(-5 / 18) and got["售后一组"]["mix_effect"] == pytest.approx(1 / 54)
     assert got["售后二组"]["mix_effect"] == pytest.approx(2 / 81) and got["外包组"]["mix_effect"] == pytest.approx(1 / 81)
     assert (got["售后一组"]["n_before"], got["售后一组"]["n_after"]) == (2, 6)
-    report = compute(fwh, ["answer_rate"], months=["2026-09", "2026-10"], dims=("month",), scope=Scope.all())
+    report = compute(rwh, ["answer_rate"], months=["2026-09", "2026-10"], dims=("month",), scope=Scope.all())
     assert got[TOTAL]["contribution"] == pytest.approx(report["value"].iloc[1] - report["value"].iloc[0], abs=1e-12)
     # a viewer's scope: only their teams' calls
-    mine = rows(explain(fwh, "answer_rate", month="2026-10", against="2026-09", by="team",
+    mine = rows(explain(rwh, "answer_rate", month="2026-10", against="2026-09", by="team",
                         scope=Scope.of(teams=["售后一组"])))
     assert set(mine) == {"售后一组", TOTAL} and mine[TOTAL]["contribution"] == pytest.approx(2 / 3 - 1)
 
 
-def test_kpis_that_cannot_be_split_are_refused(fwh):
+def test_kpis_that_cannot_be_split_are_refused(rwh):
     with pytest.raises(MetricError, match="不是比率"):
-        explain(fwh, "contacts", month="2026-10", by="team", scope=Scope.all())
+        explain(rwh, "contacts", month="2026-10", by="team", scope=Scope.all())
     with pytest.raises(MetricError, match="不重复客户"):
-        explain(fwh, "repeat_purchase_rate", month="2026-10", by="team", scope=Scope.all())
+        explain(rwh, "repeat_purchase_rate", month="2026-10", by="team", scope=Scope.all())
     with pytest.raises(MetricError, match="本月相同"):
-        explain(fwh, "answer_rate", month="2026-10", against="2026-10", by="team", scope=Scope.all())
+        explain(rwh, "answer_rate", month="2026-10", against="2026-10", by="team", scope=Scope.all())
 
 
 def test_the_command_line_prints_groups_and_the_total(tmp_path):
