@@ -361,3 +361,22 @@ def test_one_query_per_source_with_bound_parameters(mwh):
     for q in queries:
         assert "DROP" not in q.sql and "上海店" not in q.sql
         assert q.params["scope_store"] == ["上海店"]
+
+
+def test_sales_reach_is_kept_per_load_and_moves_with_the_next_one(wh, tmp_path):
+    """The reach (last sale or payment) decides 延迟统计; it is kept per load state, not re-scanned
+    per computation, and a load of later sales moves it at once."""
+    load_metric_fixtures(wh)
+    wide = with_overrides(DEFAULTS, conversion_window=3)
+    # the last sale is S06 on 11-01; a 3-day window of 10-31 closes on 11-03 → pending, twice (kept)
+    for _ in range(2):
+        assert compute(wh, ["inquiry_conversion_rate"], months=["2026-10"], scope=Scope.all(),
+                       settings=wide)["pending"].iloc[0]
+    later = tmp_path / "later.csv"
+    later.write_text("订单编号,下单时间,付款时间,实付金额,退款金额,门店,区域,会员编号,会员等级,订单状态,客服工号\n"
+                     "S99,2026-11-03 09:00:00,2026-11-03 09:00:00,10,0,上海店,华东,K9,,交易成功,P1\n",
+                     encoding="utf-8")
+    assert load_file(wh, "sales", later).rows_rejected == 0
+    # a sale on 11-03 reaches the window's end → final
+    assert not compute(wh, ["inquiry_conversion_rate"], months=["2026-10"], scope=Scope.all(),
+                       settings=wide)["pending"].iloc[0]
