@@ -34,7 +34,9 @@ from metrics.query import check_dims, compute
 from metrics.registry import metric
 from metrics.scope import NO_FILTERS, Filters, Scope
 from metrics.settings import Settings
-from metrics.sources import SOURCES
+from metrics.sources import DIMENSIONS, SOURCES
+import texts
+from texts import fmt
 
 COLUMNS = ["group", "value_before", "value_after", "n_before", "n_after", "rate_effect", "mix_effect",
            "contribution"]
@@ -73,6 +75,21 @@ def decompose(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([out, total], ignore_index=True)[COLUMNS]
 
 
+OTHERS = "…"   # the groups folded by ``top`` (the pages name it 其他)
+
+
+def top(frame: pd.DataFrame, n: int = 8) -> pd.DataFrame:
+    """The ``n`` groups that moved the KPI most, the rest folded into one ``OTHERS`` row (effects
+    summed, so the rows still add up to the total), then the ``TOTAL`` row: a waterfall's steps."""
+    groups, total = frame[frame["group"] != TOTAL], frame[frame["group"] == TOTAL]
+    if len(groups) <= n + 1:
+        return frame.reset_index(drop=True)
+    rest = groups.iloc[n:]
+    folded = {"group": OTHERS, "value_before": np.nan, "value_after": np.nan,
+              **{c: float(rest[c].sum()) for c in ("n_before", "n_after", "rate_effect", "mix_effect", "contribution")}}
+    return pd.concat([groups.iloc[:n], pd.DataFrame([folded]), total], ignore_index=True)[COLUMNS]
+
+
 def check_kpi(kpi: str):
     m = metric(kpi)
     if not m.is_ratio:
@@ -93,7 +110,77 @@ def explain(wh, kpi: str, *, month: str | date, against: str | date | None = Non
     a = parse_month(against) if against is not None else add_months(m, -1)
     if a == m:
         raise MetricError("explain.same_month")
-    df = compute(wh, [kpi], months=[a, m], dims=("month", dim), scope=scope, filters=filters, settings=settings)
-    df = df.rename(columns={dim: "group"})
+    return explain_all(wh, [kpi], month=m, against=a, by=(dim,), scope=scope, filters=filters,
+                       settings=settings)[kpi]
+
+
+def split_dims(kpi: str) -> tuple[str, ...]:
+    """The dimensions ``kpi`` can be split by (its source's, in the order of DIMENSIONS, month aside)."""
+    have = SOURCES[metric(kpi).source].dims
+    return tuple(d for d in DIMENSIONS if d in have and d != "month")
+
+
+def splittable(kpi: str) -> bool:
+    try:
+        check_kpi(kpi)
+        return True
+    except MetricError:
+        return False
+
+
+def explain_all(wh, kpis, *, month: str | date, against: str | date | None = None, by: tuple[str, ...],
+                scope: Scope, filters: Filters = NO_FILTERS, settings: Settings | None = None) -> dict[str, pd.DataFrame]:
+    """``explain`` for many KPIs from one ``compute`` (one query per source, roll-ups when they
+    answer): kpi → its frame.  With several ``by`` dimensions a group is their tuple (a store within
+    its region).  KPIs that cannot be split, or have no base in a period, are left out."""
+    dims = check_dims(by)
+    m = parse_month(month)
+    a = parse_month(against) if against is not None else add_months(m, -1)
+    usable = [k for k in dict.fromkeys(kpis) if splittable(k)]
+    if not usable:
+        return {}
+    df = compute(wh, usable, months=[a, m], dims=("month", *dims), scope=scope, filters=filters, settings=settings)
+    df["group"] = df[dims[0]] if len(dims) == 1 else list(zip(*(df[d] for d in dims)))
     period = df["month"].astype(str).str[:7]
-    return decompose(df[period == f"{a:%Y-%m}"], df[period == f"{m:%Y-%m}"])
+    out = {}
+    for kpi in usable:
+        mine = df["kpi"] == kpi
+        try:
+            out[kpi] = decompose(df[mine & (period == f"{a:%Y-%m}")], df[mine & (period == f"{m:%Y-%m}")])
+        except MetricError:
+            if len(usable) == 1:
+                raise
+    return out
+
+
+def signed(d: float, unit: str, lang: str) -> str:
+    """A change in the KPI's unit: percentage points for rates, else the unit itself with its sign."""
+    if str(getattr(unit, "value", unit)) == "percent":
+        return fmt.delta(d, unit)
+    return ("+" if d >= 0 else "-") + fmt.value(abs(d), unit, lang)
+
+
+def _name(value, lang: str) -> str:
+    return texts.text("value.none", lang) if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def sentence(kpi: str, by_region: pd.DataFrame, by_store: pd.DataFrame | None = None, lang: str = "zh") -> str | None:
+    """"接通率 -3.1pp：华东 -2.2pp（上海店 -1.5pp），结构变化 -0.4pp": the change, the region that moved
+    it most, the store of that region that moved it most (``by_store``: groups (region, store)), and
+    the regions' total mix effect.  None when nothing changed."""
+    m = metric(kpi)
+    total = by_region[by_region["group"] == TOTAL].iloc[0]
+    groups = by_region[by_region["group"] != TOTAL]
+    if groups.empty or abs(total["contribution"]) < 1e-12:
+        return None
+    first = groups.iloc[0]
+    inner = ""
+    if by_store is not None:
+        stores = by_store[by_store["group"].map(lambda g: isinstance(g, tuple) and g[0] == first["group"])]
+        if not stores.empty:
+            s = stores.iloc[0]
+            inner = texts.text("explain.inner", lang, store=_name(s["group"][1], lang),
+                               part=signed(s["contribution"], m.unit, lang))
+    return texts.text("explain.sentence", lang, kpi=m.label_in(lang), change=signed(total["contribution"], m.unit, lang),
+                      group=_name(first["group"], lang), part=signed(first["contribution"], m.unit, lang), inner=inner,
+                      mix=signed(total["mix_effect"], m.unit, lang))

@@ -23,8 +23,13 @@ if now.empty:
 rows = {r["kpi"]: r for r in now.to_dict("records")}
 last_12 = history[history["month"] >= month_key(previous_months(view.month, 12)[0])]
 sparks = {k: g.sort_values("month")["value"].tolist() for k, g in last_12.groupby("kpi")}
+# Which region and store moved each card since the month before: off by default, because the two
+# splits (by region, by region × store) cost ~0.6 s at 10 M rows on every new filter — the cards
+# themselves answer in 0.3 s.  The subject pages' 变化归因 section splits any ratio by any dimension.
+why = data.attributions(*args, KPIS, view.month, lang()) if st.toggle(
+    t("explain.toggle"), key="overview.explain", help=t("explain.toggle_help")) else {}
 
 for subject in OVERVIEW:
     st.subheader(t(f"section.{subject.key}"))
     for col, key in zip(st.columns(len(subject.overview)), subject.overview):
-        kpi_card(col, rows.get(key, {"kpi": key}), sparks.get(key))
+        kpi_card(col, rows.get(key, {"kpi": key}), sparks.get(key), why.get(key))

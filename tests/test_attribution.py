@@ -116,3 +116,65 @@ def test_the_command_line_prints_groups_and_the_total(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "metrics", "--db", db, "explain", "--kpi", "contacts",
                           "--month", "2026-10", "--by", "team"], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode != 0 and "不是比率" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_sentence_names_the_region_and_store_that_moved_it(rwh):
+    """Answer rate 100 % → 77.8 % (−22.2 pp): 华东 moved it −25.9 pp (rate −27.8 + mix +1.9), all of it
+    上海店; the regions' mix +5.6 pp (华南 and 华北 appear with 100 %)."""
+    from metrics.attribution import explain_all, sentence
+
+    regions = explain_all(rwh, ["answer_rate", "contacts", "repeat_purchase_rate"], month="2026-10", by=("region",),
+                          scope=Scope.all())
+    assert set(regions) == {"answer_rate"}   # a count and a distinct-customer share are left out
+    stores = explain_all(rwh, ["answer_rate"], month="2026-10", by=("region", "store"), scope=Scope.all())
+    assert sentence("answer_rate", regions["answer_rate"], stores["answer_rate"]) == \
+        "接通率 -22.2pp：华东 -25.9pp（上海店 -25.9pp），结构变化 +5.6pp"
+    assert sentence("answer_rate", regions["answer_rate"], stores["answer_rate"], "en") == \
+        "Answer rate -22.2pp: 华东 -25.9pp (上海店 -25.9pp), mix +5.6pp"
+
+
+def test_the_overview_card_says_why_it_moved(tmp_path, monkeypatch):
+    from test_app import app
+    from warehouse import open_warehouse
+
+    db = str(tmp_path / "w.duckdb")
+    wh = open_warehouse(db)
+    load_metric_fixtures(wh)
+    wh.dispose()
+    at = app(db, monkeypatch, "pages/overview.py", **{"from": "2026-10", "to": "2026-10"})
+    sentence = "变化归因（对比上月）：接通率 -22.2pp：华东 -25.9pp（上海店 -25.9pp），结构变化 +5.6pp"
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert "变化归因" not in helps["接通率"]          # off by default: the cards stay at their speed
+    at.toggle(key="overview.explain").set_value(True).run()
+    assert not at.exception
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert sentence in helps["接通率"].replace("\\", "")
+
+
+def test_the_subject_page_draws_the_waterfall_and_its_table(tmp_path, monkeypatch):
+    """话务 page, 接通率 by region, October against September (the figures of the sentence above):
+    the table's contributions and the waterfall's steps add up to the total change, −22.2 pp."""
+    from test_app import app
+    from warehouse import open_warehouse
+
+    db = str(tmp_path / "w.duckdb")
+    wh = open_warehouse(db)
+    load_metric_fixtures(wh)
+    wh.dispose()
+    at = app(db, monkeypatch, "pages/calls.py", **{"from": "2026-10", "to": "2026-10"})
+    assert not at.exception
+    at.selectbox(key="calls.explain_kpi").set_value("answer_rate").run()
+    at.selectbox(key="calls.explain_by").set_value("region").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "贡献" in d.value.columns)
+    rows = dict(zip(table["区域"], table["贡献"]))
+    assert rows["合计"] == "-22.2pp" and rows["华东"] == "-25.9pp"
+    assert set(table.columns) >= {"2026年9月", "2026年10月", "比率效应", "结构效应"}
+    chart = next(c for c in at.get("plotly_chart") if "explain_chart" in c.proto.id or "Waterfall" in c.proto.spec
+                 or "waterfall" in c.proto.spec)
+    import json
+    trace = json.loads(chart.proto.spec)["data"][0]
+    assert trace["type"] == "waterfall" and trace["measure"][0] == "absolute" and trace["measure"][-1] == "total"
+    steps = trace["y"][1:-1]
+    assert abs(trace["y"][0] + sum(steps) - trace["y"][-1]) < 1e-9     # 100 % + Σ steps = 77.8 %
+    assert round(trace["y"][-1] - trace["y"][0], 1) == -22.2

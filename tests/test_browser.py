@@ -185,3 +185,23 @@ def test_page_in_english_shows_no_chinese_outside_data(server, browser, demo_pat
         assert leaks(shown, allowed) == []
     finally:
         page.close()
+
+
+def test_subject_page_waterfall_in_chromium(server, browser):
+    """话务's 变化归因: the waterfall is drawn (a Plotly waterfall trace with its steps) in Chromium;
+    a screenshot of the section (look at it: bars, month labels, signed pp steps)."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    try:
+        page.goto(f"{server}/calls", wait_until="domcontentloaded")
+        _rendered(page)
+        heading = page.get_by_role("heading", name="变化归因")
+        heading.scroll_into_view_if_needed()
+        page.wait_for_selector(".js-plotly-plot .waterfalllayer .point", timeout=60_000)
+        chart = page.locator(".js-plotly-plot", has=page.locator(".waterfalllayer")).first
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(ARTIFACTS / "calls_waterfall.png"))
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert chart.locator(".waterfalllayer .point").count() >= 3      # before, ≥ 1 group, after
+        assert "pp" in chart.inner_text()
+    finally:
+        page.close()

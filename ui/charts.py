@@ -2,11 +2,13 @@
 Built fresh on every run from cached DataFrames (figures are never cached)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from metrics.registry import BY_KEY, Unit
+from metrics.attribution import OTHERS, TOTAL, signed
+from metrics.registry import BY_KEY, Direction, Unit
 from texts import fmt
 from ui.i18n import dim_label, kpi_label, lang, t, value_label, weekday
 from reports.render import shorten
@@ -66,6 +68,33 @@ def bars(df: pd.DataFrame, kpi: str, by: str, title: str, colour_by: str | None 
                  labels={"x": dim_label(by), "y": _axis_title(unit), "series": ""}, **kwargs)
     fig.update_traces(textposition="outside", cliponaxis=False)
     return _style(fig)
+
+
+def waterfall(steps: pd.DataFrame, kpi: str, before: str, after: str, title: str) -> go.Figure:
+    """A KPI's change as a waterfall: its value in the earlier period, one step per group's
+    contribution (rate + mix effect; ``metrics.attribution.top``), its value in the later period."""
+    unit = BY_KEY[kpi].unit
+    groups, total = steps[steps["group"] != TOTAL], steps[steps["group"] == TOTAL].iloc[0]
+    names = [t("explain.others") if g == OTHERS else _label(g) for g in groups["group"]]
+    x = [before, *names, after]
+    y = [fmt.axis_value(total["value_before"], unit), *(fmt.axis_value(c, unit) for c in groups["contribution"]),
+         fmt.axis_value(total["value_after"], unit)]
+    text = [fmt.value(total["value_before"], unit, lang()),
+            *(signed(c, unit, lang()) for c in groups["contribution"]), fmt.value(total["value_after"], unit, lang())]
+    good, bad = fmt.STATUS_COLOURS["green"], fmt.STATUS_COLOURS["red"]
+    up, down = {Direction.UP: (good, bad), Direction.DOWN: (bad, good)}.get(
+        BY_KEY[kpi].direction, (fmt.STATUS_COLOURS["grey"],) * 2)
+    fig = go.Figure(go.Waterfall(x=x, y=y, text=text, textposition="outside",
+                                 measure=["absolute", *["relative"] * len(names), "total"],
+                                 increasing={"marker": {"color": up}}, decreasing={"marker": {"color": down}},
+                                 totals={"marker": {"color": fmt.PALETTE[0]}}, cliponaxis=False))
+    # the bars start from zero; the axis shows the span the steps walk through, with room for labels
+    levels = [v for v in np.cumsum([v or 0.0 for v in y[:-1]])] + [y[-1] or 0.0]
+    lo, hi = min(levels), max(levels)
+    pad = (hi - lo) * 0.35 or abs(hi) * 0.05 or 1.0
+    fig.update_layout(title=title, showlegend=False, yaxis_title=_axis_title(unit))
+    fig.update_yaxes(range=[max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad])
+    return _style(fig, height=360)
 
 
 def heatmap(df: pd.DataFrame, value: str, title: str, percent: bool = False) -> go.Figure:

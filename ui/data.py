@@ -15,7 +15,7 @@ import streamlit as st
 
 from loaders import status
 from loaders.readers import sweep_stale_scratch
-from metrics import Filters, Scope, Settings, breakdowns, catalog, compute, load_settings, rollups
+from metrics import Filters, Scope, Settings, attribution, breakdowns, catalog, compute, load_settings, rollups
 from metrics.months import month_key
 from metrics.compare import attach_comparisons, comparison_months, complete_months
 from metrics.query import detail
@@ -112,6 +112,29 @@ def figures(url: str, version: int, scope: Scope, filters: Filters, settings: Se
             months: tuple[date, ...], dims: tuple[str, ...]) -> pd.DataFrame:
     df = _figures(url, version, scope, filters, settings, kpis, months, dims)
     return attach(df, load_targets(warehouse()), as_of=months[-1])
+
+
+@st.cache_data(ttl=600, max_entries=512)
+def attributions(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
+                 month: date, lang: str) -> dict[str, str]:  # noqa: ARG001
+    """kpi → the sentence saying which region (and which of its stores) moved it since the month
+    before (``metrics.attribution``), for the cards' detail; two queries for all the KPIs."""
+    wh = warehouse()
+    regions = attribution.explain_all(wh, kpis, month=month, by=("region",), scope=scope, filters=filters,
+                                      settings=settings)
+    stores = attribution.explain_all(wh, list(regions), month=month, by=("region", "store"), scope=scope,
+                                     filters=filters, settings=settings)
+    said = {k: attribution.sentence(k, frame, stores.get(k), lang) for k, frame in regions.items()}
+    return {k: v for k, v in said.items() if v}
+
+
+@st.cache_data(ttl=600, max_entries=512)
+def explanation(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpi: str, month: date,
+                against: date, by: str) -> pd.DataFrame:  # noqa: ARG001
+    """One KPI's change from ``against`` to ``month`` split per group of ``by`` (the subject pages'
+    waterfall; ``metrics.attribution.explain``), for the viewer's scope."""
+    return attribution.explain(warehouse(), kpi, month=month, against=against, by=by, scope=scope, filters=filters,
+                               settings=settings)
 
 
 @st.cache_data(ttl=600)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from metrics import attribution
+from metrics.errors import MetricError
+from metrics.months import add_months
 from metrics.registry import BY_KEY, Direction
 from texts import fmt
-from ui import data
+from ui import charts, data
 from ui.access import may, record
 from ui.filters import current, show_warnings
-from ui.i18n import kpi_label, lang, t
+from ui.i18n import dim_label, kpi_label, lang, say, t, value_label
+from ui.text import md
 from warehouse.safety import csv_bytes, xlsx_bytes
 
 
@@ -18,8 +22,9 @@ def status_chip(status: str) -> str:
     return f"{fmt.STATUS_ICONS.get(status, '⚪')} {t('status.' + status)}"
 
 
-def passport(row: dict) -> str:
-    """Formula, numerator, denominator, n and the settings behind one figure (Markdown)."""
+def passport(row: dict, why: str | None = None) -> str:
+    """Formula, numerator, denominator, n and the settings behind one figure (Markdown); ``why``: the
+    change attribution's sentence (its names come from data: escaped)."""
     m = BY_KEY[row["kpi"]]
     lines = [f"**{kpi_label(m.key)}** `{m.key}`", "", m.about(lang()), "",
              "- " + t("kv", key=t("formula"), value=m.formula),
@@ -34,16 +39,18 @@ def passport(row: dict) -> str:
         lines.append("- " + t("kv", key=t("settings_used"), value=basis))
     if row.get("pending"):
         lines.append(f"- {t('pending')}")
+    if why:
+        lines.append("- " + t("kv", key=t("explain.why"), value=md(why)))
     return "\n".join(lines)
 
 
-def kpi_card(container, row: dict, spark: list[float] | None = None) -> None:
+def kpi_card(container, row: dict, spark: list[float] | None = None, why: str | None = None) -> None:
     """Value, MoM delta coloured by direction, 12-month sparkline, target status, YoY and n."""
     m = BY_KEY[row["kpi"]]
     colour = {Direction.UP: "normal", Direction.DOWN: "inverse"}.get(m.direction, "off")
     mom = fmt.delta(row.get("mom_delta"), m.unit)
     container.metric(kpi_label(m.key), fmt.value(row.get("value"), m.unit, lang()),
-                     delta=mom, delta_color=colour, border=True, help=passport(row),
+                     delta=mom, delta_color=colour, border=True, help=passport(row, why),
                      chart_data=[v for v in (spark or []) if not fmt.is_empty(v)] or None, chart_type="line",
                      delta_description=t("mom") if mom else None)
     bits = []
@@ -119,3 +126,52 @@ def monthly_or_stop(view, kpis) -> pd.DataFrame:
         st.info(t("no_data_month", month=span))
         st.stop()
     return df
+
+
+EXPLAIN_BY_FIRST = ("region", "team", "store")   # the split a page opens with, the first its KPI allows
+
+
+def attribution_section(view, kpis, key: str) -> None:
+    """变化归因 on a subject page: the chosen ratio KPI's change from a chosen earlier month (default:
+    the month before) to the view's month, split per region, team, store… into rate and mix effects
+    (``metrics.attribution``) — a waterfall of the groups' contributions and the table behind it."""
+    choices = [k for k in kpis if attribution.splittable(k)]
+    loaded = [m for m in data.months(view.url, view.version) if m < view.month]
+    if not choices or not loaded:
+        return
+    st.subheader(t("explain.title"))
+    c1, c2, c3 = st.columns(3)
+    kpi = c1.selectbox(t("kpi"), choices, format_func=kpi_label, key=f"{key}.explain_kpi")
+    dims = attribution.split_dims(kpi)
+    first = next((d for d in EXPLAIN_BY_FIRST if d in dims), dims[0])
+    by = c2.selectbox(t("explain.by"), dims, index=dims.index(first), format_func=dim_label, key=f"{key}.explain_by")
+    earlier = sorted(loaded, reverse=True)
+    default = add_months(view.month, -1)
+    against = c3.selectbox(t("explain.against"), earlier, index=earlier.index(default) if default in earlier else 0,
+                           format_func=lambda m: fmt.month_label(m, lang()), key=f"{key}.explain_against")
+    try:
+        frame = data.explanation(view.url, view.version, view.scope, view.filters, view.settings, kpi, view.month,
+                                 against, by)
+    except MetricError as exc:
+        st.info(md(say(exc)))
+        return
+    before, after = fmt.month_label(against, lang()), fmt.month_label(view.month, lang())
+    title = t("explain.chart", kpi=kpi_label(kpi), before=before, after=after, by=dim_label(by))
+    st.plotly_chart(charts.waterfall(attribution.top(frame), kpi, before, after, title), theme=None,
+                    key=f"{key}.explain_chart")
+    total = frame[frame["group"] == attribution.TOTAL].iloc[0]
+    unit = BY_KEY[kpi].unit
+    st.caption(t("explain.caption", change=attribution.signed(total["contribution"], unit, lang()),
+                 rate=attribution.signed(total["rate_effect"], unit, lang()),
+                 mix=attribution.signed(total["mix_effect"], unit, lang())))
+    shown = pd.DataFrame({
+        dim_label(by): [t("explain.total") if g == attribution.TOTAL else value_label(g) for g in frame["group"]],
+        before: [fmt.value(v, unit, lang()) for v in frame["value_before"]],
+        after: [fmt.value(v, unit, lang()) for v in frame["value_after"]],
+        f"n · {before}": [fmt.value(v, "count", lang()) for v in frame["n_before"]],
+        f"n · {after}": [fmt.value(v, "count", lang()) for v in frame["n_after"]],
+        t("explain.rate_effect"): [attribution.signed(v, unit, lang()) for v in frame["rate_effect"]],
+        t("explain.mix_effect"): [attribution.signed(v, unit, lang()) for v in frame["mix_effect"]],
+        t("explain.contribution"): [attribution.signed(v, unit, lang()) for v in frame["contribution"]],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}.explain_table")

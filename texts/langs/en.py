@@ -1030,4 +1030,22 @@ TEXT: dict[str, str] = {
     "cli.h.metrics.explain_month": "the month",
     "cli.h.metrics.against": "the month compared against (default: the month before)",
     "cli.h.metrics.explain_by": "the dimension to split by: {dims}",
+    # change attribution (metrics/attribution.py)
+    "explain.sentence": "{kpi} {change}: {group} {part}{inner}, mix {mix}",
+    "explain.inner": " ({store} {part})",
+    "explain.why": "Why it moved (vs the month before)",
+    # change attribution on the subject pages (ui/widgets.attribution_section)
+    "explain.title": "Why it moved",
+    "explain.by": "Split by",
+    "explain.against": "Compared with",
+    "explain.chart": "{kpi}: {before} → {after}, contribution by {by}",
+    "explain.caption": "Total change {change} = rate effect {rate} + mix effect {mix}. Rate effect: the change of each group's own rate (weighted by its average share of the two periods); mix effect: the change of the groups' shares of the denominator. The groups' contributions add up exactly to the total change.",
+    "explain.total": "Total",
+    "explain.others": "Others",
+    "explain.rate_effect": "Rate effect",
+    "explain.mix_effect": "Mix effect",
+    "explain.contribution": "Contribution",
+    # change attribution on the overview
+    "explain.toggle": "Show why it moved",
+    "explain.toggle_help": "Each card's detail (?) then says which region, and which of its stores, moved it most since the month before, and how much the regions' mix changed it",
 }

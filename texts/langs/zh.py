@@ -1030,4 +1030,22 @@ TEXT: dict[str, str] = {
     "cli.h.metrics.explain_month": "本月",
     "cli.h.metrics.against": "对比月份（默认上月）",
     "cli.h.metrics.explain_by": "按哪个维度拆分：{dims}",
+    # change attribution (metrics/attribution.py)
+    "explain.sentence": "{kpi} {change}：{group} {part}{inner}，结构变化 {mix}",
+    "explain.inner": "（{store} {part}）",
+    "explain.why": "变化归因（对比上月）",
+    # change attribution on the subject pages (ui/widgets.attribution_section)
+    "explain.title": "变化归因",
+    "explain.by": "按维度拆分",
+    "explain.against": "对比月份",
+    "explain.chart": "{kpi}：{before} → {after}，按{by}的贡献",
+    "explain.caption": "总变化 {change} = 比率效应 {rate} + 结构效应 {mix}。比率效应：组内比率的变化（按两期平均占比加权）；结构效应：各组占比（分母份额）的变化。各组贡献相加恰好等于总变化。",
+    "explain.total": "合计",
+    "explain.others": "其他",
+    "explain.rate_effect": "比率效应",
+    "explain.mix_effect": "结构效应",
+    "explain.contribution": "贡献",
+    # change attribution on the overview
+    "explain.toggle": "显示变化归因",
+    "explain.toggle_help": "在每张卡片的说明（?）中写出：较上月的变化主要来自哪个区域、该区域的哪家门店，以及区域结构变化的影响",
 }
