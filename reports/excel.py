@@ -10,7 +10,8 @@ import pandas as pd
 
 from metrics.registry import BY_KEY, Unit
 from reports.pack import SECTIONS, Pack, Table, meta_value
-from reports.render import actions_table, header, section_title, title, unit_of
+from metrics.attribution import OTHERS, TOTAL
+from reports.render import EFFECTS, actions_table, cell, header, section_title, title, unit_of
 import texts
 from texts import fmt
 from warehouse.safety import excel_writer, spreadsheet_safe
@@ -76,6 +77,13 @@ def _write_table(sheet, row: int, table: Table, lang: str, bold, head, formats) 
                     sheet.write_number(row, j, float(v) * 100, formats["pp"])
                 else:
                     sheet.write_number(row, j, float(v), formats["relative"])
+            elif table.kind == "attribution" and c in EFFECTS and _is_number(v):
+                # a change: percentage points for rates (as "+1.2pp"), the KPI's own unit else
+                pp = unit_of(table, c, r) is Unit.PERCENT
+                sheet.write_number(row, j, float(v) * 100 if pp else float(v),
+                                   formats["pp"] if pp else formats.get(unit_of(table, c, r)))
+            elif table.kind == "attribution" and v in (TOTAL, OTHERS):
+                sheet.write_string(row, j, cell(table, c, r, lang))
             elif _is_number(v):
                 unit = unit_of(table, c, r)
                 sheet.write_number(row, j, float(v), formats.get(unit) if unit else None)

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from appraisal.month import appraisal
 from appraisal.publish import plans
 from appraisal.rules import rules_for
-from metrics import Filters, Scope, compute, load_settings
+from metrics import Filters, Scope, attribution, compute, load_settings
 from metrics.compare import days_loaded, with_comparisons
 from metrics.months import add_months, days_in_month, month_key, parse_month
 from metrics.settings import SETTINGS
@@ -38,7 +38,10 @@ from warehouse.schema import review_actions, review_comments, review_pack_log, r
 
 LEVELS = ("all", "region", "store", "team")   # words: catalog texts level.<level>
 # the pack's sections in order (titles: catalog texts pack.<key>); the subjects' come from metrics/subjects.py
-SECTIONS = ("cover", "summary", *SUBJECTS, "matrix", "appraisal", "actions", "quality")
+SECTIONS = ("cover", "summary", "why", *SUBJECTS, "matrix", "appraisal", "actions", "quality")
+# 变化归因: the summary's ratio KPIs since the month before, split one level below the pack's scope
+WHY_BY = {"all": "region", "region": "store", "store": "team", "team": "agent"}
+WHY_GROUPS = 8    # the groups that moved each KPI most; the rest are folded into one row
 ACTION_STATUS = ("open", "doing", "done", "dropped",)   # words: catalog texts action.<key>
 
 
@@ -110,6 +113,7 @@ def build(wh, month: str | date, scope: PackScope, *, viewer: Scope) -> Pack:
 
     sections: dict[str, list[Table]] = {
         "summary": [Table("pack.t.summary", summary, "long")],
+        "why": _why(wh, m, scope, kw),
         # each subject: its 6-month trend, then its breakdowns (metrics/subjects.py)
         **{key: [Table("pack.t.trend", by(list(s.pack), ("month",), six), "wide"),
                  *(Table(f"pack.t.by_{d}", by(list(s.pack), (d,)), "wide") for d in s.pack_by)]
@@ -135,6 +139,16 @@ def build(wh, month: str | date, scope: PackScope, *, viewer: Scope) -> Pack:
             "texts": {lang: {"scope": scope.label(lang), "viewer": viewer.describe(lang),
                              "settings": settings.describe(tuple(SETTINGS), lang)} for lang in texts.LANGS}}
     return Pack(m, scope, meta, sections)
+
+
+def _why(wh, m: date, scope: PackScope, kw: dict) -> list[Table]:
+    """Per ratio KPI of the summary: its change since the month before, per region (per store of a
+    region's pack, …) with each group's rate and mix effect (``metrics.attribution``); the title is
+    the KPI, the group column is named by its dimension."""
+    by = WHY_BY[scope.level]
+    frames = attribution.explain_all(wh, SUMMARY_KPIS, month=m, by=(by,), **kw)
+    return [Table(kpi, attribution.top(frame, WHY_GROUPS).rename(columns={"group": by}), "attribution")
+            for kpi, frame in frames.items()]
 
 
 def meta_value(pack: "Pack", key: str, lang: str = texts.DEFAULT):

@@ -8,6 +8,7 @@ import pandas as pd
 from appraisal.month import flag_labels
 from appraisal.publish import PLAN_STATUS
 from loaders.status import table_label
+from metrics.attribution import OTHERS, TOTAL, signed
 from metrics.registry import BY_KEY, Unit
 from metrics.sources import DIMENSIONS
 from metrics.targets import STATUSES
@@ -20,7 +21,9 @@ from warehouse.safety import strip_control
 WORDS = ("kpi", "value", "target", "status", "mom_delta", "yoy_delta", "numerator", "denominator", "rank",
          "agent_id", "agent_name", "score", "pay", "flags", "plan", "kind", "files", "rows_read", "rows_rejected",
          "rows_skipped", "orphans", "source", "days_loaded", "days_missing", "orphan_callbacks", "title", "owner",
-         "due_date", "section", "carried", "action_id", "month")
+         "due_date", "section", "carried", "action_id", "month", "value_before", "value_after", "n_before", "n_after", "rate_effect", "mix_effect",
+         "contribution")
+EFFECTS = ("rate_effect", "mix_effect", "contribution")   # an attribution table's changes (signed)
 DIVISION_TITLES = ("presales", "aftersales",)   # words: catalog texts ranking.<key>
 
 
@@ -42,6 +45,8 @@ def title(table: Table, lang: str = "zh") -> str:
         return header(table.title, lang)
     if table.kind == "appraisal":
         return texts.text(f"ranking.{table.title}", lang)
+    if table.kind == "attribution":
+        return texts.text("pack.t.why", lang, kpi=header(table.title, lang))
     # a catalog id; a pack frozen before the catalog stored its (Chinese) title itself
     return texts.text(table.title, lang) if texts.has(table.title) else table.title
 
@@ -57,6 +62,10 @@ def unit_of(table: Table, column: str, row: pd.Series | None = None) -> Unit | N
         return unit if column in ("value", "target") else Unit.COUNT
     if table.kind == "matrix" and column != "team":
         return BY_KEY[table.title].unit
+    if table.kind == "attribution" and column in ("value_before", "value_after", *EFFECTS):
+        return BY_KEY[table.title].unit
+    if table.kind == "attribution" and column in ("n_before", "n_after"):
+        return Unit.COUNT
     if column in BY_KEY:
         return BY_KEY[column].unit
     if column in ("score",):
@@ -72,6 +81,10 @@ def cell(table: Table, column: str, row: pd.Series, lang: str = "zh") -> str:
         return fmt.month_label(v, lang)
     if table.kind == "long" and column == "kpi":
         return header(v, lang)
+    if table.kind == "attribution" and column in EFFECTS and not fmt.is_empty(v):
+        return signed(v, unit_of(table, column, row), lang)     # pp for rates, the unit with its sign else
+    if table.kind == "attribution" and v in (TOTAL, OTHERS):
+        return texts.text("explain.total" if v == TOTAL else "explain.others", lang)
     if column in ("mom_delta", "yoy_delta"):
         flag = row[column.replace("delta", "flag")]
         if flag == "incomplete":

@@ -52,7 +52,7 @@ def test_excel_figures(rwh):
     pack = create(rwh, "2026-10", ALL, viewer=Scope.all(), by="经理")
     data = workbook(pack, comments={}, actions=actions(rwh, "2026-10", ALL))
     book = openpyxl.load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["封面", "指标总览", "话务", "工单", "回访满意度", "销售与转化", "团队×月份（近6个月）",
+    assert book.sheetnames == ["封面", "指标总览", "变化归因", "话务", "工单", "回访满意度", "销售与转化", "团队×月份（近6个月）",
                                "绩效考核", "行动项", "数据质量"]
     rows = summary_rows(data)
     assert rows["咨询量/来电量"][1] == 21
@@ -61,6 +61,16 @@ def test_excel_figures(rwh):
     assert rows["满意度均分"][1] == pytest.approx(8 / 5)
     cell = next(c for row in book["指标总览"].iter_rows() for c in row if c.value == pytest.approx(7 / 9))
     assert cell.number_format == "0.0%"
+    # 变化归因: answer rate 100 % → 77.8 % since September, by region (test_attribution counts it):
+    # 华东 −25.9 pp, the total −22.2 pp, written as points with the pp format
+    why = sheet_values(data, "变化归因")
+    start = next(i for i, r in enumerate(why) if r and str(r[0]).startswith("接通率："))
+    head = why[start + 1]
+    assert head[:2] == ["区域", "上月值"] and head[-1] == "贡献"
+    table = {r[0]: r for r in why[start + 2:start + 8] if r and r[0]}
+    assert table["华东"][-1] == pytest.approx(-25.9, abs=0.05)
+    assert table["合计"][-1] == pytest.approx((7 / 9 - 1) * 100)
+    assert table["合计"][1] == pytest.approx(1.0) and table["合计"][2] == pytest.approx(7 / 9)
     by_team = sheet_values(data, "话务")
     assert any(r[0] == "售后一组" for r in by_team if r)
 
@@ -74,10 +84,14 @@ def test_pdf_text_pages_and_png(rwh, tmp_path):
                      actions=actions(rwh, "2026-10", ALL))
     text = pdf_text(path)
     pages = text.split("\f")[:-1]
-    assert len(pages) == 10
+    assert len(pages) == 12       # 变化归因 takes two pages
     for n, page in enumerate(pages, start=1):                 # the month, the scope and the page on every page
         assert "2026年10月" in page and "全部" in page and f"第 {n} / {len(pages)} 页" in page
     assert "77.8%" in text and "¥740" in text and "21" in text
+    # 变化归因: answer rate 100 % → 77.8 %, −22.2 pp, of which 华东 −25.9 pp (test_attribution)
+    why = next(p for p in pages if "接通率：较上月的变化按组拆分" in p)
+    line = next(x for x in why.splitlines() if x.strip().startswith("华东"))
+    assert "-25.9pp" in line
     assert "接通率低于目标" in text and "早高峰加开两个座席" in text and "张组长" in text
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     assert "NotoSansCJK" in fonts and " yes " in fonts       # the CJK font is embedded
@@ -180,7 +194,7 @@ def test_english_pack_reads_in_english(rwh, tmp_path):
     assert "Monthly review pack" in text and "Oct 2026" in text and "page 1 of" in text
     assert leaks(text.splitlines(), words) == []
     book = openpyxl.load_workbook(io.BytesIO(workbook(pack, **extra)))
-    assert book.sheetnames[:3] == [texts.text("pack.cover", "en"), texts.text("pack.summary", "en"),
-                                   texts.text("pack.calls", "en")]
+    assert book.sheetnames[:4] == [texts.text("pack.cover", "en"), texts.text("pack.summary", "en"),
+                                   texts.text("pack.why", "en"), texts.text("pack.calls", "en")]
     cells = [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert leaks(cells, words) == []

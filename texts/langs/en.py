@@ -1048,4 +1048,14 @@ TEXT: dict[str, str] = {
     # change attribution on the overview
     "explain.toggle": "Show why it moved",
     "explain.toggle_help": "Each card's detail (?) then says which region, and which of its stores, moved it most since the month before, and how much the regions' mix changed it",
+    # the review pack's 变化归因 section
+    "pack.why": "Why it moved",
+    "pack.t.why": "{kpi}: the change since the month before, per group (rate effect + mix effect = contribution; the contributions add up to the total change)",
+    "col.value_before": "Month before",
+    "col.value_after": "This month",
+    "col.n_before": "n month before",
+    "col.n_after": "n this month",
+    "col.rate_effect": "Rate effect",
+    "col.mix_effect": "Mix effect",
+    "col.contribution": "Contribution",
 }

@@ -1048,4 +1048,14 @@ TEXT: dict[str, str] = {
     # change attribution on the overview
     "explain.toggle": "显示变化归因",
     "explain.toggle_help": "在每张卡片的说明（?）中写出：较上月的变化主要来自哪个区域、该区域的哪家门店，以及区域结构变化的影响",
+    # the review pack's 变化归因 section
+    "pack.why": "变化归因",
+    "pack.t.why": "{kpi}：较上月的变化按组拆分（比率效应 + 结构效应 = 贡献，各组贡献之和 = 总变化）",
+    "col.value_before": "上月值",
+    "col.value_after": "本月值",
+    "col.n_before": "上月 n",
+    "col.n_after": "本月 n",
+    "col.rate_effect": "比率效应",
+    "col.mix_effect": "结构效应",
+    "col.contribution": "贡献",
 }
