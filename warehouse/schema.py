@@ -202,7 +202,7 @@ def _rollup_months(conn: sa.Connection) -> None:
     fingerprint includes it), and read from the facts until then."""
     have = {r[0] for r in conn.execute(sa.text(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'rollups'"))}
-    if "every_month" not in have:
+    if have and "every_month" not in have:   # no table (a warehouse older than 6): create_all makes it
         conn.execute(sa.text("ALTER TABLE rollups ADD COLUMN every_month BOOLEAN"))
 
 
