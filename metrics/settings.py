@@ -94,6 +94,7 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("legal_hours_per_month", 174, _number(1, 400)),
     SettingSpec("service_level_target", 0.8, _number(0.01, 0.999)),
     SettingSpec("service_level_seconds", 15, _number(1, 600)),
+    SettingSpec("control_min_n", 30, _number(1, 1_000_000, integer=True)),
 )}
 
 
@@ -114,6 +115,7 @@ class Settings:
     legal_hours_per_month: float
     service_level_target: float
     service_level_seconds: float
+    control_min_n: int
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> "Settings":

@@ -8,7 +8,7 @@ from metrics.registry import BY_KEY, Unit
 from metrics.subjects import SUBJECTS
 from ui import charts, data
 from ui.i18n import t
-from ui.widgets import attribution_section, detail_link, monthly_or_stop, page_view
+from ui.widgets import attribution_section, control_section, detail_link, monthly_or_stop, page_view
 
 CALLS = SUBJECTS["calls"].page
 RATES = [k for k in CALLS if BY_KEY[k].unit is Unit.PERCENT]   # one chart per unit
@@ -29,5 +29,7 @@ grid = data.breakdown("hour_weekday", *args, view.months)
 left, right = st.columns(2)
 left.plotly_chart(charts.heatmap(grid, "offered", t("heatmap_offered")), theme=None, key="calls.heat_offered")
 right.plotly_chart(charts.heatmap(grid, "rate", t("heatmap_rate"), percent=True), theme=None, key="calls.heat_rate")
-attribution_section(view, (*SUBJECTS["calls"].page, *SUBJECTS["calls"].pack), "calls")
+kpis = (*SUBJECTS["calls"].page, *SUBJECTS["calls"].pack)
+attribution_section(view, kpis, "calls")
+control_section(view, kpis, "calls")
 detail_link("answer_within_3_rings_rate")

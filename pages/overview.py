@@ -11,7 +11,7 @@ from metrics.months import month_key
 from texts.fmt import month_label
 from ui.i18n import lang, t
 from ui.text import md
-from ui.widgets import kpi_card, page_view
+from ui.widgets import control_flags_list, kpi_card, page_view
 
 view = page_view("page.overview")
 st.caption(f"{month_label(view.month, lang())} · {md(view.scope.describe(lang()))}")
@@ -33,3 +33,5 @@ for subject in OVERVIEW:
     st.subheader(t(f"section.{subject.key}"))
     for col, key in zip(st.columns(len(subject.overview)), subject.overview):
         kpi_card(col, rows.get(key, {"kpi": key}), sparks.get(key), why.get(key))
+
+control_flags_list(view, KPIS)

@@ -8,7 +8,7 @@ import streamlit as st
 from metrics.subjects import SUBJECTS
 from ui import charts, data, tables
 from ui.i18n import bound, t, value_label
-from ui.widgets import attribution_section, detail_link, monthly_or_stop, page_view
+from ui.widgets import attribution_section, control_section, detail_link, monthly_or_stop, page_view
 
 KPIS = list(SUBJECTS["sales"].page)
 
@@ -38,5 +38,7 @@ if region:
                           view.settings, tuple(KPIS[:4]),
                           view.months, ("store",))
     st.dataframe(tables.wide(stores, ["store"], KPIS[:4]), hide_index=True, width="stretch", placeholder="—")
-attribution_section(view, (*SUBJECTS["sales"].page, *SUBJECTS["sales"].pack), "sales")
+kpis = (*SUBJECTS["sales"].page, *SUBJECTS["sales"].pack)
+attribution_section(view, kpis, "sales")
+control_section(view, kpis, "sales")
 detail_link("revenue", "numerator")

@@ -7,7 +7,7 @@ import streamlit as st
 from metrics.subjects import SUBJECTS
 from ui import charts, data
 from ui.i18n import t
-from ui.widgets import attribution_section, detail_link, monthly_or_stop, page_view
+from ui.widgets import attribution_section, control_section, detail_link, monthly_or_stop, page_view
 
 view = page_view("page.tickets")
 args = (view.url, view.version, view.scope, view.filters, view.settings)
@@ -28,5 +28,7 @@ buckets = buckets.assign(label=[t(f"bucket.{b}") for b in buckets["bucket"]])   
 left, right = st.columns(2)
 left.plotly_chart(charts.histogram_bars(buckets, "label", "n", t("resolution_dist")), theme=None, key="tickets.resolution")
 right.plotly_chart(charts.trend(monthly, ["resolution_hours"], t("by_month")), theme=None, key="tickets.hours")
-attribution_section(view, (*SUBJECTS["tickets"].page, *SUBJECTS["tickets"].pack), "tickets")
+kpis = (*SUBJECTS["tickets"].page, *SUBJECTS["tickets"].pack)
+attribution_section(view, kpis, "tickets")
+control_section(view, kpis, "tickets")
 detail_link("backlog")

@@ -205,3 +205,27 @@ def test_subject_page_waterfall_in_chromium(server, browser):
         assert "pp" in chart.inner_text()
     finally:
         page.close()
+
+
+def test_control_chart_and_overview_flags_in_chromium(server, browser):
+    """话务's 控制图 on the demo data (12 months): the band, the centre line and the KPI drawn; the
+    overview's list of this month's flags (or the sentence that there are none).  Screenshots of both."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    try:
+        page.goto(f"{server}/calls", wait_until="domcontentloaded")
+        _rendered(page)
+        page.get_by_role("heading", name="控制图").scroll_into_view_if_needed()
+        chart = page.locator(".js-plotly-plot", has=page.locator(".gtitle", has_text="近 12 个月与控制限")).first
+        chart.wait_for(timeout=60_000)
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(ARTIFACTS / "calls_control.png"))
+        assert chart.locator(".scatterlayer .trace").count() >= 4       # band (2), centre, the KPI
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.goto(f"{server}/overview", wait_until="domcontentloaded")
+        _rendered(page)
+        heading = page.get_by_role("heading", name="异常（控制图）")
+        heading.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "overview_flags.png"))
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        page.close()

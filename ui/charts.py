@@ -97,6 +97,35 @@ def waterfall(steps: pd.DataFrame, kpi: str, before: str, after: str, title: str
     return _style(fig, height=360)
 
 
+def control_chart(df: pd.DataFrame, kpi: str, title: str) -> go.Figure:
+    """One group's months (``metrics.control``): the KPI, its centre line (dashed) and the band between
+    its control limits; flagged months marked red, their flag in the hover."""
+    unit = BY_KEY[kpi].unit
+    d = df.sort_values("month")
+    x = [fmt.month_label(m, lang()) for m in d["month"]]
+    axis = lambda col: [fmt.axis_value(v, unit) for v in d[col]]  # noqa: E731
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=axis("ucl"), mode="lines", line={"width": 0}, hoverinfo="skip",
+                             showlegend=False, connectgaps=False))
+    fig.add_trace(go.Scatter(x=x, y=axis("lcl"), mode="lines", line={"width": 0}, fill="tonexty",
+                             fillcolor="rgba(31, 95, 168, 0.12)", name=t("control.band"), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x, y=axis("centre"), mode="lines", line={"dash": "dash", "color": "#7f7f7f"},
+                             name=t("control.centre")))
+    fig.add_trace(go.Scatter(x=x, y=axis("value"), mode="lines+markers", line={"color": fmt.PALETTE[0]},
+                             name=kpi_label(kpi), text=[fmt.value(v, unit, lang()) for v in d["value"]],
+                             hovertemplate="%{x}: %{text}<extra></extra>"))
+    flagged = d["flag"].notna().to_numpy()
+    if flagged.any():
+        fig.add_trace(go.Scatter(
+            x=[v for v, f in zip(x, flagged) if f], y=[v for v, f in zip(axis("value"), flagged) if f],
+            mode="markers", marker={"color": fmt.STATUS_COLOURS["red"], "size": 12, "symbol": "circle-open",
+                                    "line": {"width": 3}},
+            name=t("control.flagged"), text=[t(f"control.{f}") for f in d["flag"][flagged]],
+            hovertemplate="%{x}: %{text}<extra></extra>"))
+    fig.update_layout(title=title, yaxis_title=_axis_title(unit), xaxis_title="")
+    return _style(fig)
+
+
 def heatmap(df: pd.DataFrame, value: str, title: str, percent: bool = False) -> go.Figure:
     grid = df.pivot_table(index="weekday", columns="hour", values=value, aggfunc="sum")
     grid = grid.reindex(index=range(1, 8))

@@ -15,7 +15,8 @@ import streamlit as st
 
 from loaders import status
 from loaders.readers import sweep_stale_scratch
-from metrics import Filters, Scope, Settings, attribution, breakdowns, catalog, compute, load_settings, rollups
+from metrics import (Filters, Scope, Settings, attribution, breakdowns, catalog, compute, control, load_settings,
+                     rollups)
 from metrics.months import month_key
 from metrics.compare import attach_comparisons, comparison_months, complete_months
 from metrics.query import detail
@@ -135,6 +136,21 @@ def explanation(url: str, version: int, scope: Scope, filters: Filters, settings
     waterfall; ``metrics.attribution.explain``), for the viewer's scope."""
     return attribution.explain(warehouse(), kpi, month=month, against=against, by=by, scope=scope, filters=filters,
                                settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=512)
+def control_chart(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpi: str,
+                  months: tuple[date, ...], dims: tuple[str, ...]) -> pd.DataFrame:  # noqa: ARG001
+    """One KPI's months with their control limits and flags, per group of ``dims`` (metrics.control)."""
+    return control.control(warehouse(), [kpi], months=months, dims=dims, scope=scope, filters=filters,
+                           settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=512)
+def control_flags(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, kpis: tuple[str, ...],
+                  month: date) -> pd.DataFrame:  # noqa: ARG001
+    """This month's flagged points for the whole scope and per team, region and store (the overview)."""
+    return control.flags(warehouse(), kpis, month=month, scope=scope, filters=filters, settings=settings)
 
 
 @st.cache_data(ttl=600)

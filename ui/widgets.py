@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from metrics import attribution
+from metrics import attribution, control
+from metrics.catalog import previous_months
 from metrics.errors import MetricError
 from metrics.months import add_months
 from metrics.registry import BY_KEY, Direction
@@ -13,7 +14,7 @@ from texts import fmt
 from ui import charts, data
 from ui.access import may, record
 from ui.filters import current, show_warnings
-from ui.i18n import dim_label, kpi_label, lang, say, t, value_label
+from ui.i18n import bound, dim_label, kpi_label, lang, say, t, value_label
 from ui.text import md
 from warehouse.safety import csv_bytes, xlsx_bytes
 
@@ -128,7 +129,8 @@ def monthly_or_stop(view, kpis) -> pd.DataFrame:
     return df
 
 
-EXPLAIN_BY_FIRST = ("region", "team", "store")   # the split a page opens with, the first its KPI allows
+EXPLAIN_BY_FIRST = ("region", "team", "store")
+CONTROL_LEVELS = ("team", "region", "store")     # the groups a control chart can be drawn for   # the split a page opens with, the first its KPI allows
 
 
 def attribution_section(view, kpis, key: str) -> None:
@@ -175,3 +177,81 @@ def attribution_section(view, kpis, key: str) -> None:
         t("explain.contribution"): [attribution.signed(v, unit, lang()) for v in frame["contribution"]],
     })
     st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}.explain_table")
+
+
+def _flag_word(flag) -> str:
+    return t(f"control.{flag}") if isinstance(flag, str) else ""
+
+
+def control_section(view, kpis, key: str) -> None:
+    """控制图 on a subject page: the chosen rate or count over the 12 months up to the view's month
+    with its control limits (``metrics.control``) for the whole scope or one team, region or store,
+    the flagged months marked; at a team/region/store level, this month's flagged groups listed."""
+    choices = [k for k in kpis if control.chart_of(k)]
+    if not choices:
+        return
+    st.subheader(t("control.title"))
+    c1, c2, c3 = st.columns(3)
+    kpi = c1.selectbox(t("kpi"), choices, format_func=kpi_label, key=f"{key}.control_kpi")
+    levels = ["", *(d for d in CONTROL_LEVELS if d in attribution.split_dims(kpi))]
+    level = c2.selectbox(t("control.level"), levels, key=f"{key}.control_level",
+                         format_func=lambda d: t("control.whole") if not d else dim_label(d))
+    months = tuple(previous_months(view.month, 12))
+    frame = data.control_chart(view.url, view.version, view.scope, view.filters, view.settings, kpi, months,
+                               (level,) if level else ())
+    if frame.empty:
+        st.info(t("control.none"))
+        return
+    label = fmt.month_label(view.month, lang())
+    if level:
+        now = frame[frame["month"] == view.month]
+        flagged = now[now["flag"].notna()]
+        groups = list(dict.fromkeys([*flagged[level], *sorted(frame[level].dropna().unique())]))
+        group = c3.selectbox(dim_label(level), groups, format_func=bound(value_label), key=f"{key}.control_group")
+        shown = frame[frame[level] == group]
+        name = f"{kpi_label(kpi)} · {value_label(group)}"
+    else:
+        flagged, shown, name = frame.iloc[0:0], frame, kpi_label(kpi)
+    st.plotly_chart(charts.control_chart(shown, kpi, t("control.chart", name=name)), theme=None,
+                    key=f"{key}.control_chart")
+    st.caption(t("control.caption", min_n=fmt.value(view.settings.control_min_n, "count", lang())))
+    if level:
+        unit = BY_KEY[kpi].unit
+        if flagged.empty:
+            st.caption(t("control.no_flags", month=label, level=dim_label(level)))
+        else:
+            st.markdown(f"**{md(t('control.flagged_groups', month=label, level=dim_label(level)))}**")
+            st.dataframe(pd.DataFrame({
+                dim_label(level): [value_label(g) for g in flagged[level]],
+                kpi_label(kpi): [fmt.value(v, unit, lang()) for v in flagged["value"]],
+                t("control.centre"): [fmt.value(v, unit, lang()) for v in flagged["centre"]],
+                t("control.limits"): [f"{fmt.value(lo, unit, lang())} – {fmt.value(hi, unit, lang())}"
+                                      for lo, hi in zip(flagged["lcl"], flagged["ucl"])],
+                "n": [fmt.value(v, "count", lang()) for v in flagged["n"]],
+                t("control.flag"): [_flag_word(f) for f in flagged["flag"]],
+            }), hide_index=True, width="stretch", key=f"{key}.control_table")
+
+
+def control_flags_list(view, kpis) -> None:
+    """The overview's list of this month's flags (whole scope, teams, regions, stores)."""
+    found = data.control_flags(view.url, view.version, view.scope, view.filters, view.settings, tuple(kpis),
+                               view.month)
+    label = fmt.month_label(view.month, lang())
+    st.subheader(t("control.overview", month=label))
+    if found.empty:
+        st.caption(t("control.overview_none", month=label,
+                     min_n=fmt.value(view.settings.control_min_n, "count", lang())))
+        return
+    units = [BY_KEY[k].unit for k in found["kpi"]]
+    st.dataframe(pd.DataFrame({
+        t("control.level"): [dim_label(lv) if lv else t("control.whole") for lv in found["level"]],
+        t("control.group"): [value_label(g) if lv else "" for lv, g in zip(found["level"], found["group"])],
+        t("kpi"): [kpi_label(k) for k in found["kpi"]],
+        t("control.value"): [fmt.value(v, u, lang()) for v, u in zip(found["value"], units)],
+        t("control.centre"): [fmt.value(v, u, lang()) for v, u in zip(found["centre"], units)],
+        t("control.limits"): [f"{fmt.value(lo, u, lang())} – {fmt.value(hi, u, lang())}"
+                              for lo, hi, u in zip(found["lcl"], found["ucl"], units)],
+        "n": [fmt.value(v, "count", lang()) for v in found["n"]],
+        t("control.flag"): [_flag_word(f) for f in found["flag"]],
+    }), hide_index=True, width="stretch", key="overview.control_flags")
+    st.caption(t("control.caption", min_n=fmt.value(view.settings.control_min_n, "count", lang())))
