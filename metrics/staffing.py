@@ -84,42 +84,79 @@ def agents_needed(calls: float, aht: float, *, target_level: float = 0.8, target
 _SLOT = "EXTRACT(HOUR FROM created_at) * 2 + CASE WHEN EXTRACT(MINUTE FROM created_at) >= 30 THEN 1 ELSE 0 END"
 
 
-def interval_requirements(wh, month: str | date, *, filters: Filters = NO_FILTERS, scope: Scope,
-                          settings: Settings | None = None) -> pd.DataFrame:
-    """Per half hour of the day, averaged over the days of ``month`` that have calls: offered calls,
-    AHT, agents needed for the service-level target (settings: default 80 % within 15 s), the
-    service level and ASA that staffing gives, and the agents who actually answered calls then
-    (distinct agents per day, averaged) — the export has no log-in data, so this is the closest
-    measure of agents on the phones."""
+LOAD_COLUMNS = ["weekday", "slot", "offered", "answered", "handle", "agents", "days"]
+PLAN_COLUMNS = ["slot", "time", "calls", "aht_seconds", "agents_needed", "staff_needed", "service_level",
+                "asa_seconds", "occupancy", "agents_answering", "days", "headcount_service_level",
+                "headcount_asa_seconds"]
+
+
+def interval_load(wh, month: str | date, *, filters: Filters = NO_FILTERS, scope: Scope,
+                  settings: Settings | None = None) -> pd.DataFrame:
+    """The month's offered calls per ISO weekday (1 = Monday) and half hour, summed over its days:
+    offered, answered (with a talk time), handle seconds, agents answering (distinct per day, summed)
+    and the number of days of that weekday with calls — what ``plan`` turns into staffing."""
     settings = settings or load_settings(wh)
-    month = parse_month(month)
     daily = aggregate(
-        wh, "tickets", months=[month], filters=filters, scope=scope, settings=settings,
+        wh, "tickets", months=[parse_month(month)], filters=filters, scope=scope, settings=settings,
         group={"day": "CAST(created_at AS DATE)", "slot": _SLOT},
         measures={"offered": Count("offered").sql(), "answered": Count("answered AND talk_seconds IS NOT NULL").sql(),
                   "handle": Sum("talk_seconds + coalesce(hold_seconds, 0)", "answered").sql(),
                   "agents": "COUNT(DISTINCT CASE WHEN answered THEN agent END)"})
-    columns = ["slot", "time", "calls", "aht_seconds", "agents_needed", "service_level", "asa_seconds",
-               "occupancy", "agents_answering", "days"]
     daily = daily[daily["offered"] > 0]
     if daily.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=LOAD_COLUMNS)
     for c in ("offered", "answered", "handle", "agents", "slot"):
         daily[c] = daily[c].astype(float)
-    days = daily["day"].nunique()
-    per_slot = daily.groupby("slot").agg(offered=("offered", "sum"), answered=("answered", "sum"),
-                                         handle=("handle", "sum"), agents=("agents", "sum"))
+    daily["weekday"] = pd.to_datetime(daily["day"]).dt.dayofweek + 1
+    days = daily.groupby("weekday")["day"].nunique().rename("days")
+    out = daily.groupby(["weekday", "slot"], as_index=False).agg(
+        offered=("offered", "sum"), answered=("answered", "sum"), handle=("handle", "sum"), agents=("agents", "sum"))
+    out = out.join(days, on="weekday")
+    out["slot"] = out["slot"].astype(int)
+    return out[LOAD_COLUMNS]
+
+
+def plan(load: pd.DataFrame, *, weekday: int | None = None, aht: float | None = None, target_level: float = 0.8,
+         target_seconds: float = 15, shrinkage: float = 0.0, headcount: int | None = None) -> pd.DataFrame:
+    """Erlang C per half hour of an average day (of ``weekday``, or of every day of the month): calls,
+    AHT (the data's, or the what-if ``aht``), agents needed on the phones for the target, staff to
+    schedule once ``shrinkage`` (breaks, training, absence: a share of paid time off the phones) is
+    allowed for, the service level, ASA and occupancy that staffing gives, the agents who actually
+    answered then, and — at a given ``headcount`` of scheduled staff — the service level and ASA it
+    would reach.  The export has no log-in data, so "agents answering" is the closest measure of the
+    agents on the phones."""
+    if not 0 <= shrinkage < 1:
+        raise ValueError("shrinkage must be in [0, 1)")
+    d = load if weekday is None else load[load["weekday"] == weekday]
+    if d.empty:
+        return pd.DataFrame(columns=PLAN_COLUMNS)
+    days = float(d.drop_duplicates("weekday")["days"].sum())
+    per_slot = d.groupby("slot").agg(offered=("offered", "sum"), answered=("answered", "sum"),
+                                     handle=("handle", "sum"), agents=("agents", "sum"))
     overall_aht = per_slot["handle"].sum() / per_slot["answered"].sum() if per_slot["answered"].sum() else 0.0
+    on_phones = None if headcount is None else math.floor(headcount * (1 - shrinkage))
     rows = []
     for slot, r in per_slot.iterrows():          # 48 half hours at most: aggregated, not data rows
         calls = r["offered"] / days
-        aht = r["handle"] / r["answered"] if r["answered"] else overall_aht
-        need = agents_needed(calls, aht, target_level=settings.service_level_target,
-                             target_seconds=settings.service_level_seconds)
+        handle = aht if aht else (r["handle"] / r["answered"] if r["answered"] else overall_aht)
+        need = agents_needed(calls, handle, target_level=target_level, target_seconds=target_seconds)
+        at = evaluate(on_phones, calls, handle, target_seconds) if on_phones is not None and calls > 0 and handle > 0 \
+            else None
         slot = int(slot)
-        rows.append([slot, f"{slot // 2:02d}:{'30' if slot % 2 else '00'}", calls, aht, need.agents,
-                     need.service_level, need.asa_seconds, need.occupancy, r["agents"] / days, days])
-    return pd.DataFrame(rows, columns=columns).sort_values("slot").reset_index(drop=True)
+        rows.append([slot, f"{slot // 2:02d}:{'30' if slot % 2 else '00'}", calls, handle, need.agents,
+                     math.ceil(need.agents / (1 - shrinkage)), need.service_level, need.asa_seconds, need.occupancy,
+                     r["agents"] / days, days, at.service_level if at else math.nan,
+                     at.asa_seconds if at else math.nan])
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS).sort_values("slot").reset_index(drop=True)
+
+
+def interval_requirements(wh, month: str | date, *, filters: Filters = NO_FILTERS, scope: Scope,
+                          settings: Settings | None = None) -> pd.DataFrame:
+    """Per half hour of the day, averaged over the days of ``month`` that have calls, for the
+    settings' service-level target (default 80 % within 15 s): ``plan`` over ``interval_load``."""
+    settings = settings or load_settings(wh)
+    load = interval_load(wh, month, filters=filters, scope=scope, settings=settings)
+    return plan(load, target_level=settings.service_level_target, target_seconds=settings.service_level_seconds)
 
 
 def weekly_answer_rates(wh, *, until: str | date, weeks: int = 8, filters: Filters = NO_FILTERS, scope: Scope,

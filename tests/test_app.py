@@ -268,3 +268,19 @@ def test_a_saved_target_shows_on_the_next_rerun(tmp_path, monkeypatch):
     at.run()                                               # same data version, cached figures
     captions = " ".join(c.value for c in at.caption)
     assert "目标 70.0%" in captions and "目标 95.0%" not in captions
+
+
+def test_staffing_page_plans_from_the_calls_and_applies_the_seat_rule(fixture_db, monkeypatch):
+    """人力排班 on the fixture month: a row per half hour with calls; 100,000 subscribers → ⌈100,000 ÷
+    20,000⌉ = 5 seats, 14 × 30 ÷ 174 = 2.41 staff per seat → ⌈12.07⌉ = 13 staff; a headcount of 0
+    gives no service level anywhere."""
+    at = app(fixture_db, monkeypatch, "pages/staffing.py", **OCTOBER)
+    table = next(d.value for d in at.dataframe if "在线所需座席" in d.value.columns)
+    assert len(table) >= 1 and (table["在线所需座席"] >= 1).all()
+    rule = next(m.value for m in at.markdown if "个座席" in m.value)
+    assert "**5** 个座席" in rule and "**2.41**" in rule and "**13** 人" in rule
+    at.number_input(key="staffing.headcount").set_value(0).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "该人数下服务水平" in d.value.columns)
+    assert set(table["该人数下服务水平"]) == {"0.0%"}
+    assert len(at.get("plotly_chart")) == 3      # heatmap, the day, the weekly answer rate

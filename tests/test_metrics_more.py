@@ -279,3 +279,36 @@ def test_interval_requirements_from_loaded_calls(wh, tmp_path):
     expected = agents_needed(4, 60, target_level=0.8, target_seconds=15)
     assert row["agents_needed"] == expected.agents == 1
     assert interval_requirements(wh, "2026-10", scope=Scope.of(regions=["华北"])).empty
+
+
+def test_plan_what_if_shrinkage_headcount_and_weekday():
+    """The published Erlang C case as a month's load: Mondays 10:00, 2 days × 100 calls, AHT 180 s
+    (36,000 s ÷ 200 answered); target 80 % in 20 s → 14 agents (SL 0.888, ASA 7.84 s).  A Tuesday
+    slot with other traffic must not leak into the Monday plan."""
+    from metrics.staffing import plan
+
+    load = pd.DataFrame([
+        {"weekday": 1, "slot": 20, "offered": 200, "answered": 200, "handle": 36_000, "agents": 26, "days": 2},
+        {"weekday": 2, "slot": 20, "offered": 50, "answered": 50, "handle": 5_000, "agents": 4, "days": 1},
+    ])
+    monday = plan(load, weekday=1, target_level=0.8, target_seconds=20).iloc[0]
+    assert monday["time"] == "10:00" and monday["calls"] == 100 and monday["aht_seconds"] == 180
+    assert monday["agents_needed"] == 14 and monday["staff_needed"] == 14
+    assert monday["service_level"] == pytest.approx(0.888, abs=5e-4)
+    assert monday["asa_seconds"] == pytest.approx(7.84, abs=5e-3)
+    assert monday["agents_answering"] == 13            # 26 distinct agent-days ÷ 2 days
+    # shrinkage 30 %: 14 ÷ 0.7 = 20 staff to schedule; 20 scheduled → 14 on the phones → the same SL
+    shrunk = plan(load, weekday=1, target_level=0.8, target_seconds=20, shrinkage=0.3, headcount=20).iloc[0]
+    assert shrunk["staff_needed"] == 20
+    assert shrunk["headcount_service_level"] == pytest.approx(0.888, abs=5e-4)
+    # 19 scheduled → ⌊13.3⌋ = 13 on the phones → SL 0.796 (below target)
+    short = plan(load, weekday=1, target_level=0.8, target_seconds=20, shrinkage=0.3, headcount=19).iloc[0]
+    assert short["headcount_service_level"] == pytest.approx(0.796, abs=5e-4)
+    # 7 on the phones cannot carry 10 erlangs: no service level, ASA unbounded
+    over = plan(load, weekday=1, target_level=0.8, target_seconds=20, headcount=7).iloc[0]
+    assert over["headcount_service_level"] == 0 and over["headcount_asa_seconds"] == float("inf")
+    # what-if AHT 90 s halves the traffic (5 erlangs) → fewer agents than 14
+    assert plan(load, weekday=1, aht=90, target_level=0.8, target_seconds=20).iloc[0]["agents_needed"] < 14
+    # every day: (200 + 50) calls ÷ 3 days = 83.3 per day at 10:00
+    assert plan(load, target_level=0.8, target_seconds=20).iloc[0]["calls"] == pytest.approx(250 / 3)
+    assert plan(load, weekday=3).empty

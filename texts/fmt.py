@@ -71,6 +71,12 @@ def month_label(m: str | date, lang: str = "zh") -> str:
     return f"{d.year}年{d.month}月" if lang == "zh" else f"{_EN_MONTHS[d.month - 1]} {d.year}"
 
 
+def day_label(d: date, lang: str = "zh") -> str:
+    """A day on an axis: 10月5日 / 5 Oct."""
+    d = d if isinstance(d, date) else date.fromisoformat(str(d)[:10])
+    return f"{d.month}月{d.day}日" if lang == "zh" else f"{d.day} {_EN_MONTHS[d.month - 1]}"
+
+
 def axis_value(v, unit: str) -> float | None:
     """A figure for a chart axis: rates in %, everything else as is."""
     if is_empty(v):

@@ -126,6 +126,47 @@ def control_chart(df: pd.DataFrame, kpi: str, title: str) -> go.Figure:
     return _style(fig)
 
 
+def staffing_heatmap(grid: pd.DataFrame, title: str) -> go.Figure:
+    """Agents needed on the phones per weekday (rows) and half hour (columns): ``weekday, time, agents``."""
+    pivot = grid.pivot_table(index="weekday", columns="time", values="agents", aggfunc="sum").reindex(
+        index=range(1, 8))
+    fig = go.Figure(go.Heatmap(z=pivot.to_numpy(), x=list(pivot.columns), y=[weekday(i) for i in pivot.index],
+                               colorscale="Blues", hoverongaps=False, text=pivot.to_numpy(),
+                               texttemplate="%{text:.0f}", colorbar={"title": t("staffing.agents_short")}))
+    fig.update_layout(title=title, xaxis_title=t("staffing.half_hour"), yaxis_title=t("weekday"))
+    fig.update_yaxes(autorange="reversed")
+    return _style(fig, height=380)
+
+
+def staffing_day(plan: pd.DataFrame, title: str) -> go.Figure:
+    """One average day: agents needed (bars), staff to schedule after shrinkage (bars) and the agents
+    who actually answered (line), per half hour."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=plan["time"], y=plan["agents_needed"], name=t("staffing.col.agents_needed"),
+                         marker_color=fmt.PALETTE[0]))
+    fig.add_trace(go.Bar(x=plan["time"], y=plan["staff_needed"], name=t("staffing.col.staff_needed"),
+                         marker_color=fmt.PALETTE[2]))
+    fig.add_trace(go.Scatter(x=plan["time"], y=plan["agents_answering"], name=t("staffing.col.agents_answering"),
+                             mode="lines+markers", line={"color": fmt.PALETTE[1]}))
+    fig.update_layout(title=title, barmode="group", xaxis_title=t("staffing.half_hour"),
+                      yaxis_title=t("staffing.agents_short"))
+    return _style(fig, height=360)
+
+
+def weekly_rates(df: pd.DataFrame, alerts: list[bool], title: str) -> go.Figure:
+    """The weekly answer rate, the weeks on which the seat rule fires marked red."""
+    x = [fmt.day_label(w, lang()) for w in df["week"]]
+    y = [fmt.axis_value(v, "percent") for v in df["answer_rate"]]
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines+markers", name=kpi_label("answer_rate"),
+                               line={"color": fmt.PALETTE[0]}))
+    if any(alerts):
+        fig.add_trace(go.Scatter(x=[v for v, a in zip(x, alerts) if a], y=[v for v, a in zip(y, alerts) if a],
+                                 mode="markers", name=t("staffing.seat_alert"),
+                                 marker={"color": fmt.STATUS_COLOURS["red"], "size": 13, "symbol": "diamond"}))
+    fig.update_layout(title=title, yaxis_title="%", xaxis_title=t("staffing.week"))
+    return _style(fig)
+
+
 def heatmap(df: pd.DataFrame, value: str, title: str, percent: bool = False) -> go.Figure:
     grid = df.pivot_table(index="weekday", columns="hour", values=value, aggfunc="sum")
     grid = grid.reindex(index=range(1, 8))

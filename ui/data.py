@@ -16,7 +16,7 @@ import streamlit as st
 from loaders import status
 from loaders.readers import sweep_stale_scratch
 from metrics import (Filters, Scope, Settings, attribution, breakdowns, catalog, compute, control, load_settings,
-                     rollups)
+                     rollups, staffing)
 from metrics.months import month_key
 from metrics.compare import attach_comparisons, comparison_months, complete_months
 from metrics.query import detail
@@ -151,6 +151,21 @@ def control_flags(url: str, version: int, scope: Scope, filters: Filters, settin
                   month: date) -> pd.DataFrame:  # noqa: ARG001
     """This month's flagged points for the whole scope and per team, region and store (the overview)."""
     return control.flags(warehouse(), kpis, month=month, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=256)
+def staffing_load(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+                  month: date) -> pd.DataFrame:  # noqa: ARG001
+    """The month's calls per weekday and half hour (metrics.staffing.interval_load): the what-if
+    inputs of 人力排班 re-plan from it without another query."""
+    return staffing.interval_load(warehouse(), month, filters=filters, scope=scope, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=256)
+def weekly_answer_rates(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, month: date,
+                        weeks: int) -> pd.DataFrame:  # noqa: ARG001
+    return staffing.weekly_answer_rates(warehouse(), until=month, weeks=weeks, filters=filters, scope=scope,
+                                        settings=settings)
 
 
 @st.cache_data(ttl=600)

@@ -40,6 +40,7 @@ PAGES = [
     ("pages/tickets.py", "page.tickets", ":material/confirmation_number:"),
     ("pages/satisfaction.py", "page.satisfaction", ":material/sentiment_satisfied:"),
     ("pages/sales.py", "page.sales", ":material/payments:"),
+    ("pages/staffing.py", "page.staffing", ":material/groups:"),
     ("pages/matrix.py", "page.matrix", ":material/grid_on:"),
     ("pages/detail.py", "page.detail", ":material/table_rows:"),
     ("pages/appraisal.py", "page.appraisal", ":material/military_tech:"),
