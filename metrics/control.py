@@ -37,7 +37,7 @@ MIN_BASELINE_MONTHS = 6
 SIGMAS = 3
 RUN = 8
 FLAGS = ("above", "below", "run_above", "run_below")   # words: catalog texts control.<flag>
-LEVELS = ((), ("team",), ("region",), ("store",))     # the groups the overview judges
+LEVELS = ((), ("team",), ("region",), ("region", "store"))   # the groups the overview judges (a store with its region)
 COLUMNS = ["month", "value", "numerator", "denominator", "chart", "centre", "lcl", "ucl", "n", "baseline", "flag"]
 
 
@@ -118,24 +118,18 @@ def judge(series: pd.DataFrame, chart: str, min_n: float) -> pd.DataFrame:
     return s.assign(chart=chart, **{k: v[0] for k, v in out.items()})
 
 
-def control(wh, kpis: Iterable[str], *, months: Sequence[str | date], dims: Iterable[str] = (), scope: Scope,
-            filters: Filters = NO_FILTERS, settings: Settings | None = None) -> pd.DataFrame:
-    """The KPIs with limits (rates and counts) per group of ``dims`` for ``months``, each row with its
-    centre, limits, n and flag; the baseline months before are read through ``compute`` too (the
-    same figures, scope and filters as every page).  Columns: kpi, *dims, COLUMNS."""
-    dims = tuple(d for d in check_dims(dims) if d != "month")
-    months = normalise(months)
-    chosen = [k for k in dict.fromkeys(kpis) if chart_of(k)]
-    settings = settings or load_settings(wh)
-    empty = pd.DataFrame(columns=["kpi", *dims, *COLUMNS])
-    if not chosen or not months:
-        return empty
+def _span(months: Sequence[date]) -> tuple[date, int]:
+    """The first month read (a baseline before the earliest judged month) and how many months."""
     first = add_months(min(months), -BASELINE_MONTHS)
-    span = _month_no(max(months)) - _month_no(first) + 1
-    df = compute(wh, chosen, months=[add_months(first, k) for k in range(span)], dims=("month", *dims),
-                 scope=scope, filters=filters, settings=settings)
-    if df.empty:
-        return empty
+    return first, _month_no(max(months)) - _month_no(first) + 1
+
+
+def _judged(df: pd.DataFrame, dims: tuple[str, ...], months: Sequence[date], min_n: float,
+            flagged_only: bool = False) -> pd.DataFrame:
+    """``compute``'s rows (month, *dims, kpi, value, numerator, denominator) judged per KPI and group
+    (``flagged_only``: only the flagged rows are built — the overview's list)."""
+    first, span = _span(months)
+    df = df.copy()
     df["month"] = pd.to_datetime(df["month"]).dt.date
     df["_pos"] = [_month_no(m) - _month_no(first) for m in df["month"]]
     judged = sorted(_month_no(m) - _month_no(first) for m in months)
@@ -152,16 +146,54 @@ def control(wh, kpis: Iterable[str], *, months: Sequence[str | date], dims: Iter
             arrays.append(a)
         present = np.zeros((g, span), dtype=bool)
         present[groups, part["_pos"].to_numpy()] = True
-        out = _judge_arrays(*arrays, present, chart_of(kpi), settings.control_min_n, judged)
+        out = _judge_arrays(*arrays, present, chart_of(kpi), min_n, judged)
         # one row per group and judged month that has a row in the figures
-        rows = part[part["_pos"].isin(judged)]
-        at = np.searchsorted(judged, rows["_pos"].to_numpy())
-        gi = groups[rows.index.to_numpy()]
-        extra = {k: v[gi, at] for k, v in out.items()}
-        parts.append(rows.assign(chart=chart_of(kpi), **extra))
-    out = pd.concat(parts, ignore_index=True) if parts else empty
+        keep = part["_pos"].isin(judged).to_numpy().copy()
+        at = np.searchsorted(judged, part["_pos"].to_numpy()[keep])
+        gi = groups[keep]
+        if flagged_only:
+            hit = np.array([f is not None for f in out["flag"][gi, at]], dtype=bool)
+            keep[keep] = hit
+            at, gi = at[hit], gi[hit]
+        if keep.any():
+            parts.append(part[keep].assign(chart=chart_of(kpi), **{k: v[gi, at] for k, v in out.items()}))
+    if not parts:
+        return pd.DataFrame(columns=["kpi", *dims, *COLUMNS])
+    out = pd.concat(parts, ignore_index=True)
     return out[["kpi", *dims, *COLUMNS]].sort_values(["kpi", *dims, "month"], na_position="first",
                                                       ignore_index=True)
+
+
+def _figures(wh, kpis: list[str], months: Sequence[date], dims: tuple[str, ...], **kw) -> pd.DataFrame:
+    first, span = _span(months)
+    return compute(wh, kpis, months=[add_months(first, k) for k in range(span)], dims=("month", *dims), **kw)
+
+
+def control(wh, kpis: Iterable[str], *, months: Sequence[str | date], dims: Iterable[str] = (), scope: Scope,
+            filters: Filters = NO_FILTERS, settings: Settings | None = None) -> pd.DataFrame:
+    """The KPIs with limits (rates and counts) per group of ``dims`` for ``months``, each row with its
+    centre, limits, n and flag; the baseline months before are read through ``compute`` too (the
+    same figures, scope and filters as every page).  Columns: kpi, *dims, COLUMNS."""
+    dims = tuple(d for d in check_dims(dims) if d != "month")
+    months = normalise(months)
+    chosen = [k for k in dict.fromkeys(kpis) if chart_of(k)]
+    settings = settings or load_settings(wh)
+    if not chosen or not months:
+        return pd.DataFrame(columns=["kpi", *dims, *COLUMNS])
+    df = _figures(wh, chosen, months, dims, scope=scope, filters=filters, settings=settings)
+    return _judged(df, dims, months, settings.control_min_n)
+
+
+def _summed(df: pd.DataFrame, dims: tuple[str, ...]) -> pd.DataFrame:
+    """A finer ``compute`` result summed up to ``dims`` (KPIs summed over rows only): Σ numerator,
+    Σ denominator, the value divided again — what ``compute`` would return at that grain."""
+    keys = ["kpi", "month", *dims]
+    out = df.groupby(keys, dropna=False, sort=False)[["numerator", "denominator"]].sum(min_count=1).reset_index()
+    ratio = out["kpi"].map(lambda k: metric(k).is_ratio)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["value"] = np.where(ratio, np.where(out["denominator"] != 0, out["numerator"] / out["denominator"],
+                                                np.nan), out["numerator"])
+    return out
 
 
 def flags(wh, kpis: Iterable[str], *, month: str | date, scope: Scope, filters: Filters = NO_FILTERS,
@@ -172,14 +204,29 @@ def flags(wh, kpis: Iterable[str], *, month: str | date, scope: Scope, filters: 
     Only KPIs summed over rows are judged here (the overview's list, on every filter change): a
     distinct-customer share per team or store under a filter is recounted from every sale (1.4 s at
     10 M rows), so it is judged on its own page's control chart instead."""
-    kpis = [k for k in kpis if SOURCES[metric(k).source].rollup == "sums"]
+    kpis = [k for k in dict.fromkeys(kpis) if chart_of(k) and SOURCES[metric(k).source].rollup == "sums"]
+    settings = settings or load_settings(wh)
+    months = normalise([month])
+    kw = dict(scope=scope, filters=filters, settings=settings)
+    frames = {}
+    if kpis:
+        # two queries: stores with their region (summed up to the regions and the whole scope, exact
+        # for KPIs summed over rows) and teams (a team spans regions)
+        stores = _figures(wh, kpis, months, ("region", "store"), **kw) if ("region", "store") in levels else None
+        for dims in levels:
+            if dims == ("team",):
+                frames[dims] = _figures(wh, kpis, months, dims, **kw)
+            elif stores is not None:
+                frames[dims] = stores if dims == ("region", "store") else _summed(stores, dims)
+            else:
+                frames[dims] = _figures(wh, kpis, months, dims, **kw)
     out = []
-    for dims in levels:
-        c = control(wh, kpis, months=[month], dims=dims, scope=scope, filters=filters, settings=settings)
-        c = c[c["flag"].notna()]
+    for dims, df in frames.items():
+        c = _judged(df, dims, months, settings.control_min_n, flagged_only=True) if len(df) else df
         if c.empty:
             continue
-        c = c.assign(level=dims[0] if dims else "", group=c[dims[0]] if dims else None)
-        out.append(c.drop(columns=list(dims)))
-    cols = ["level", "group", "kpi", *COLUMNS]
+        c = c.assign(level=dims[-1] if dims else "", group=c[dims[-1]] if dims else None,
+                     region=c["region"] if "region" in dims else None)
+        out.append(c.drop(columns=[d for d in dims if d != "region"]))
+    cols = ["level", "group", "region", "kpi", *COLUMNS]
     return pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)

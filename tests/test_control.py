@@ -120,6 +120,11 @@ def test_flags_through_the_builder_on_both_engines(wh, tmp_path):
     assert sorted(zip(found["level"], found["group"].fillna(""))) == [
         ("", ""), ("region", "华东"), ("store", "上海店"), ("team", "售后一组")]
     assert set(found["kpi"]) == {"answer_rate"} and set(found["flag"]) == {"below"}
+    # the whole scope and the region are summed up from the stores' figures: the same as asked directly
+    whole = control(wh, ["answer_rate"], months=["2026-10"], scope=Scope.all()).iloc[0]
+    derived = found[found["level"] == ""].iloc[0]
+    assert (derived["value"], derived["centre"], derived["lcl"], derived["n"]) == pytest.approx(
+        (whole["value"], whole["centre"], whole["lcl"], whole["n"]))
     # another region's viewer sees no flag (and no figures) of 华东
     assert flags(wh, ["answer_rate"], month="2026-10", scope=Scope.of(regions=["华南"])).empty
     # 76/100 is inside 0.68 … 0.92 and only 1 month below the centre → nothing
@@ -157,3 +162,20 @@ def test_the_overview_lists_the_flags_and_the_subject_page_draws_the_chart(tmp_p
     assert flagged and flagged[0]["x"] == ["2026年10月"] and flagged[0]["text"] == ["低于控制下限"]
     listed = next(d.value for d in at.dataframe if "异常" in d.value.columns)
     assert list(listed["班组"]) == ["售后一组"]
+
+
+def test_the_overview_narrows_the_scopes_flags_to_the_sidebar():
+    from metrics import Filters
+    from ui.widgets import narrowed_flags
+
+    found = pd.DataFrame({"level": ["", "region", "region", "store", "store", "team"],
+                          "group": [None, "华东", "华南", "上海店", "广州店", "售后一组"],
+                          "region": [None, "华东", "华南", "华东", "华南", None]})
+
+    def kept(**chosen):
+        return list(narrowed_flags(found, Filters.of(**chosen))["group"].fillna("整体"))
+
+    assert kept() == ["整体", "华东", "华南", "上海店", "广州店", "售后一组"]
+    assert kept(region=["华东"]) == ["华东", "上海店"]                 # the region and its stores
+    assert kept(store=["广州店"]) == ["广州店"]
+    assert kept(team=["售后一组"]) == ["售后一组"]

@@ -23,7 +23,7 @@ from texts.errors import DomainError
 from warehouse.kinds import EVENT_KINDS
 from warehouse.schema import KEYS, TABLES
 
-LAYERS = ("texts", "warehouse", "loaders", "metrics", "appraisal", "reports", "ui", "pages")
+LAYERS = ("texts", "warehouse", "loaders", "metrics", "appraisal", "reports", "alerts", "ui", "pages")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 

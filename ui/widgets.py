@@ -232,12 +232,32 @@ def control_section(view, kpis, key: str) -> None:
             }), hide_index=True, width="stretch", key=f"{key}.control_table")
 
 
+def narrowed_flags(found: pd.DataFrame, filters) -> pd.DataFrame:
+    """The scope's flags narrowed to the sidebar's choices: a region or a store when chosen (a store
+    also by its region), a team when chosen or when no region or store is; the whole scope's row
+    only without any of the three."""
+    region, store, team = filters.region, filters.store, filters.team
+    keep = []
+    for lv, g, r in zip(found["level"], found["group"], found["region"]):
+        if lv == "":
+            keep.append(region is None and store is None and team is None)
+        elif lv == "region":
+            keep.append(store is None and team is None and (region is None or g in region))
+        elif lv == "store":
+            keep.append(team is None and (g in store if store is not None else region is None or r in region))
+        else:
+            keep.append(g in team if team is not None else region is None and store is None)
+    return found[keep] if len(found) else found
+
+
 def control_flags_list(view, kpis) -> None:
     """The overview's list of this month's flags (whole scope, teams, regions, stores)."""
-    found = data.control_flags(view.url, view.version, view.scope, view.filters, view.settings, tuple(kpis),
-                               view.month)
+    found = narrowed_flags(data.control_flags(view.url, view.version, view.scope, view.settings, tuple(kpis),
+                                              view.month), view.filters)
     label = fmt.month_label(view.month, lang())
     st.subheader(t("control.overview", month=label))
+    if any(v is not None for v in (view.filters.division, view.filters.channel, view.filters.agent)):
+        st.caption(t("control.overview_scope"))
     if found.empty:
         st.caption(t("control.overview_none", month=label,
                      min_n=fmt.value(view.settings.control_min_n, "count", lang())))

@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "settings": ("admin",),                   # settings and targets
     "profiles": ("admin",),                   # mapping profiles
     "viewers": ("admin",),                    # the 用户与权限 page
+    "acknowledge": ("admin", "manager"),      # acknowledging and resolving alerts in scope
+    "alert_rules": ("admin",),                # editing the alert rules
 }
 LEVELS = ("regions", "stores", "teams")
 # the Excel columns of a viewer list (``viewers import``; the template writes the same)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from warehouse.errors import WarehouseError
 from warehouse.kinds import SCHEMAS, Kind
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 metadata = sa.MetaData()
 
 T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Double, sa.Integer, sa.Boolean, sa.Date
@@ -155,6 +155,24 @@ review_actions = _table(
     ("closed_at", TS),
     provenance=False,
 )
+# The company's rules as alerts (alerts/): each rule a row an admin edits; each occurrence an alert
+# with its state; every change of state in the log.
+alert_rules = _table(
+    "alert_rules", ("rule_id", I), ("kind", T), ("kpi", T), ("scope_level", T), ("scope_value", T),
+    ("threshold", F), ("notify", T), ("enabled", B), ("updated_by", T), ("updated_at", TS),
+    provenance=False,
+)
+alerts = _table(
+    "alerts", ("alert_id", I), ("rule_id", I), ("kind", T), ("occurrence", T), ("period", T), ("region", T),
+    ("store", T), ("team", T), ("subject", T), ("kpi", T), ("value", F), ("detail", T), ("link", T),
+    ("status", T), ("opened_at", TS), ("acknowledged_by", T), ("acknowledged_at", TS), ("resolved_by", T),
+    ("resolved_at", TS),
+    provenance=False,
+)
+alert_log = _table(
+    "alert_log", ("alert_id", I), ("action", T), ("by_whom", T), ("logged_at", TS), ("note", T),
+    provenance=False,
+)
 
 # Natural keys: a re-export replaces rows with the same key (the newer load wins).
 KEYS: dict[str, tuple[str, ...]] = {kind: schema.key for kind, schema in SCHEMAS.items()}
@@ -213,6 +231,7 @@ MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     4: _no_change,  # 4 → 5: viewers and the audit log (access)
     5: _no_change,  # 5 → 6: roll-ups (chain scale); built by `python -m metrics rollups build` or the app
     6: _rollup_months,  # 6 → 7: roll-ups built only for the months with data (every_month for the backlog)
+    7: _no_change,  # 7 → 8: alert rules, alerts and their log (alerts/)
 }
 
 
