@@ -28,6 +28,8 @@ from metrics.months import add_months, month_key, parse_month
 from metrics.registry import BY_KEY
 from metrics.staffing import seat_alert, weekly_answer_rates
 from metrics.targets import attach, load_targets
+import texts
+from texts import fmt
 from warehouse.schema import alert_log, alert_rules, alerts
 
 STATUSES = ("open", "acknowledged", "resolved")       # words: catalog texts alerts.status.<key>
@@ -303,6 +305,25 @@ def set_status(wh, alert_id: int, status: str, *, by: str, scope: Scope, note: s
     with wh.begin() as conn:
         conn.execute(alerts.update().where(alerts.c.alert_id == alert_id).values(**values))
         conn.execute(alert_log.insert().values(alert_id=alert_id, action=status, by_whom=by, logged_at=now, note=note))
+
+
+UNITS = {"seat": "percent", "installer_strike": "points", "install_callbacks": "percent"}   # an alert's value
+
+
+def describe(row: dict, lang: str = texts.DEFAULT) -> str:
+    """An alert's sentence in ``lang`` (the page, the robots, the e-mails): its kind's message with its
+    parameters, the value in its unit.  The parameters come from data: callers show it as text."""
+    detail = json.loads(row.get("detail") or "{}")
+    value = row.get("value")
+    if row["kind"] == "off_target" and row.get("kpi") in BY_KEY:
+        unit = BY_KEY[row["kpi"]].unit
+        detail |= {"kpi": BY_KEY[row["kpi"]].label_in(lang), "target": fmt.value(detail.get("target"), unit, lang)}
+        shown = fmt.value(value, unit, lang)
+    else:
+        shown = "" if fmt.is_empty(value) else fmt.value(value, UNITS.get(row["kind"], "count"), lang)
+    if row["kind"] == "seat":
+        detail["drop"] = f"{float(detail.get('drop', 0.05)) * 100:.1f}pp"
+    return texts.text(f"alerts.msg.{row['kind']}", lang, **{**{k: str(v) for k, v in detail.items()}, "value": shown})
 
 
 def history(wh, alert_id: int) -> pd.DataFrame:

@@ -3,8 +3,6 @@ history, a link to the evidence; admins edit the rules (issue 18, point 3)."""
 from ui.router import ensure_routed
 
 ensure_routed()
-import json
-
 import pandas as pd
 import streamlit as st
 
@@ -30,22 +28,6 @@ shown = st.multiselect(t("alerts.show"), engine.STATUSES, default=["open", "ackn
 found = engine.visible(wh, view.scope, shown or engine.STATUSES)
 
 
-def message(row) -> str:
-    """The alert's sentence in the reader's language (its parameters are data: shown as text)."""
-    detail = json.loads(row["detail"] or "{}")
-    unit = {"seat": "percent", "off_target": None, "installer_strike": "points", "install_callbacks": "percent"}
-    value = row["value"]
-    if row["kind"] == "off_target" and row["kpi"] in KEYS:
-        u = engine.BY_KEY[row["kpi"]].unit
-        detail |= {"kpi": kpi_label(row["kpi"]), "target": fmt.value(detail.get("target"), u, lang())}
-        shown_value = fmt.value(value, u, lang())
-    else:
-        shown_value = fmt.value(value, unit.get(row["kind"]) or "count", lang()) if value == value else ""
-    if row["kind"] == "seat":
-        detail["drop"] = f"{float(detail.get('drop', 0.05)) * 100:.1f}pp"
-    return t(f"alerts.msg.{row['kind']}", **{**{k: str(v) for k, v in detail.items()}, "value": shown_value})
-
-
 def who(by, at) -> str:
     return f"{by} · {str(at)[:16]}" if isinstance(by, str) and by else ""
 
@@ -57,7 +39,7 @@ else:
         "id": found["alert_id"],
         t("alerts.col.opened_at"): [str(v)[:16] for v in found["opened_at"]],
         t("alerts.col.kind"): [t(f"alerts.kind.{k}") for k in found["kind"]],
-        t("alerts.col.message"): [message(r) for r in found.to_dict("records")],
+        t("alerts.col.message"): [engine.describe(r, lang()) for r in found.to_dict("records")],
         t("alerts.col.status"): [t(f"alerts.status.{s}") for s in found["status"]],
         t("alerts.col.acknowledged"): [who(b, a) for b, a in zip(found["acknowledged_by"], found["acknowledged_at"])],
         t("alerts.col.resolved"): [who(b, a) for b, a in zip(found["resolved_by"], found["resolved_at"])],
@@ -86,14 +68,17 @@ else:
 if may("alert_rules"):
     st.subheader(t("alerts.rules"))
     st.caption(t("alerts.rules_help"))
-    rules = engine.rules(wh)
+    rules = engine.rules(wh).astype({"kpi": "object", "scope_value": "object", "notify": "object"})
+    rules = rules.where(rules.notna(), None)
     edited = st.data_editor(
         rules[["rule_id", "kind", "kpi", "scope_level", "scope_value", "threshold", "notify", "enabled"]],
         num_rows="dynamic", hide_index=True, width="stretch", key="alerts.rules", column_config={
             "rule_id": st.column_config.NumberColumn(t("alerts.col.rule_id"), disabled=True),
-            "kind": st.column_config.SelectboxColumn(t("alerts.col.kind"), options=list(engine.KINDS), required=True),
-            "kpi": st.column_config.SelectboxColumn(t("kpi"), options=list(KEYS)),
-            "scope_level": st.column_config.SelectboxColumn(t("alerts.col.scope_level"), options=list(engine.LEVELS)),
+            "kind": st.column_config.SelectboxColumn(t("alerts.col.kind"), options=list(engine.KINDS), required=True,
+                                                     format_func=lambda k: t(f"alerts.kind.{k}")),
+            "kpi": st.column_config.SelectboxColumn(t("kpi"), options=list(KEYS), format_func=kpi_label),
+            "scope_level": st.column_config.SelectboxColumn(t("alerts.col.scope_level"), options=list(engine.LEVELS),
+                                                            format_func=lambda v: t(f"level.{v}")),
             "scope_value": st.column_config.TextColumn(t("alerts.col.scope_value")),
             "threshold": st.column_config.NumberColumn(t("alerts.col.threshold")),
             "notify": st.column_config.TextColumn(t("alerts.col.notify")),

@@ -169,6 +169,10 @@ alerts = _table(
     ("resolved_at", TS),
     provenance=False,
 )
+alert_sends = _table(   # one row per alert and channel: sent once, failures retried on the next run
+    "alert_sends", ("alert_id", I), ("channel", T), ("status", T), ("attempts", I), ("sent_at", TS), ("error", T),
+    provenance=False,
+)
 alert_log = _table(
     "alert_log", ("alert_id", I), ("action", T), ("by_whom", T), ("logged_at", TS), ("note", T),
     provenance=False,

@@ -1189,4 +1189,7 @@ TEXT: dict[str, str] = {
     "alerts.col.enabled": "Enabled",
     "alerts.save_rules": "Save rules",
     "alerts.thresholds": "What each kind's threshold means",
+    # alerts (alerts/engine.py, pages/alerts.py)
+    "alerts.bad_channels": "The channels file {file} cannot be read: {why}",
+    "alerts.bad_channel": "Channel {name} has an unknown type {kind}; known: {known}",
 }

@@ -1189,4 +1189,7 @@ TEXT: dict[str, str] = {
     "alerts.col.enabled": "启用",
     "alerts.save_rules": "保存规则",
     "alerts.thresholds": "各类型阈值的含义",
+    # alerts (alerts/engine.py, pages/alerts.py)
+    "alerts.bad_channels": "通知渠道文件 {file} 无法读取：{why}",
+    "alerts.bad_channel": "通知渠道 {name} 的类型 {kind} 未知；可用：{known}",
 }
