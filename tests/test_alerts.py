@@ -13,7 +13,7 @@ from loaders import load_file
 from metrics import Scope
 from metrics.targets import Target, save_targets
 from reports.pack import PackScope, add_action, set_action_status
-from test_appraisal import A, load_all
+from test_appraisal import load_all, streak_inputs
 from test_control import thirteen_months
 
 OCT = date(2026, 10, 1)
@@ -97,13 +97,7 @@ def test_installer_second_strike_red_line_and_callbacks(appraisal_wh):
 
 
 def test_bottom_three_published_months_running(duck_wh, tmp_path):
-    load_file(duck_wh, "roster", A / "roster.csv")
-    f = tmp_path / "inputs.csv"
-    lines = ["考核月份,工号,监听扣分,纪律扣分,笔试分数"]
-    for month in ("2025-11", "2025-12", "2026-01"):
-        lines += [f"{month},P1,40,20,50", f"{month},P2,0,0,100", f"{month},P3,10,0,90", f"{month},P5,10,0,90"]
-    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    load_file(duck_wh, "scorecard_inputs", f)
+    streak_inputs(duck_wh, tmp_path)      # P1 last in 2025-11, 2025-12 and 2026-01
     publish(duck_wh, "2025-11", "presales", by="经理")
     publish(duck_wh, "2025-12", "presales", by="经理")
     assert fired(duck_wh, "bottom_streak", month=date(2026, 1, 1)) == []     # January not published yet

@@ -283,7 +283,8 @@ def test_rule_change_from_later_month_leaves_earlier(wh, tmp_path):
         save_rules(wh, {"pay.base": -1}, "2026-11", by="人事")
 
 
-def test_streaks_across_a_year_boundary(wh, tmp_path):
+def streak_inputs(wh, tmp_path):
+    """The roster and three months (2025-11 … 2026-01) of the same inputs: P2 first, P1 last each month."""
     load_file(wh, "roster", A / "roster.csv")
     f = tmp_path / "inputs.csv"
     lines = ["考核月份,工号,监听扣分,纪律扣分,笔试分数"]
@@ -291,6 +292,10 @@ def test_streaks_across_a_year_boundary(wh, tmp_path):
         lines += [f"{month},P1,40,20,50", f"{month},P2,0,0,100", f"{month},P3,10,0,90", f"{month},P5,10,0,90"]
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     load_file(wh, "scorecard_inputs", f)
+
+
+def test_streaks_across_a_year_boundary(wh, tmp_path):
+    streak_inputs(wh, tmp_path)
     flags = lambda m: {a: r["flags"] for a, r in by_agent(appraisal(wh, m, "presales", scope=Scope.all())).items()}  # noqa: E731
     assert "top_streak" not in flags("2026-01")["P2"]  # earlier months not published: no streak yet
     publish(wh, "2025-11", "presales", by="经理")
