@@ -31,7 +31,10 @@ c = st.columns(6)
 days = [0, *sorted(int(d) for d in load["weekday"].unique())]
 day = c[0].selectbox(t("weekday"), days, key="staffing.weekday",
                      format_func=lambda d: t("staffing.every_day") if d == 0 else weekday(d))
-aht = c[1].number_input(t("staffing.aht"), min_value=1.0, max_value=7200.0, value=float(round(data_aht or 180.0)),
+# the inputs' ranges widen to hold whatever the data says (a mis-exported talk time of two days
+# must show, not stop the page)
+aht_default = float(max(1, round(data_aht or 180.0)))
+aht = c[1].number_input(t("staffing.aht"), min_value=1.0, max_value=max(7200.0, aht_default), value=aht_default,
                         step=5.0, key="staffing.aht", help=t("staffing.aht_help", aht=f"{data_aht:.0f}"))
 level = c[2].number_input(t("staffing.target_level"), min_value=1.0, max_value=99.9,
                           value=round(view.settings.service_level_target * 100, 1), step=1.0, key="staffing.level")
@@ -41,8 +44,9 @@ shrink = c[4].number_input(t("staffing.shrinkage"), min_value=0.0, max_value=90.
                            key="staffing.shrinkage", help=t("staffing.shrinkage_help"))
 what = dict(aht=aht, target_level=level / 100, target_seconds=seconds, shrinkage=shrink / 100)
 plan = staffing.plan(load, weekday=day or None, **what)
-headcount = c[5].number_input(t("staffing.headcount"), min_value=0, max_value=10_000,
-                              value=int(plan["staff_needed"].max()), step=1, key="staffing.headcount",
+needed = int(plan["staff_needed"].max())
+headcount = c[5].number_input(t("staffing.headcount"), min_value=0, max_value=max(10_000, needed),
+                              value=needed, step=1, key="staffing.headcount",
                               help=t("staffing.headcount_help"))
 plan = staffing.plan(load, weekday=day or None, headcount=int(headcount), **what)
 
