@@ -150,6 +150,19 @@ def plan(load: pd.DataFrame, *, weekday: int | None = None, aht: float | None = 
     return pd.DataFrame(rows, columns=PLAN_COLUMNS).sort_values("slot").reset_index(drop=True)
 
 
+def week_plan(load: pd.DataFrame, **what) -> pd.DataFrame:
+    """``plan`` for every weekday of ``load`` (the heatmap of agents needed), with its ``weekday``."""
+    days = sorted(int(d) for d in load["weekday"].unique())
+    frames = [plan(load, weekday=d, **what).assign(weekday=d) for d in days]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*PLAN_COLUMNS, "weekday"])
+
+
+def mean_aht(planned: pd.DataFrame) -> float:
+    """The average handle time of a plan, weighted by its calls (0 without calls)."""
+    calls = planned["calls"].sum()
+    return float((planned["aht_seconds"] * planned["calls"]).sum() / calls) if calls else 0.0
+
+
 def interval_requirements(wh, month: str | date, *, filters: Filters = NO_FILTERS, scope: Scope,
                           settings: Settings | None = None) -> pd.DataFrame:
     """Per half hour of the day, averaged over the days of ``month`` that have calls, for the

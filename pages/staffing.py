@@ -24,7 +24,7 @@ if load.empty:
     st.stop()
 whole = staffing.plan(load, target_level=view.settings.service_level_target,
                       target_seconds=view.settings.service_level_seconds)
-data_aht = float((whole["aht_seconds"] * whole["calls"]).sum() / whole["calls"].sum()) if whole["calls"].sum() else 0.0
+data_aht = staffing.mean_aht(whole)
 
 st.subheader(t("staffing.what_if"))
 c = st.columns(6)
@@ -50,7 +50,7 @@ headcount = c[5].number_input(t("staffing.headcount"), min_value=0, max_value=ma
                               help=t("staffing.headcount_help"))
 plan = staffing.plan(load, weekday=day or None, headcount=int(headcount), **what)
 
-grid = pd.concat([staffing.plan(load, weekday=d, **what).assign(weekday=d) for d in days[1:]], ignore_index=True)
+grid = staffing.week_plan(load, **what)
 st.plotly_chart(charts.staffing_heatmap(grid.rename(columns={"agents_needed": "agents"}),
                                         t("staffing.heatmap", month=month_label(view.month, lang()))),
                 theme=None, key="staffing.heatmap")
