@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from metrics.registry import METRICS
 from metrics.scope import NO_FILTERS, Scope
 from metrics.settings import Settings, load_settings
-from metrics.sources import SOURCES
+from metrics.sources import DIMENSIONS, SOURCES
 from metrics.statements import _source_query, _with_facts   # the builder's own statements
 from warehouse import rollups as store
 from warehouse.kinds import EVENT_KINDS, SCHEMAS
@@ -80,8 +80,7 @@ def measures(source: str) -> dict[str, str]:
 
 
 def _grain(source: str, grain: tuple[str, ...] | None) -> tuple[str, ...]:
-    dims = tuple(d for d in ("team", "region", "store", "division", "channel", "agent", "category", "member_level")
-                 if d in SOURCES[source].dims)
+    dims = tuple(d for d in DIMENSIONS if d != "month" and d in SOURCES[source].dims)
     return dims if grain is None else tuple(d for d in dims if d in grain)
 
 

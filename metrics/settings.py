@@ -95,6 +95,13 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("service_level_target", 0.8, _number(0.01, 0.999)),
     SettingSpec("service_level_seconds", 15, _number(1, 600)),
     SettingSpec("control_min_n", 30, _number(1, 1_000_000, integer=True)),
+    # the complaint loop's stage deadlines (metrics/complaints.STAGES): hours from receipt, the
+    # callback's from the resolution
+    SettingSpec("complaint_judge_hours", 24, _number(1, 24 * 90)),
+    SettingSpec("complaint_plan_hours", 48, _number(1, 24 * 90)),
+    SettingSpec("complaint_approve_hours", 72, _number(1, 24 * 90)),
+    SettingSpec("complaint_resolve_hours", 120, _number(1, 24 * 90)),
+    SettingSpec("complaint_callback_hours", 72, _number(1, 24 * 90)),
 )}
 
 
@@ -116,6 +123,11 @@ class Settings:
     service_level_target: float
     service_level_seconds: float
     control_min_n: int
+    complaint_judge_hours: float
+    complaint_plan_hours: float
+    complaint_approve_hours: float
+    complaint_resolve_hours: float
+    complaint_callback_hours: float
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> "Settings":

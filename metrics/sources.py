@@ -24,10 +24,15 @@ from metrics.settings import Settings
 
 # Dimensions a KPI can be grouped or filtered by (their labels: catalog texts ``dim.<key>``).
 DIMENSIONS: tuple[str, ...] = ("month", "team", "region", "store", "division", "channel", "agent", "category",
-                               "member_level")
+                               "member_level", "department", "emotion", "unit")
 HISTORY_START = datetime(1900, 1, 1)   # "all history": no loaded row is older (plausibility checks)
-TICKET_DIMS = frozenset(DIMENSIONS) - {"member_level"}
-SALES_DIMS = frozenset(DIMENSIONS) - {"category"}
+# the complaint register's own dimensions: responsible department, the customer's emotion, installer unit
+COMPLAINT_ONLY = frozenset({"department", "emotion", "unit"})
+TICKET_DIMS = frozenset(DIMENSIONS) - {"member_level"} - COMPLAINT_ONLY
+SALES_DIMS = frozenset(DIMENSIONS) - {"category"} - COMPLAINT_ONLY
+COMPLAINT_DIMS = frozenset(DIMENSIONS) - {"member_level"}
+# complaints beside orders and contacts: the dimensions all three have
+BASE_DIMS = frozenset({"month", "team", "region", "store", "division", "channel", "agent"})
 
 # The roster row in force on a day: active_from ≤ day ≤ active_to, and before the agent's next row.
 ROSTER_PERIODS = """roster_periods AS (
@@ -256,6 +261,52 @@ def _inquiry_facts(req: Request) -> str:
         FROM scoped s"""
 
 
+# ------------------------------------------------------------------------------ complaint register
+def _complaint_dims(c: str = "c", r: str = "r") -> str:
+    """A complaint's dimensions: its agent's roster row on the day received, else its own columns."""
+    return (f"COALESCE({r}.team, {c}.team) AS team, COALESCE({r}.region, {c}.region) AS region, "
+            f"COALESCE({c}.store, {r}.store) AS store, {r}.division AS division, {c}.channel AS channel, "
+            f"{c}.agent_id AS agent")
+
+
+def _complaint_rows(req: Request) -> str:
+    return f"""SELECT {month_of('c.received_at')} AS month, {_complaint_dims()}, c.category AS category,
+        c.responsible_department AS department, c.emotion AS emotion, c.unit AS unit,
+        c.complaint_id, c.received_at, c.complaint_class, c.line, c.content, c.customer_id, c.customer_phone,
+        c.valid, c.verified, c.plan, c.approved_by, c.resolved_at, c.post_callback_at, c.post_satisfaction,
+        c.ticket_id,
+        (EXTRACT(EPOCH FROM c.resolved_at) - EXTRACT(EPOCH FROM c.received_at)) / 3600.0 AS result_hours,
+        COALESCE(c.post_callback_at IS NOT NULL OR c.post_satisfaction IS NOT NULL, FALSE) AS called_back
+    FROM complaints c {roster_join('r', 'c.agent_id', 'CAST(c.received_at AS DATE)')}
+    WHERE c.received_at >= :start AND c.received_at < :end"""
+
+
+def _complaint_facts(req: Request) -> str:
+    req.params["complaint_resolve_hours"] = float(req.settings.complaint_resolve_hours)
+    return "SELECT * FROM scoped"
+
+
+def _complaint_base_rows(req: Request) -> str:
+    """Complaints, paid orders and contacts side by side on their shared dimensions: the complaint
+    rates per order and per contact are Σ over one row set, like every other rate."""
+    return f"""SELECT {month_of('c.received_at')} AS month, {_complaint_dims()},
+            CASE WHEN c.complaint_class = 'complaint' THEN 1 ELSE 0 END AS complaint, 0 AS paid_order, 0 AS contact
+        FROM complaints c {roster_join('r', 'c.agent_id', 'CAST(c.received_at AS DATE)')}
+        WHERE c.received_at >= :start AND c.received_at < :end
+        UNION ALL
+        SELECT {month_of('s.ordered_at')} AS month, r.team AS team, COALESCE(s.region, r.region) AS region,
+            COALESCE(s.store, r.store) AS store, r.division AS division, s.channel AS channel, s.agent_id AS agent,
+            0, CASE WHEN s.status IN ('paid', 'completed') THEN 1 ELSE 0 END, 0
+        FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
+        WHERE s.ordered_at >= :start AND s.ordered_at < :end
+        UNION ALL
+        SELECT {month_of('t.created_at')} AS month, COALESCE(r.team, t.team) AS team,
+            COALESCE(r.region, t.region) AS region, COALESCE(t.store, r.store) AS store,
+            COALESCE(t.division, r.division) AS division, t.channel AS channel, t.agent_id AS agent, 0, 0, 1
+        FROM tickets t {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}
+        WHERE t.created_at >= :start AND t.created_at < :end"""
+
+
 SOURCES: dict[str, Source] = {s.key: s for s in (
     Source("tickets", "通话与工单", TICKET_DIMS, _ticket_rows, _ticket_facts, ("tickets",)),
     Source("resolved", "已解决工单", TICKET_DIMS, _resolved_rows, _resolved_facts, ("tickets",)),
@@ -265,4 +316,6 @@ SOURCES: dict[str, Source] = {s.key: s for s in (
     Source("buyers", "购买客户", SALES_DIMS, _buyer_rows, _buyer_facts, ("sales",), rollup="rows"),
     # a conversion needs its inquiry (tickets) and the window's payments (sales)
     Source("inquiries", "询单客户", TICKET_DIMS, _inquiry_rows, _inquiry_facts, ("tickets", "sales")),
+    Source("complaints", "投诉登记", COMPLAINT_DIMS, _complaint_rows, _complaint_facts, ("complaints",)),
+    Source("complaint_base", "投诉与订单、咨询", BASE_DIMS, _complaint_base_rows, kinds=("complaints",)),
 )}

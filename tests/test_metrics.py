@@ -24,7 +24,7 @@ def load_metric_fixtures(wh):
     them current: the hand counts below are read from the roll-ups wherever one answers exactly (and
     from the facts under overridden settings)."""
     rollups.build(wh)
-    for kind in ("roster", "tickets", "callbacks", "sales"):
+    for kind in ("roster", "tickets", "callbacks", "sales", "complaints"):
         report = load_file(wh, kind, M / f"{kind}.csv")
         assert report.rows_rejected == 0, kind
     assert rollups.is_current(wh)
@@ -119,6 +119,29 @@ OCTOBER = [
     # of the next-day window), K4 S05 paid 14:00 after the 13:00 inquiry, K5 S06 11-01 (next day);
     # K2 S02 10-12 00:00:00 one second late; K3 S03 before the inquiry, S04 unpaid
     ("inquiry_conversion_rate", 3 / 5, 3, 5),
+    # ---- complaints.csv: received in October TS01–TS07 (TS08 is 11-01 00:00:00, TS09 09-30)
+    ("complaint_items", 7, 7, None),
+    # class 投诉: TS01 TS02 TS03 TS04 TS07 (TS05 意见, TS06 建议)
+    ("complaints", 5, 5, None),
+    ("opinions", 1, 1, None),
+    ("suggestions", 1, 1, None),
+    # 5 complaints ÷ 6 paid orders (the orders row above); ÷ 21 contacts
+    ("complaints_per_order", 5 / 6, 5, 6),
+    ("complaints_per_contact", 5 / 21, 5, 21),
+    # judged complaints: TS01 成立, TS02 成立, TS03 不成立, TS07 成立 (TS04 not judged yet)
+    ("complaint_valid_rate", 3 / 4, 3, 4),
+    # with a result: TS01 TS02 TS03 TS05 of 7
+    ("complaint_resolved_rate", 4 / 7, 4, 7),
+    # hours to result: TS01 24, TS02 168, TS03 4, TS05 24 → 220 / 4
+    ("complaint_result_hours", 55, 220, 4),
+    # within 120 h: TS01 TS03 TS05 (TS02 168 h late)
+    ("complaint_on_time_rate", 3 / 4, 3, 4),
+    # resolved and called back: TS01 TS03 of the 4 resolved
+    ("complaint_callback_rate", 2 / 4, 2, 4),
+    # called back: TS01 满意 (B), TS03 不满意 (D) → 1 of 2
+    ("complaint_satisfaction_rate", 1 / 2, 1, 2),
+    # 属实 with an installer unit: TS01 一队, TS07 二队 (TS09 否, September)
+    ("installer_complaints", 2, 2, None),
 ]
 
 

@@ -250,7 +250,7 @@ def test_the_months_and_loaded_days_come_from_the_days_rollups_and_equal_the_fac
     from metrics import catalog, compare
 
     with rwh.connect() as conn:
-        assert rollups.day_tables(conn) == {k: f"rollup_days_{k}" for k in ("tickets", "callbacks", "sales")}
+        assert rollups.day_tables(conn) == {k: f"rollup_days_{k}" for k in ("tickets", "callbacks", "sales", "complaints")}
     months = catalog.loaded_months(rwh)
     loaded = compare.days_loaded(rwh, months)
     complete = compare.complete_months(rwh, months)
@@ -317,7 +317,7 @@ def test_a_schema_6_warehouse_gains_every_month_and_its_backlog_rollups_are_rebu
     with wh.begin() as conn:   # as version 6 stored it: no column, the backlog built month by month too
         conn.execute(sa.text("ALTER TABLE rollups DROP COLUMN every_month"))
         conn.execute(sa.text("UPDATE schema_version SET version = 6"))
-    assert ensure_schema(wh) == SCHEMA_VERSION == 8
+    assert ensure_schema(wh) == SCHEMA_VERSION == 9
     with wh.begin() as conn:
         conn.execute(sa.text("UPDATE rollups SET fingerprint = 'v6' WHERE name LIKE 'rollup_backlog%'"))
     assert {r["rollup"] for r in rollups.status(wh) if r["state"] == "stale"} == {"rollup_backlog_full", "rollup_backlog_org"}

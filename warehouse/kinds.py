@@ -328,8 +328,45 @@ INSTALLER_SCORES = ExportSchema(
         C("note", Kind.text, ("备注",)),
     ))
 
+# The complaint register (客户投诉登记表): one row per complaint, opinion or suggestion, and the stages of
+# its loop (判定 valid, 方案 plan, 审批 approved_by, 解决 resolved_at, 回访 post_callback_at).  ``class``
+# of the data contract is stored as ``complaint_class`` (a keyword of Python and of SQL).
+COMPLAINTS = ExportSchema(
+    kind="complaints", key=("complaint_id",), columns=(
+        C("complaint_id", Kind.id, ("投诉编号", "投诉单号", "登记编号", "投诉ID", "工单编号"), required=True),
+        C("received_at", Kind.timestamp, ("投诉时间", "受理时间", "登记时间", "来电时间", "投诉日期"), required=True),
+        C("channel", Kind.vocab, ("投诉渠道", "来源", "渠道", "投诉来源"), vocab="channel"),
+        C("line", Kind.text, ("投诉热线", "受理热线", "来电线路", "线路", "热线号码")),
+        C("complaint_class", Kind.vocab, ("类型", "投诉类型", "类别", "意见类型"), vocab="complaint_class"),
+        C("category", Kind.text, ("投诉分类", "问题分类", "业务类型", "投诉类别")),
+        C("content", Kind.text, ("投诉内容", "问题描述", "内容", "投诉事由")),
+        C("emotion", Kind.vocab, ("情绪", "客户情绪", "情绪判断"), vocab="emotion"),
+        C("customer_id", Kind.id, ("客户编号", "会员编号", "客户ID")),
+        C("customer_phone", Kind.id, ("联系电话", "客户电话", "客户号码", "投诉人电话")),
+        C("store", Kind.text, ("门店", "门店名称", "网点", "营业厅")),
+        C("region", Kind.text, ("区域", "大区", "片区")),
+        C("team", Kind.text, ("班组", "小组", "组别")),
+        C("agent_id", Kind.id, ("责任人工号", "客服工号", "被投诉工号", "座席工号")),
+        C("unit", Kind.text, ("装维单位", "装维网点", "施工单位")),
+        C("valid", Kind.bool, ("是否成立", "投诉是否成立", "判定结果")),
+        C("responsible_department", Kind.text, ("责任部门", "责任单位")),
+        C("verified", Kind.bool, ("核查属实", "是否属实", "核查结果")),
+        C("plan", Kind.text, ("处理方案", "解决方案")),
+        C("approved_by", Kind.text, ("审批人", "批示人", "审批领导")),
+        C("resolved_at", Kind.timestamp, ("解决时间", "办结时间", "处理完成时间", "结案时间")),
+        C("post_callback_at", Kind.timestamp, ("回访时间", "处理后回访时间")),
+        C("post_satisfaction", Kind.vocab, ("回访满意度", "处理满意度", "满意度"), vocab="satisfaction"),
+        C("ticket_id", Kind.id, ("关联工单", "工单号", "关联工单号")),
+    ),
+    event="received_at",
+    defaults={"complaint_class": "coalesce(t.complaint_class, 'complaint')"},
+    checks=(Check("resolved_at < received_at", "reject.resolved_before_received"),
+            Check("post_callback_at < resolved_at", "reject.callback_before_resolved")),
+    inputs={"received_at": Input.empty},
+)
+
 # every export kind, in the order the import page and the CLI list them
 SCHEMAS: dict[str, ExportSchema] = {s.kind: s for s in (TICKETS, CALLBACKS, SALES, ROSTER, SCORECARD_INPUTS,
-                                                      INSTALLER_SCORES)}
+                                                      INSTALLER_SCORES, COMPLAINTS)}
 # the kinds whose event days make up the months the dashboard offers
 EVENT_KINDS = tuple(k for k, s in SCHEMAS.items() if s.event)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from warehouse.errors import WarehouseError
 from warehouse.kinds import SCHEMAS, Kind
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 metadata = sa.MetaData()
 
 T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Double, sa.Integer, sa.Boolean, sa.Date
@@ -177,6 +177,12 @@ alert_log = _table(
     "alert_log", ("alert_id", I), ("action", T), ("by_whom", T), ("logged_at", TS), ("note", T),
     provenance=False,
 )
+# Every change made to a complaint's stage fields on the 投诉闭环 page: one row per field.
+complaint_log = _table(
+    "complaint_log", ("complaint_id", T), ("stage", T), ("column_name", T), ("old_value", T), ("new_value", T),
+    ("changed_by", T), ("changed_at", TS), ("load_id", I),
+    provenance=False,
+)
 
 # Natural keys: a re-export replaces rows with the same key (the newer load wins).
 KEYS: dict[str, tuple[str, ...]] = {kind: schema.key for kind, schema in SCHEMAS.items()}
@@ -236,6 +242,7 @@ MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     5: _no_change,  # 5 → 6: roll-ups (chain scale); built by `python -m metrics rollups build` or the app
     6: _rollup_months,  # 6 → 7: roll-ups built only for the months with data (every_month for the backlog)
     7: _no_change,  # 7 → 8: alert rules, alerts and their log (alerts/)
+    8: _no_change,  # 8 → 9: the complaint register (kind complaints) and its stage log
 }
 
 
