@@ -1,7 +1,8 @@
 """The complaint loop (投诉闭环): 受理 → 判定 → 方案 → 审批 → 解决 → 回访, declared once.
 
 A complaint's stage is the last one done in order; an invalid complaint (判定 不成立) skips 方案 and
-审批 (the customer is answered, then called back).  Each stage after 受理 has a deadline, a setting
+审批 (the customer is answered, then called back), and an opinion or a suggestion is not judged: it
+goes from 受理 to 解决 and 回访.  Each stage after 受理 has a deadline, a setting
 counted from receipt (the callback's from the resolution); a stage not done by its deadline is
 overdue.  The register is the ``complaints`` source's rows through the builder's scope and filters,
 so a manager reads and changes only complaints in their scope.  Medians and P90s of the hours to a
@@ -22,6 +23,7 @@ from metrics.errors import MetricError
 from metrics.months import month_key, normalise
 from metrics.scope import NO_FILTERS, Filters, Scope
 from metrics.settings import Settings, load_settings
+from texts import Message
 from metrics.statements import _with_facts
 from warehouse.safety import mask_phone
 
@@ -36,14 +38,17 @@ class Stage:
     deadline: str | None = None    # the setting holding its hours
     since: str = "received_at"     # the deadline counts from this column
     skipped_when_invalid: bool = False
+    complaints_only: bool = False  # opinions and suggestions are answered, not judged
     # the stage's label is the catalog text complaint.stage.<key>
 
 
 STAGES: tuple[Stage, ...] = (
     Stage("received", (), "received_at"),
-    Stage("judged", ("valid", "responsible_department", "verified"), "valid", "complaint_judge_hours"),
-    Stage("planned", ("plan",), "plan", "complaint_plan_hours", skipped_when_invalid=True),
-    Stage("approved", ("approved_by",), "approved_by", "complaint_approve_hours", skipped_when_invalid=True),
+    Stage("judged", ("valid", "responsible_department", "verified"), "valid", "complaint_judge_hours",
+          complaints_only=True),
+    Stage("planned", ("plan",), "plan", "complaint_plan_hours", skipped_when_invalid=True, complaints_only=True),
+    Stage("approved", ("approved_by",), "approved_by", "complaint_approve_hours", skipped_when_invalid=True,
+          complaints_only=True),
     Stage("resolved", ("resolved_at",), "resolved_at", "complaint_resolve_hours"),
     Stage("called_back", ("post_callback_at", "post_satisfaction"), "post_callback_at", "complaint_callback_hours",
           since="resolved_at"),
@@ -57,6 +62,8 @@ def _present(v) -> bool:
 
 
 def _skipped(stage: Stage, row: dict) -> bool:
+    if stage.complaints_only and row.get("complaint_class") not in (None, "complaint"):
+        return True
     return stage.skipped_when_invalid and _present(row.get("valid")) and not bool(row.get("valid"))
 
 
@@ -111,6 +118,7 @@ def register(wh, *, months: Sequence, scope: Scope, filters: Filters = NO_FILTER
         result = conn.execute(statement, params)
         df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     df["customer_phone"] = df["customer_phone"].map(mask_phone) if len(df) else df["customer_phone"]
+    df["result_hours"] = df["result_hours"].astype(float)   # PostgreSQL's EXTRACT is NUMERIC
     if len(df):
         df["month"] = [month_key(pd.Timestamp(x).date()) for x in df["month"]]
     return annotate(df, settings, now or datetime.now())
@@ -160,7 +168,8 @@ def advance(wh, complaint_id: str, stage_key: str, values: dict, *, scope: Scope
     stage = BY_KEY.get(stage_key)
     reached, nxt = progress(row)
     if stage is None or stage_key != nxt:
-        raise MetricError("complaint.not_next", stage=stage_key, next=nxt or "—")
+        raise MetricError("complaint.not_next", stage=Message(f"complaint.stage.{stage_key}") if stage else stage_key,
+                          next=Message(f"complaint.stage.{nxt or 'closed'}"))
     changes: dict = {}
     if stage.key == "judged":
         if not isinstance(values.get("valid"), bool):
