@@ -135,6 +135,27 @@ def result_hours(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     return pd.DataFrame({"n": g.size(), "median": g.median(), "p90": g.quantile(0.9)}).reset_index()
 
 
+def linked_ticket(wh, ticket_id: str, *, scope: Scope, settings: Settings | None = None) -> pd.DataFrame:
+    """The ticket a complaint links to, through the tickets source's scope (empty when it is not
+    loaded or not in the viewer's scope); its phone masked."""
+    with wh.connect() as conn:
+        created = conn.execute(sa.text("SELECT created_at FROM tickets WHERE ticket_id = :t"),
+                               {"t": str(ticket_id)}).scalar()
+    if created is None:
+        return pd.DataFrame()
+    with_sql, params, expanding = _with_facts("tickets", months=normalise([created.date()]), dims=("month",),
+                                              filters=NO_FILTERS, scope=scope, settings=settings or load_settings(wh))
+    params["linked_ticket"] = str(ticket_id)
+    statement = sa.text(f"{with_sql}SELECT * FROM facts WHERE ticket_id = :linked_ticket")
+    statement = statement.bindparams(*(sa.bindparam(n, expanding=True) for n in expanding))
+    with wh.connect() as conn:
+        result = conn.execute(statement, params)
+        df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    if len(df):
+        df["customer_phone"] = df["customer_phone"].map(mask_phone)
+    return df
+
+
 def _one(wh, complaint_id: str, scope: Scope, settings: Settings, now: datetime) -> dict:
     """The complaint as its viewer sees it, or the same error whether it is missing or out of scope."""
     with wh.connect() as conn:

@@ -18,6 +18,7 @@ class Subject:
     pack_by: tuple[str, ...]              # the pack's breakdowns (dimensions), after the 6-month trend
     overview: tuple[str, ...] = ()        # the overview's cards for this subject
     chart: tuple[str, ...] = ()           # the pack's trend chart (same unit)
+    in_pack: bool = True                  # a section of the monthly review pack
 
 
 SUBJECTS: dict[str, Subject] = {s.key: s for s in (
@@ -51,7 +52,20 @@ SUBJECTS: dict[str, Subject] = {s.key: s for s in (
             pack_by=("region", "store"),
             overview=("revenue", "orders", "aov", "inquiry_conversion_rate", "returning_buyer_share"),
             chart=("revenue",)),
+    # the complaint register has its own weekly and monthly reports (reports/), not yet a pack section
+    Subject("complaints",
+            page=("complaint_items", "complaints", "complaint_valid_rate", "complaint_resolved_rate",
+                  "complaint_on_time_rate", "complaint_result_hours", "complaint_callback_rate",
+                  "complaint_satisfaction_rate", "complaints_per_order", "complaints_per_contact",
+                  "installer_complaints"),
+            pack=("complaints", "complaint_valid_rate", "complaint_resolved_rate", "complaint_on_time_rate",
+                  "complaint_callback_rate", "complaint_satisfaction_rate"),
+            pack_by=("region", "department"),
+            chart=("complaint_resolved_rate", "complaint_on_time_rate", "complaint_callback_rate"),
+            in_pack=False),
 )}
+# the subjects that are sections of the monthly review pack
+PACK_SUBJECTS = {k: s for k, s in SUBJECTS.items() if s.in_pack}
 # the overview's sections, in order (subjects with cards); the benchmarks time this set too
 OVERVIEW = tuple(s for s in SUBJECTS.values() if s.overview)
 OVERVIEW_KPIS = tuple(k for s in OVERVIEW for k in s.overview)

@@ -28,7 +28,7 @@ from metrics import Filters, Scope, attribution, compute, load_settings
 from metrics.compare import days_loaded, with_comparisons
 from metrics.months import add_months, days_in_month, month_key, parse_month
 from metrics.settings import SETTINGS
-from metrics.subjects import MATRIX_KPIS, SUBJECTS, SUMMARY_KPIS
+from metrics.subjects import MATRIX_KPIS, PACK_SUBJECTS, SUMMARY_KPIS
 from metrics.targets import attach, load_targets
 from reports.errors import ReportError
 import texts
@@ -38,7 +38,7 @@ from warehouse.schema import review_actions, review_comments, review_pack_log, r
 
 LEVELS = ("all", "region", "store", "team")   # words: catalog texts level.<level>
 # the pack's sections in order (titles: catalog texts pack.<key>); the subjects' come from metrics/subjects.py
-SECTIONS = ("cover", "summary", "why", *SUBJECTS, "matrix", "appraisal", "actions", "quality")
+SECTIONS = ("cover", "summary", "why", *PACK_SUBJECTS, "matrix", "appraisal", "actions", "quality")
 # 变化归因: the summary's ratio KPIs since the month before, split one level below the pack's scope
 WHY_BY = {"all": "region", "region": "store", "store": "team", "team": "agent"}
 WHY_GROUPS = 8    # the groups that moved each KPI most; the rest are folded into one row
@@ -117,7 +117,7 @@ def build(wh, month: str | date, scope: PackScope, *, viewer: Scope) -> Pack:
         # each subject: its 6-month trend, then its breakdowns (metrics/subjects.py)
         **{key: [Table("pack.t.trend", by(list(s.pack), ("month",), six), "wide"),
                  *(Table(f"pack.t.by_{d}", by(list(s.pack), (d,)), "wide") for d in s.pack_by)]
-           for key, s in SUBJECTS.items()},
+           for key, s in PACK_SUBJECTS.items()},
         "matrix": [],
         "appraisal": [],
         "quality": _quality(wh, m, viewer, flt),

@@ -7,7 +7,7 @@ cached as DataFrames, never as Plotly figures.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 import os
 
 import pandas as pd
@@ -16,7 +16,7 @@ import streamlit as st
 from loaders import status
 from loaders.readers import sweep_stale_scratch
 from metrics import (Filters, Scope, Settings, attribution, breakdowns, catalog, compute, control, load_settings,
-                     rollups, staffing)
+                     complaints, rollups, staffing)
 from metrics.months import month_key
 from metrics.compare import attach_comparisons, comparison_months, complete_months
 from metrics.query import detail
@@ -161,6 +161,15 @@ def staffing_load(url: str, version: int, scope: Scope, filters: Filters, settin
     """The month's calls per weekday and half hour (metrics.staffing.interval_load): the what-if
     inputs of 人力排班 re-plan from it without another query."""
     return staffing.interval_load(warehouse(), month, filters=filters, scope=scope, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=128)
+def complaint_register(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+                       months: tuple[date, ...], minute: datetime) -> pd.DataFrame:  # noqa: ARG001
+    """The complaint register of the months in scope with its loop columns (metrics.complaints);
+    ``minute`` (now, to the minute) is part of the key: whether a stage is overdue moves with the clock."""
+    return complaints.register(warehouse(), months=months, scope=scope, filters=filters, settings=settings,
+                               now=minute)
 
 
 @st.cache_data(ttl=600, max_entries=256)

@@ -41,6 +41,7 @@ PAGES = [
     ("pages/satisfaction.py", "page.satisfaction", ":material/sentiment_satisfied:"),
     ("pages/sales.py", "page.sales", ":material/payments:"),
     ("pages/staffing.py", "page.staffing", ":material/groups:"),
+    ("pages/complaints.py", "page.complaints", ":material/report:"),
     ("pages/alerts.py", "page.alerts", ":material/notifications:"),
     ("pages/matrix.py", "page.matrix", ":material/grid_on:"),
     ("pages/detail.py", "page.detail", ":material/table_rows:"),

@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "viewers": ("admin",),                    # the 用户与权限 page
     "acknowledge": ("admin", "manager"),      # acknowledging and resolving alerts in scope
     "alert_rules": ("admin",),                # editing the alert rules
+    "complaint_stage": ("admin", "manager"),  # moving a complaint in scope through its loop (投诉闭环)
 }
 LEVELS = ("regions", "stores", "teams")
 # the Excel columns of a viewer list (``viewers import``; the template writes the same)
