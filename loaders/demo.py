@@ -10,6 +10,8 @@ Files written, as the vendors' systems write them:
 - ``回访记录.xlsx``           callbacks (Excel), a few orphans and a few bad grades
 - ``销售订单.csv``            sales: UTF-8 with BOM, ¥ amounts with separators, Taobao statuses
 - ``月度考核录入.xlsx``       scorecard inputs (Excel), one row per agent and month
+- ``客户投诉登记表.xlsx``     the complaint register (Excel): complaints, opinions and suggestions at
+  every stage of the loop, some overdue, a few verified against installer units
 
 Deterministic: the same arguments give the same files.
 """
@@ -295,6 +297,64 @@ def make_installer_scores(rng: np.random.Generator, months: list[pd.Period]) -> 
     return pd.DataFrame(rows)
 
 
+COMPLAINT_CATEGORIES = ("安装预约", "上门服务", "退款进度", "产品质量", "服务态度", "配送时效")
+DEPARTMENTS = ("装维部", "客服部", "财务部", "物流部", "质量部")
+
+
+def make_complaints(rng: np.random.Generator, tickets: pd.DataFrame, months: list[pd.Period]) -> pd.DataFrame:
+    """About one contact in 250 becomes a register row (70 % complaints); weak teams draw more.  The
+    last month's rows are still moving through the loop; earlier ones are mostly closed."""
+    team_q = {t[0]: t[5] for t in TEAMS}
+    q = tickets["技能组"].map(team_q).fillna(0.5).to_numpy()
+    picked = tickets[rng.random(len(tickets)) < 0.002 + 0.006 * (1 - q)]
+    # the tickets file's deliberately bad rows (2026-02-30…) are not complaints
+    picked = picked[pd.to_datetime(picked["来电时间"], errors="coerce", format="%Y-%m-%d %H:%M:%S").notna()]
+    n = len(picked)
+    received = pd.to_datetime(picked["来电时间"], format="%Y-%m-%d %H:%M:%S") + pd.to_timedelta(rng.integers(60, 3600, n), "s")
+    cls = rng.choice(["投诉", "意见", "建议"], n, p=[0.7, 0.2, 0.1])
+    is_complaint = cls == "投诉"
+    valid = is_complaint & (rng.random(n) < 0.65)
+    judged = is_complaint & (rng.random(n) < 0.95)
+    dept = np.where(valid, rng.choice(DEPARTMENTS, n, p=[0.35, 0.25, 0.15, 0.15, 0.1]), "")
+    last = pd.Timestamp(months[-1].start_time)
+    recent = (received >= last).to_numpy()
+    stage_u = rng.random(n)
+    # how far each row got: older rows 97 % resolved, the last month's rows spread over the stages
+    resolved_ok = np.where(recent, stage_u < 0.6, stage_u < 0.97)
+    hours = rng.gamma(2.0, 30.0, n)
+    resolved = received + pd.to_timedelta(np.round(hours * 3600), "s")
+    called = resolved_ok & (rng.random(n) < 0.85)
+    callback = resolved + pd.to_timedelta(rng.integers(2 * 3600, 96 * 3600, n), "s")
+    grade = rng.choice(["非常满意", "满意", "一般", "不满意"], n, p=[0.35, 0.4, 0.15, 0.1])
+    unit = np.where((picked["问题分类"].astype(str).str.contains("安装|上门")) & valid, picked["门店"], "")
+    fmt = "%Y-%m-%d %H:%M:%S"
+    return pd.DataFrame({
+        "投诉编号": [f"TS{i:06d}" for i in range(n)],
+        "投诉时间": received.dt.strftime(fmt).to_numpy(),
+        "投诉渠道": np.where(picked["渠道"] == "400热线", "电话", "在线"),
+        "投诉热线": np.where(picked["渠道"] == "400热线", rng.choice(["400-800-1", "400-800-2"], n), ""),
+        "类型": cls,
+        "投诉分类": rng.choice(COMPLAINT_CATEGORIES, n),
+        "投诉内容": rng.choice(["师傅上门迟到两小时", "退款一周还没到账", "客服态度冷淡", "商品有划痕", "希望增加晚间配送",
+                               "预约时间被改了三次"], n),
+        "客户情绪": rng.choice(["愤怒", "焦虑", "悲伤", "喧哗", "平静"], n, p=[0.25, 0.3, 0.05, 0.1, 0.3]),
+        "客户编号": picked["客户编号"].to_numpy(),
+        "联系电话": picked["客户号码"].to_numpy(),
+        "门店": picked["门店"].to_numpy(), "区域": picked["区域"].to_numpy(), "班组": picked["技能组"].to_numpy(),
+        "责任人工号": picked["座席工号"].to_numpy(),
+        "装维单位": unit,
+        "是否成立": np.where(judged, np.where(valid, "成立", "不成立"), ""),
+        "责任部门": dept,
+        "核查属实": np.where(unit != "", np.where(rng.random(n) < 0.8, "属实", "不属实"), ""),
+        "处理方案": np.where(valid & (resolved_ok | (stage_u < 0.8)), "致歉并跟进处理", ""),
+        "审批人": np.where(valid & (resolved_ok | (stage_u < 0.7)), rng.choice(["王经理", "李主管"], n), ""),
+        "解决时间": np.where(resolved_ok, resolved.dt.strftime(fmt), ""),
+        "回访时间": np.where(called, callback.dt.strftime(fmt), ""),
+        "回访满意度": np.where(called, grade, ""),
+        "关联工单": picked["通话ID"].to_numpy(),
+    })
+
+
 def write_demo(out_dir: str | Path, months: int = 12, end_month: str | None = None,
                seed: int = 20261) -> list[tuple[str, Path]]:
     """Write the demo exports; returns (kind, path) in the order they must load."""
@@ -329,6 +389,10 @@ def write_demo(out_dir: str | Path, months: int = 12, end_month: str | None = No
     p = out / "装维单位考核.csv"
     make_installer_scores(rng, ms).to_csv(p, index=False, encoding="utf-8-sig")
     files.append(("installer_scores", p))
+    p = out / "客户投诉登记表.xlsx"   # its own generator: the files above stay as they were
+    make_complaints(np.random.default_rng(seed + 19), tickets, ms).to_excel(p, index=False, sheet_name="投诉登记",
+                                                                            engine="xlsxwriter")
+    files.append(("complaints", p))
     return files
 
 

@@ -34,7 +34,7 @@ def _frame(kind: str) -> pd.DataFrame:
 def build(wh, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     lo, hi = date_window()
-    for kind in ("roster", "tickets", "callbacks", "sales"):
+    for kind in ("roster", "tickets", "callbacks", "sales", "complaints"):
         df = _frame(kind).replace(RENAME)
         if kind == "roster":
             extra = df.iloc[[0]].copy()
@@ -55,6 +55,10 @@ def build(wh, folder: Path) -> None:
             df = pd.concat([df, big])
         if kind == "callbacks":
             df["客户意见"] = [MARKDOWN, HTML, FORMULA, LONG_NAME, *df["客户意见"][4:]]
+        if kind == "complaints":
+            df["投诉内容"] = [MARKDOWN, HTML, FORMULA, LONG_NAME, DDE, *df["投诉内容"][5:]]
+            df["责任部门"] = [FORMULA, HTML, "", "", MARKDOWN, *df["责任部门"][5:]]
+            df["处理方案"] = [LONG_NAME, *df["处理方案"][1:]]
         path = folder / f"{kind}.csv"
         df.to_csv(path, index=False)
         report = load_file(wh, kind, path, user="extreme")
