@@ -315,7 +315,8 @@ def make_complaints(rng: np.random.Generator, tickets: pd.DataFrame, months: lis
     is_complaint = cls == "投诉"
     valid = is_complaint & (rng.random(n) < 0.65)
     judged = is_complaint & (rng.random(n) < 0.95)
-    dept = np.where(valid, rng.choice(DEPARTMENTS, n, p=[0.35, 0.25, 0.15, 0.15, 0.1]), "")
+    # the department a complaint is about is named when it is judged, valid or not
+    dept = np.where(judged, rng.choice(DEPARTMENTS, n, p=[0.35, 0.25, 0.15, 0.15, 0.1]), "")
     last = pd.Timestamp(months[-1].start_time)
     recent = (received >= last).to_numpy()
     stage_u = rng.random(n)
