@@ -6,7 +6,7 @@ callback of every installation.
 - Strikes: months under ``installers.threshold`` (80) in the trailing ``installers.window_months``
   (12, the month shown included); ``installers.strikes`` (2) of them flags the unit for contract
   termination and retraining.
-- Callbacks: an installation ticket (category containing one of ``INSTALL_WORDS``) done on day D
+- Callbacks: an installation ticket (category containing one of ``metrics.worklists.INSTALL_WORDS``) done on day D
   must be called back by the end of D + 1.  The unit is the ticket's store (装维网点).  Coverage
   per unit and day; the overdue ones listed.
 """
@@ -21,9 +21,7 @@ from appraisal.rules import rules_for
 from metrics.months import add_months, month_key, parse_month
 from metrics.query import aggregate
 from metrics.scope import Scope
-
-INSTALL_WORDS = ("装机", "移机", "安装")
-_IS_INSTALL = "(" + " OR ".join(f"category LIKE '%{w}%'" for w in INSTALL_WORDS) + ")"
+from metrics.worklists import IS_INSTALL as _IS_INSTALL   # what an installation is, declared once
 
 
 def unit_scores(wh, month: str | date, *, scope: Scope) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 import json
+import re
 from typing import Any, Callable
 
 import sqlalchemy as sa
@@ -72,6 +73,32 @@ def _window(v):
     return Message("setting.window_values")
 
 
+REST_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+KEY_CUSTOMER_TRIGGERS = ("aftersales_resolved", "any_resolved")
+
+
+def rest_windows(text: str) -> list[tuple[int, int]]:
+    """``12:00-14:00,21:00-08:00`` → minutes of the day [(720, 840), (1260, 480)]; a window may wrap
+    midnight.  Raises ValueError on anything else."""
+    out = []
+    for part in [p for p in re.split(r"[,，;；、]", str(text)) if p.strip()]:
+        m = REST_HOURS.match(part)
+        if not m:
+            raise ValueError(part)
+        h1, m1, h2, m2 = (int(x) for x in m.groups())
+        if not (h1 <= 23 and h2 <= 24 and m1 <= 59 and m2 <= 59) or (h1, m1) == (h2, m2):
+            raise ValueError(part)
+        out.append((h1 * 60 + m1, min(h2 * 60 + m2, 1440)))
+    return out
+
+
+def _rest(v):
+    try:
+        return None if isinstance(v, str) and rest_windows(v) is not None else Message("setting.rest_hours_shape")
+    except ValueError:
+        return Message("setting.rest_hours_shape")
+
+
 def _sla(v):
     if not isinstance(v, dict) or "*" not in v:
         return Message("setting.sla_shape")
@@ -102,6 +129,11 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("complaint_approve_hours", 72, _number(1, 24 * 90)),
     SettingSpec("complaint_resolve_hours", 120, _number(1, 24 * 90)),
     SettingSpec("complaint_callback_hours", 72, _number(1, 24 * 90)),
+    # callback duties (metrics/worklists.py): key customers within N days of the trigger; nobody
+    # called in the customers' rest hours
+    SettingSpec("key_customer_days", 3, _number(0, 60, integer=True)),
+    SettingSpec("key_customer_trigger", "aftersales_resolved", _choice(KEY_CUSTOMER_TRIGGERS)),
+    SettingSpec("rest_hours", "12:00-14:00,21:00-08:00", _rest),
 )}
 
 
@@ -128,6 +160,9 @@ class Settings:
     complaint_approve_hours: float
     complaint_resolve_hours: float
     complaint_callback_hours: float
+    key_customer_days: int
+    key_customer_trigger: str
+    rest_hours: str
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> "Settings":

@@ -365,8 +365,20 @@ COMPLAINTS = ExportSchema(
     inputs={"received_at": Input.empty},
 )
 
+# Key customers (重点客户名单): every one is called back within days of a trigger (metrics/worklists.py).
+# A small kind of its own rather than a flag on a customer list: the company has no customer master
+# export, the CRM team keeps this list by hand, and it changes without any order or ticket changing.
+KEY_CUSTOMERS = ExportSchema(
+    kind="key_customers", key=("customer_id",), columns=(
+        C("customer_id", Kind.id, ("客户编号", "会员编号", "客户ID", "会员卡号", "会员ID"), required=True),
+        C("customer_name", Kind.text, ("客户名称", "客户姓名", "姓名", "单位名称")),
+        C("level", Kind.text, ("客户等级", "重点级别", "级别", "客户级别")),
+        C("since", Kind.date, ("认定日期", "生效日期", "加入日期")),
+        C("owner", Kind.text, ("客户经理", "负责人", "维护人")),
+    ))
+
 # every export kind, in the order the import page and the CLI list them
 SCHEMAS: dict[str, ExportSchema] = {s.kind: s for s in (TICKETS, CALLBACKS, SALES, ROSTER, SCORECARD_INPUTS,
-                                                      INSTALLER_SCORES, COMPLAINTS)}
+                                                      INSTALLER_SCORES, COMPLAINTS, KEY_CUSTOMERS)}
 # the kinds whose event days make up the months the dashboard offers
 EVENT_KINDS = tuple(k for k, s in SCHEMAS.items() if s.event)
