@@ -10,6 +10,7 @@ Files written, as the vendors' systems write them:
 - ``回访记录.xlsx``           callbacks (Excel), a few orphans and a few bad grades
 - ``销售订单.csv``            sales: UTF-8 with BOM, ¥ amounts with separators, Taobao statuses
 - ``月度考核录入.xlsx``       scorecard inputs (Excel), one row per agent and month
+- ``重点客户名单.csv``         key customers (the CRM team's list), called back within 3 days
 - ``客户投诉登记表.xlsx``     the complaint register (Excel): complaints, opinions and suggestions at
   every stage of the loop, some overdue, a few verified against installer units
 
@@ -356,6 +357,15 @@ def make_complaints(rng: np.random.Generator, tickets: pd.DataFrame, months: lis
     })
 
 
+def make_key_customers(rng: np.random.Generator, tickets: pd.DataFrame) -> pd.DataFrame:
+    """80 customers of after-sales contacts, the CRM team's hand-kept list."""
+    ids = sorted(set(tickets.loc[tickets["业务类型"] == "售后", "客户编号"].dropna()))
+    chosen = sorted(rng.choice(ids, size=min(80, len(ids)), replace=False))
+    return pd.DataFrame({"客户编号": chosen, "客户名称": [f"重点客户{i + 1:03d}" for i in range(len(chosen))],
+                         "客户等级": rng.choice(["A", "B"], len(chosen), p=[0.4, 0.6]),
+                         "认定日期": "2026-01-01", "客户经理": rng.choice(["周经理", "吴经理"], len(chosen))})
+
+
 def write_demo(out_dir: str | Path, months: int = 12, end_month: str | None = None,
                seed: int = 20261) -> list[tuple[str, Path]]:
     """Write the demo exports; returns (kind, path) in the order they must load."""
@@ -394,6 +404,9 @@ def write_demo(out_dir: str | Path, months: int = 12, end_month: str | None = No
     make_complaints(np.random.default_rng(seed + 19), tickets, ms).to_excel(p, index=False, sheet_name="投诉登记",
                                                                             engine="xlsxwriter")
     files.append(("complaints", p))
+    p = out / "重点客户名单.csv"
+    make_key_customers(np.random.default_rng(seed + 23), tickets).to_csv(p, index=False, encoding="utf-8-sig")
+    files.append(("key_customers", p))
     return files
 
 

@@ -31,6 +31,13 @@ def load_log(wh: Warehouse, limit: int = 200) -> pd.DataFrame:
             "FROM load_log ORDER BY load_id DESC LIMIT :n"), conn, params={"n": limit})
 
 
+def has_rows(wh: Warehouse, table: str) -> bool:
+    """Whether the data table ``table`` (a kind) holds any row."""
+    assert table in DATA_TABLES, table
+    with wh.connect() as conn:
+        return conn.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None
+
+
 def is_empty(wh: Warehouse) -> bool:
     with wh.connect() as conn:
         return int(conn.execute(sa.text("SELECT count(*) FROM load_log")).scalar()) == 0

@@ -9,7 +9,8 @@ from texts import fmt
 from metrics.subjects import SUBJECTS
 from ui import charts, data, tables
 from ui.i18n import lang, t
-from ui.widgets import attribution_section, control_section, detail_link, monthly_or_stop, page_view
+from ui.widgets import (attribution_section, control_section, detail_link, monthly_or_stop, page_view,
+                        worklists_section)
 
 KPIS = list(SUBJECTS["satisfaction"].page)
 
@@ -33,6 +34,7 @@ st.subheader(t("dissatisfied_list"))
 rows = data.rows_behind(*args, "dissatisfied", view.months, "numerator")
 st.dataframe(rows[["callback_at", "team", "agent", "satisfaction", "comment", "customer_phone", "ticket_id"]],
              hide_index=True, width="stretch", placeholder="—")
+worklists_section(view)
 kpis = (*SUBJECTS["satisfaction"].page, *SUBJECTS["satisfaction"].pack)
 attribution_section(view, kpis, "satisfaction")
 control_section(view, kpis, "satisfaction")

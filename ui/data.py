@@ -16,7 +16,7 @@ import streamlit as st
 from loaders import status
 from loaders.readers import sweep_stale_scratch
 from metrics import (Filters, Scope, Settings, attribution, breakdowns, catalog, compute, control, load_settings,
-                     complaints, rollups, staffing)
+                     complaints, rollups, staffing, worklists)
 from metrics.months import month_key
 from metrics.compare import attach_comparisons, comparison_months, complete_months
 from metrics.query import detail
@@ -170,6 +170,25 @@ def complaint_register(url: str, version: int, scope: Scope, filters: Filters, s
     ``minute`` (now, to the minute) is part of the key: whether a stage is overdue moves with the clock."""
     return complaints.register(warehouse(), months=months, scope=scope, filters=filters, settings=settings,
                                now=minute)
+
+
+@st.cache_data(ttl=600, max_entries=128)
+def worklist(key: str, url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+             months: tuple[date, ...], today: date) -> pd.DataFrame:  # noqa: ARG001
+    """A callback worklist of the months (metrics.worklists.due), statuses as of ``today``."""
+    return worklists.due(warehouse(), key, months=months, scope=scope, filters=filters, settings=settings, today=today)
+
+
+@st.cache_data(ttl=600, max_entries=128)
+def courtesy(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+             months: tuple[date, ...]) -> tuple[pd.DataFrame, int]:  # noqa: ARG001
+    return worklists.courtesy(warehouse(), months=months, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600)
+def has_rows(url: str, version: int, table: str) -> bool:  # noqa: ARG001
+    """Whether a data table holds any row (e.g. a key-customer list was loaded)."""
+    return status.has_rows(warehouse(), table)
 
 
 @st.cache_data(ttl=600, max_entries=256)

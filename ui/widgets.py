@@ -2,10 +2,12 @@
 empty state, safe downloads."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pandas as pd
 import streamlit as st
 
-from metrics import attribution, control
+from metrics import attribution, control, worklists
 from metrics.catalog import previous_months
 from metrics.errors import MetricError
 from metrics.months import add_months
@@ -275,3 +277,49 @@ def control_flags_list(view, kpis) -> None:
         t("control.flag"): [_flag_word(f) for f in found["flag"]],
     }), hide_index=True, width="stretch", key="overview.control_flags")
     st.caption(t("control.caption", min_n=fmt.value(view.settings.control_min_n, "count", lang())))
+
+
+def worklists_section(view) -> None:
+    """回访任务 on 回访满意度: key customers and installations to call back (metrics.worklists), each with
+    its on-time coverage against the 100 % rule, overdue rows first and a download; then the courtesy
+    check of callbacks placed in the customers' rest hours."""
+    st.subheader(t("worklist.title"))
+    today = date.today()
+    args = (view.url, view.version, view.scope, view.filters, view.settings)
+    tabs = st.tabs([t("worklist.key_customers", days=view.settings.key_customer_days), t("worklist.installations")])
+    for tab, key in zip(tabs, ("key_customers", "installations")):
+        with tab:
+            if key == "key_customers" and not data.has_rows(view.url, view.version, "key_customers"):
+                st.info(t("worklist.no_key_customers"))
+                continue
+            frame = data.worklist(key, *args, (view.month,), today)
+            if key == "installations" and len(frame):
+                days = sorted(set(frame["resolved_day"]))
+                yesterday = today - timedelta(days=1)
+                pick = st.selectbox(t("worklist.day"), days, index=days.index(yesterday) if yesterday in days
+                                    else len(days) - 1, key="worklist.day", format_func=str)
+                if st.toggle(t("worklist.only_day"), value=True, key="worklist.only_day"):
+                    frame = frame[frame["resolved_day"] == pick]
+            if frame.empty:
+                st.caption(t("worklist.none"))
+                continue
+            done, of = worklists.coverage(frame)
+            st.caption(t("worklist.coverage", done=done, of=of, rate=fmt.value(done / of if of else None, "percent", lang()),
+                         due=int((frame["status"] == "due").sum()), overdue=int((frame["status"] == "overdue").sum())))
+            table = pd.DataFrame({
+                t("worklist.col.ticket_id"): frame["ticket_id"], t("worklist.col.customer_id"): frame["customer_id"],
+                t("worklist.col.customer_phone"): frame["customer_phone"],
+                **{dim_label(c): frame[c] for c in ("region", "store", "team", "agent", "category")},
+                t("worklist.col.resolved_at"): [str(v)[:16] for v in frame["resolved_at"]],
+                t("worklist.col.due_day"): [str(v) for v in frame["due_day"]],
+                t("worklist.col.first_callback"): ["" if v is None else str(v) for v in frame["first_callback_day"]],
+                t("worklist.col.status"): [t(f"worklist.status.{s}") for s in frame["status"]],
+            })
+            st.dataframe(table, hide_index=True, width="stretch", placeholder="—", key=f"worklist.{key}")
+            downloads(table, f"worklist_{key}", f"worklist.{key}.download")
+    st.subheader(t("courtesy.title"))
+    rows, total = data.courtesy(*args, (view.month,))
+    st.caption(t("courtesy.summary", n=len(rows), total=total, hours=view.settings.rest_hours,
+                 rate=fmt.value(len(rows) / total if total else None, "percent", lang())))
+    if len(rows):
+        st.dataframe(rows.drop(columns=["shown_of"]), hide_index=True, width="stretch", key="courtesy.table")

@@ -1328,4 +1328,9 @@ TEXT: dict[str, str] = {
     "worklist.no_key_customers": "No key-customer list is loaded yet (import kind: Key customers).",
     "courtesy.title": "Courtesy check: callbacks in rest hours",
     "courtesy.summary": "{n} callbacks fell in the customers' rest hours ({hours}), {rate} of the {total} callbacks of the period.",
+    # worklists (issue 19)
+    "worklist.col.ticket_id": "Ticket",
+    "worklist.col.customer_id": "Customer",
+    "worklist.col.customer_phone": "Phone",
+    "worklist.col.resolved_at": "Resolved at",
 }

@@ -1328,4 +1328,9 @@ TEXT: dict[str, str] = {
     "worklist.no_key_customers": "尚未导入重点客户名单（导入类型：重点客户名单）。",
     "courtesy.title": "礼貌检查：休息时间内的回访",
     "courtesy.summary": "{n} 次回访落在客户休息时间（{hours}），占本期回访 {total} 次的 {rate}。",
+    # worklists (issue 19)
+    "worklist.col.ticket_id": "工单编号",
+    "worklist.col.customer_id": "客户编号",
+    "worklist.col.customer_phone": "联系电话",
+    "worklist.col.resolved_at": "解决时间",
 }
