@@ -134,6 +134,8 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("key_customer_days", 3, _number(0, 60, integer=True)),
     SettingSpec("key_customer_trigger", "aftersales_resolved", _choice(KEY_CUSTOMER_TRIGGERS)),
     SettingSpec("rest_hours", "12:00-14:00,21:00-08:00", _rest),
+    # the seed's line rule: a line whose weekly complaints fell by this much 4 weeks running may be replaced
+    SettingSpec("line_drop_per_week", 500, _number(1, 1_000_000, integer=True)),
 )}
 
 
@@ -163,6 +165,7 @@ class Settings:
     key_customer_days: int
     key_customer_trigger: str
     rest_hours: str
+    line_drop_per_week: int
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> "Settings":

@@ -1,6 +1,8 @@
-"""Command line: the monthly review pack.
+"""Command line: the monthly review pack, the weekly complaint report and the monthly complaint notices.
 
     python -m reports --db data/warehouse.duckdb pack --month 2026-10 [--region 华东 | --store 上海徐汇店 | --team 售后一组] --out 复盘.pdf|复盘.xlsx [--refresh] [--by 姓名] [--lang en]
+    python -m reports --db DB weekly --week 2026-W45 --out 投诉周报.pdf|.xlsx [--refresh] [--by 姓名] [--lang en]
+    python -m reports --db DB notice --month 2026-10 [--department 装维部 | --region 华东] --out 通报.pdf|.xlsx
 
 The pack of that month and scope is built and frozen on first use; later calls export the stored
 figures unchanged.  ``--refresh`` rebuilds it from the current data (logged with ``--by``).
@@ -15,6 +17,7 @@ import sys
 from metrics import Scope
 from metrics.__main__ import run
 from metrics.months import month_arg
+from reports import complaints as complaint_reports
 from reports.errors import ReportError
 from reports.excel import write_excel
 from reports.pack import PackScope, actions, comments, create
@@ -40,6 +43,23 @@ def cmd_pack(args, wh) -> int:
     return 0
 
 
+def cmd_complaints(args, wh) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() not in (".pdf", ".xlsx"):
+        raise ReportError("report.bad_out", name=out.name)
+    if args.command == "weekly":
+        level, value, period = "all", None, args.week
+    else:
+        level, value = next(((k, getattr(args, k)) for k in ("department", "region") if getattr(args, k)), ("all", None))
+        period = args.month
+    report = complaint_reports.create(wh, args.command, period, level=level, value=value, viewer=Scope.all(),
+                                      by=args.by or actor(), refresh=args.refresh)
+    lang = getattr(args, "lang", texts.DEFAULT)
+    (complaint_reports.write_pdf if out.suffix.lower() == ".pdf" else complaint_reports.write_excel)(report, out, lang)
+    print(texts.text("cli.creport_written", lang, out=out, report=report.label(lang)))
+    return 0
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     say = cli_texts(argv)   # help in the language the command line asks for
     p, sub = command_parser("python -m reports", say("cli.h.reports.about"), argv)
@@ -54,6 +74,19 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     k.add_argument("--by", help=say("cli.h.reports.by"))
     k.add_argument("--lang", choices=list(texts.LANGS), default=argparse.SUPPRESS, help=say("cli.h.reports.lang"))
     k.set_defaults(func=cmd_pack)
+    w = sub.add_parser("weekly", help=say("cli.h.reports.weekly"))
+    w.add_argument("--week", required=True, metavar="YYYY-Www", help=say("cli.h.reports.week"))
+    n = sub.add_parser("notice", help=say("cli.h.reports.notice"))
+    n.add_argument("--month", required=True, type=month_arg, metavar="YYYY-MM")
+    to = n.add_mutually_exclusive_group()
+    to.add_argument("--department", help=say("cli.h.reports.department"))
+    to.add_argument("--region", help=say("cli.h.reports.region"))
+    for c in (w, n):
+        c.add_argument("--out", required=True, help=say("cli.h.reports.out"))
+        c.add_argument("--refresh", action="store_true", help=say("cli.h.reports.refresh"))
+        c.add_argument("--by", help=say("cli.h.reports.by"))
+        c.add_argument("--lang", choices=list(texts.LANGS), default=argparse.SUPPRESS, help=say("cli.h.reports.lang"))
+        c.set_defaults(func=cmd_complaints)
     return p
 
 

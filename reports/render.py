@@ -22,7 +22,8 @@ WORDS = ("kpi", "value", "target", "status", "mom_delta", "yoy_delta", "numerato
          "agent_id", "agent_name", "score", "pay", "flags", "plan", "kind", "files", "rows_read", "rows_rejected",
          "rows_skipped", "orphans", "source", "days_loaded", "days_missing", "orphan_callbacks", "title", "owner",
          "due_date", "section", "carried", "action_id", "month", "value_before", "value_after", "n_before", "n_after", "rate_effect", "mix_effect",
-         "contribution")
+         "contribution", "week", "line", "line_rule", "complaint_id", "received_at", "complaint_class", "next_stage",
+         "due_at", "overdue_hours")
 EFFECTS = ("rate_effect", "mix_effect", "contribution")   # an attribution table's changes (signed)
 DIVISION_TITLES = ("presales", "aftersales",)   # words: catalog texts ranking.<key>
 
@@ -72,6 +73,8 @@ def unit_of(table: Table, column: str, row: pd.Series | None = None) -> Unit | N
         return Unit.POINTS
     if column in ("pay",):
         return Unit.YUAN
+    if column in ("overdue_hours",):
+        return Unit.HOURS
     return None
 
 
@@ -101,6 +104,12 @@ def cell(table: Table, column: str, row: pd.Series, lang: str = "zh") -> str:
         return texts.text(f"plan.{v}", lang) if isinstance(v, str) and v in PLAN_STATUS else ""
     if column == "status_action":
         return texts.text(f"action.{v}", lang) if v in ACTION_STATUS else str(v)
+    if column == "complaint_class" and isinstance(v, str):
+        return texts.text(f"value.{v}", lang) if texts.has(f"value.{v}") else v
+    if column == "next_stage" and isinstance(v, str):
+        return texts.text(f"complaint.stage.{v}", lang) if texts.has(f"complaint.stage.{v}") else v
+    if column == "line_rule":
+        return texts.text("setting.yes", lang) if v is True else ""
     if column == "carried":
         return texts.text("setting.yes", lang) if v else ""
     if column == "rank" and not fmt.is_empty(v):

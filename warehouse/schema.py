@@ -183,6 +183,12 @@ complaint_log = _table(
     ("changed_by", T), ("changed_at", TS), ("load_id", I),
     provenance=False,
 )
+# The complaint reports (reports/complaints.py): the weekly report and the monthly notices, frozen like packs.
+complaint_reports = _table(
+    "complaint_reports", ("report_id", I), ("kind", T), ("period", T), ("level", T), ("value", T),
+    ("viewer_scope", T), ("content", T), ("created_by", T), ("created_at", TS), ("refreshed_at", TS),
+    provenance=False,
+)
 
 # Natural keys: a re-export replaces rows with the same key (the newer load wins).
 KEYS: dict[str, tuple[str, ...]] = {kind: schema.key for kind, schema in SCHEMAS.items()}
