@@ -15,6 +15,7 @@ from metrics.complaints import GRADES, STAGES, advance, linked_ticket, result_ho
 from metrics.registry import BY_KEY
 from metrics.subjects import SUBJECTS
 from loaders.complaints import history
+from reports import complaints as complaint_reports
 from texts import fmt
 from ui import charts, data, tables
 from ui.access import may, record
@@ -176,4 +177,35 @@ if len(shown):
             t("complaint.col.stage"): [t(f"complaint.stage.{s}") for s in log["stage"]],
             t("complaint.col.field"): log["column_name"], t("complaint.col.old"): log["old_value"],
             t("complaint.col.new"): log["new_value"]}), hide_index=True, width="stretch", key="complaints.history")
+st.subheader(t("creport.title"))
+st.caption(t("creport.help"))
+left, right = st.columns(2)
+with left:
+    weeks = sorted({complaint_reports.week_key(d.date()) for d in pd.to_datetime(register["received_at"])},
+                   reverse=True) if len(register) else []
+    week = st.selectbox(t("creport.weekly"), weeks, key="creport.week") if weeks else None
+    if week and st.button(t("creport.make"), key="creport.make_weekly"):
+        st.session_state["creport.weekly_doc"] = complaint_reports.create(
+            data.warehouse(), "weekly", week, viewer=view.scope, by=data.viewer_name())
+with right:
+    level = st.segmented_control(t("creport.notice"), ["department", "region", "all"], default="department",
+                                 key="creport.level", format_func=lambda v: t("level.all") if v == "all"
+                                 else t(f"creport.level.{v}"))
+    names = sorted(register[level].dropna().unique().tolist()) if level in ("department", "region") and len(register) else []
+    value = st.selectbox(t("creport.to"), names, key="creport.value") if names else None
+    if (level == "all" or value) and st.button(t("creport.make"), key="creport.make_notice"):
+        st.session_state["creport.notice_doc"] = complaint_reports.create(
+            data.warehouse(), "notice", view.month, level=level or "all", value=None if level == "all" else value,
+            viewer=view.scope, by=data.viewer_name())
+for key, col in (("creport.weekly_doc", left), ("creport.notice_doc", right)):
+    report = st.session_state.get(key)
+    if report is not None:
+        name = report.label(lang()).replace(" · ", "_").replace("/", "-")
+        col.caption(report.label(lang()))
+        a, b = col.columns(2)
+        a.download_button(t("download_pdf"), lambda r=report: complaint_reports.pdf_bytes(r, lang()), f"{name}.pdf",
+                          "application/pdf", key=f"{key}.pdf", on_click=record, args=("download", f"{name}.pdf"))
+        b.download_button(t("download_xlsx"), lambda r=report: complaint_reports.workbook(r, lang()), f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}.xlsx",
+                          on_click=record, args=("download", f"{name}.xlsx"))
 detail_link("complaints", "numerator")

@@ -219,6 +219,12 @@ def _meta_lines(report: ComplaintReport, lang: str) -> list[str]:
 
 
 def write_pdf(report: ComplaintReport, path: str | Path, lang: str = texts.DEFAULT) -> Path:
+    out = Path(path)
+    out.write_bytes(pdf_bytes(report, lang))
+    return out
+
+
+def pdf_bytes(report: ComplaintReport, lang: str = texts.DEFAULT) -> bytes:
     label = shorten(report.label(lang), LINE_CHARS)
     pdf = _Doc(label, lang)
     pdf.add_page()
@@ -230,9 +236,7 @@ def write_pdf(report: ComplaintReport, path: str | Path, lang: str = texts.DEFAU
     for key in SECTIONS[report.kind]:
         for table in report.sections.get(key, []):
             _table(pdf, table, lang)
-    out = Path(path)
-    pdf.output(str(out))
-    return out
+    return bytes(pdf.output())
 
 
 def workbook(report: ComplaintReport, lang: str = texts.DEFAULT) -> bytes:

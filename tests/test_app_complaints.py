@@ -58,3 +58,13 @@ def test_an_empty_department_is_refused_with_a_message(tmp_path, monkeypatch):
     assert not at.exception
     assert any("责任部门" in e.value for e in at.error)
     assert register(at).set_index("投诉编号").loc["TS04", "环节"] == "受理 → 判定"
+
+
+def test_the_weekly_report_and_a_notice_are_made_on_the_page(tmp_path, monkeypatch):
+    at = app(complaint_db(tmp_path), monkeypatch, "pages/complaints.py", **OCTOBER)
+    at.selectbox(key="creport.week").set_value("2026-W44").run()
+    at.button(key="creport.make_weekly").click().run()
+    assert not at.exception and any("投诉周报 · 2026-W44" in c.value for c in at.caption)
+    at.selectbox(key="creport.value").set_value("装维部").run()
+    at.button(key="creport.make_notice").click().run()
+    assert not at.exception and any("投诉月度通报 · 2026年10月" in c.value and "装维部" in c.value for c in at.caption)

@@ -1366,4 +1366,10 @@ TEXT: dict[str, str] = {
     "cli.h.reports.week": "ISO week, e.g. 2026-W45",
     "cli.h.reports.notice": "the monthly complaint notice (to a department or a region)",
     "cli.h.reports.department": "the responsible department it is sent to",
+    # complaint reports page (issue 19)
+    "creport.title": "Weekly report and monthly notices",
+    "creport.help": "Frozen once made (like review packs): making it again reads the same figures; after new loads, rebuild with --refresh on the command line. It covers what you may see.",
+    "creport.make": "Make",
+    "creport.to": "Addressed to",
+    "download_pdf": "Download PDF",
 }

@@ -1366,4 +1366,10 @@ TEXT: dict[str, str] = {
     "cli.h.reports.week": "ISO 周，如 2026-W45",
     "cli.h.reports.notice": "投诉月度通报（各部门或区域）",
     "cli.h.reports.department": "通报给这个责任部门",
+    # complaint reports page (issue 19)
+    "creport.title": "投诉周报与月度通报",
+    "creport.help": "生成后即冻结（与复盘材料相同），再次生成读取同一份；数字随导入变化时用命令行 --refresh 重新生成。范围为您的查看范围。",
+    "creport.make": "生成",
+    "creport.to": "通报对象",
+    "download_pdf": "下载 PDF",
 }
