@@ -6,7 +6,7 @@ from ui.router import ensure_routed
 ensure_routed()
 import streamlit as st
 
-from loaders import LoadError, profiles, status
+from loaders import LoadError, profiles, quality as quality_checks, status
 from loaders.schema import SCHEMAS
 from ui import data, wizard
 from ui.imports import AUTO, kind_label, load_upload, mapping_path, save_mapping
@@ -63,6 +63,29 @@ def masked(frame):   # the cells verbatim, phone numbers masked: the 500 shown n
 st.dataframe(masked(rejects.head(500)), hide_index=True, width="stretch", placeholder="—")
 if len(rejects):
     downloads(rejects, "rejects", "import.rejects", prepare=masked)
+
+st.subheader(t("dq.title"))
+st.caption(t("dq.caption"))
+by = st.segmented_control(t("dq.by"), ["month", "load"], default="month", key="dq.by", required=True,
+                          format_func=lambda v: t(f"dq.by.{v}"))
+found = data.quality(wh.url, version, by)
+if found.empty:
+    st.success(t("dq.none"))
+else:
+    label = {c.key: t(f"dq.{c.key}") for c in quality_checks.CHECKS}
+    found = found.assign(group=[str(v)[:7] if by == "month" else f"#{v}" for v in found[by]])
+    grid = found.pivot_table(index="check", columns="group", values="n", aggfunc="sum", fill_value=0)
+    grid.index = [label[k] for k in grid.index]
+    st.dataframe(grid, width="stretch", key="dq.grid")
+    left, right = st.columns(2)
+    check = left.selectbox(t("dq.check"), sorted(set(found["check"])), key="dq.check", format_func=label.get)
+    groups = found[found["check"] == check]
+    pick = right.selectbox(t("dq.pick"), list(groups[by]), key="dq.group",
+                           format_func=lambda v: str(v)[:7] if by == "month" else f"#{v}")
+    st.caption(t(f"dq.{check}.help"))
+    behind = quality_checks.rows(wh, check, **({"month": pick} if by == "month" else {"load_id": int(pick)}))
+    st.dataframe(behind, hide_index=True, width="stretch", placeholder="—", key="dq.rows")
+    downloads(behind, f"dq_{check}", "dq.download")
 
 st.subheader(t("imp.mapping"))
 path = mapping_path()

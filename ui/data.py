@@ -13,7 +13,7 @@ import os
 import pandas as pd
 import streamlit as st
 
-from loaders import status
+from loaders import quality as quality_checks, status
 from loaders.readers import sweep_stale_scratch
 from metrics import (Filters, Scope, Settings, attribution, breakdowns, catalog, compute, control, load_settings,
                      complaints, rollups, staffing, worklists)
@@ -183,6 +183,12 @@ def worklist(key: str, url: str, version: int, scope: Scope, filters: Filters, s
 def courtesy(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
              months: tuple[date, ...]) -> tuple[pd.DataFrame, int]:  # noqa: ARG001
     return worklists.courtesy(warehouse(), months=months, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=16)
+def quality(url: str, version: int, by: str) -> pd.DataFrame:  # noqa: ARG001
+    """The data-quality checks' counts per month or per load (loaders.quality; the import page: admins)."""
+    return quality_checks.summary(warehouse(), by)
 
 
 @st.cache_data(ttl=600)
