@@ -130,13 +130,17 @@ def _post(url: str, payload: dict) -> None:
         raise RuntimeError(f"errcode {body.get('errcode')}: {body.get('errmsg')}")
 
 
-def _mail(config: Config, to: tuple[str, ...], subject: str, text: str) -> None:
+def _mail(config: Config, to: tuple[str, ...], subject: str, text: str,
+          attachments: tuple[tuple[str, bytes, str], ...] = ()) -> None:
     s = config.smtp
     if not s.get("host"):
         raise RuntimeError("no [smtp] host in the channels file")
     msg = EmailMessage()
     msg["Subject"], msg["From"], msg["To"] = subject, s.get("sender") or s.get("user", ""), ", ".join(to)
     msg.set_content(text)
+    for name, content, mime in attachments:
+        main, sub = mime.split("/", 1)
+        msg.add_attachment(content, maintype=main, subtype=sub, filename=name)
     with smtplib.SMTP(s["host"], int(s.get("port", 587)), timeout=TIMEOUT) as smtp:
         if s.get("starttls", True):
             smtp.starttls()
@@ -219,4 +223,63 @@ def send(wh, config: Config, *, dry_run: bool = False, sleep=time.sleep, log=pri
         _record(wh, int(row["alert_id"]), channel.name, ok, attempts, error)
         counts["sent" if ok else "failed"] += 1
         log(f"{'sent' if ok else 'FAILED'} {channel.name} #{row['alert_id']} after {attempts} attempt(s) {error}")
+    return counts
+
+
+# ------------------------------------------------------------------ the complaint reports (reports/complaints.py)
+def report_text(report, config: Config, lang: str = "zh") -> str:
+    """A robot's message for a weekly report or a notice: its title, the counts, the open items, the link."""
+    say = lambda text_id, **kw: texts.text(text_id, lang, **kw)  # noqa: E731
+    open_ = report.sections["open"][0].frame
+    overdue = int(open_["overdue_hours"].notna().sum()) if len(open_) else 0
+    if report.kind == "weekly":
+        counts = report.sections["counts"][0].frame
+        n = {k: int(counts[k].sum()) if len(counts) else 0 for k in ("complaints", "opinions", "suggestions")}
+    else:
+        summary = report.sections["summary"][0].frame.set_index("kpi")["value"]
+        n = {"complaints": summary.get("complaints"), "opinions": None, "suggestions": None}
+        n = {k: (0 if v is None or v != v else int(v)) for k, v in n.items()}
+    return (f"【{report.label(lang)}】\n" + say("creport.robot", complaints=n["complaints"], opinions=n["opinions"],
+                                                  suggestions=n["suggestions"], open=len(open_), overdue=overdue)
+            + f"\n{config.base_url}/complaints")
+
+
+def send_report(wh, config: Config, report, names: list[str], files: tuple[tuple[str, bytes, str], ...], *,
+                dry_run: bool = False, sleep=time.sleep, log=print) -> dict[str, int]:
+    """Send a frozen complaint report to the named channels: robots get the summary and the link, e-mail
+    gets the files attached.  The report covers the company (it was built without a scope limit): an
+    address of a viewer limited to a region, store or team is skipped.  Retried like alerts."""
+    counts = {"sent": 0, "failed": 0, "would_send": 0, "skipped": 0}
+    text = report_text(report, config)
+    for name in names:
+        channel = config.channels.get(name)
+        if channel is None:
+            raise AlertError("alerts.unknown_channel", name=name, known="、".join(config.channels) or "—")
+        if channel.type == "email":
+            limited = [a for a in channel.to if (v := access.get_viewer(wh, a)) is not None and any(v.limits.values())]
+            if limited:
+                log(f"skipped {name}: {', '.join(limited)} may not see the whole company")
+                counts["skipped"] += 1
+                continue
+        if dry_run:
+            log(f"[dry-run] {name} ({channel.type}) ← {text}")
+            counts["would_send"] += 1
+            continue
+        error, attempts = "", 0
+        for attempts, wait in enumerate((0.0, *RETRIES), start=1):
+            if wait:
+                sleep(wait)
+            try:
+                if channel.type == "wecom":
+                    _post(channel.url, wecom_payload(text))
+                elif channel.type == "dingtalk":
+                    _post(dingtalk_url(channel.url, channel.secret), dingtalk_payload(text))
+                else:
+                    _mail(config, channel.to, report.label(), text, files)
+                error = ""
+                break
+            except Exception as exc:        # network, HTTP, SMTP: logged and retried, never fatal
+                error = f"{type(exc).__name__}: {exc}"
+        counts["sent" if not error else "failed"] += 1
+        log(f"{'sent' if not error else 'FAILED'} {name} after {attempts} attempt(s) {error}")
     return counts

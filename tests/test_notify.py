@@ -193,3 +193,55 @@ def test_dry_run_and_the_command_line(tmp_path, robot, smtp):
     out = subprocess.run([sys.executable, "-m", "alerts", "--db", db, "run", "--channels", str(bad)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "fax" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_weekly_complaint_report_goes_to_robots_and_mail_with_its_files(duck_wh, tmp_path, robot, smtp):
+    from metrics import Scope
+    from reports import complaints as cr
+    from test_complaints import load
+
+    box, port = smtp
+    config = channels(tmp_path, robot, port)
+    access.save_viewers(duck_wh, [access.Viewer("nan@example.com", role="manager", regions=("华南",)),
+                                  access.Viewer("boss@example.com", role="admin")])
+    load(duck_wh)
+    rep = cr.create(duck_wh, "weekly", "2026-W44", viewer=Scope.all(), by="cron")
+    files = (("周报.pdf", cr.pdf_bytes(rep), "application/pdf"), ("周报.xlsx", cr.workbook(rep), "application/vnd.ms-excel"))
+    counts = notify.send_report(duck_wh, config, rep, ["华东群", "南经理", "总经理"], files, sleep=lambda s: None,
+                                log=lambda *a: None)
+    # the whole company's report: 南经理 (a 华南 viewer) is skipped
+    assert counts == {"sent": 2, "failed": 0, "would_send": 0, "skipped": 1}
+    (path, body), = [(p, b) for p, b in Robot.posts if p.startswith("/cgi-bin/webhook/send")]
+    # W44: TS07 and TS08 (2 complaints); 6 open at the week's end, 4 of them overdue
+    assert body["text"]["content"].startswith("【投诉周报 · 2026-W44 · 全部】")
+    assert "投诉 2、意见 0、建议 0；未闭环 6 条，其中超时 4 条" in body["text"]["content"]
+    assert "https://dash.example.com/complaints" in body["text"]["content"]
+    (tos, content), = box.mails
+    assert tos == ["boss@example.com"]
+    import email
+    from email import policy
+
+    msg = email.message_from_string(content, policy=policy.default)
+    names = [part.get_filename() for part in msg.iter_attachments()]
+    assert names == ["周报.pdf", "周报.xlsx"]
+    assert list(msg.iter_attachments())[0].get_content()[:4] == b"%PDF"
+    with pytest.raises(Exception) as exc:
+        notify.send_report(duck_wh, config, rep, ["无此渠道"], files)
+    assert "无此渠道" in str(exc.value)
+
+
+def test_the_report_command_dry_run(tmp_path, robot, smtp, monkeypatch):
+    from alerts.__main__ import main
+    from test_complaints import load
+    from warehouse import open_warehouse
+
+    db = str(tmp_path / "w.duckdb")
+    wh = open_warehouse(db)
+    load(wh)
+    wh.dispose()
+    config_path = tmp_path / "channels.toml"
+    channels(tmp_path, robot, smtp[1])
+    assert main(["--db", db, "report", "notice", "--month", "2026-10", "--department", "装维部", "--to", "华东群",
+                 "--channels", str(config_path), "--dry-run"]) == 0
+    assert Robot.posts == []
+    assert main(["--db", db, "report", "weekly", "--to", "华东群", "--channels", str(config_path)]) == 2

@@ -1391,4 +1391,7 @@ TEXT: dict[str, str] = {
     "dq.callback_no_grade.help": "Left out of the satisfaction rate and points.",
     "dq.complaint_no_department": "Valid complaints without a responsible department",
     "dq.complaint_no_department.help": "Missing from the valid share by department and from the notices.",
+    # complaint reports sending (issue 19)
+    "creport.robot": "{complaints} complaints, {opinions} opinions, {suggestions} suggestions; {open} open items, {overdue} of them overdue.",
+    "alerts.unknown_channel": "Channel “{name}” is not in the channels file; there are: {known}",
 }

@@ -1391,4 +1391,7 @@ TEXT: dict[str, str] = {
     "dq.callback_no_grade.help": "不计入满意率与满意度均分。",
     "dq.complaint_no_department": "投诉成立但无责任部门",
     "dq.complaint_no_department.help": "不计入按责任部门的成立率与通报。",
+    # complaint reports sending (issue 19)
+    "creport.robot": "投诉 {complaints}、意见 {opinions}、建议 {suggestions}；未闭环 {open} 条，其中超时 {overdue} 条。",
+    "alerts.unknown_channel": "通知渠道「{name}」不在通知渠道文件中；已有：{known}",
 }
