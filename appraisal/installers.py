@@ -3,6 +3,8 @@ callback of every installation.
 
 - Score of a unit and month: the entered ``score``, else the sum of the four components
   (装移机及时率, 维护质量, 客户服务, 机房管理, entered as points that add up to 100).
+- Verified installer complaints (the complaint register's ``installer_complaints``: 核查属实 with this
+  unit) take ``installers.complaint_points`` (5) each off the month's score (not below 0).
 - Strikes: months under ``installers.threshold`` (80) in the trailing ``installers.window_months``
   (12, the month shown included); ``installers.strikes`` (2) of them flags the unit for contract
   termination and retraining.
@@ -20,6 +22,7 @@ import sqlalchemy as sa
 from appraisal.rules import rules_for
 from metrics.months import add_months, month_key, parse_month
 from metrics.query import aggregate
+from metrics.registry import BY_KEY
 from metrics.scope import Scope
 from metrics.worklists import IS_INSTALL as _IS_INSTALL   # what an installation is, declared once
 
@@ -34,10 +37,17 @@ def unit_scores(wh, month: str | date, *, scope: Scope) -> pd.DataFrame:
         df = pd.read_sql(sa.text(
             "SELECT month, unit, COALESCE(score, timeliness + quality + service + room) AS score "
             "FROM installer_scores WHERE month >= :a AND month <= :b"), conn, params={"a": first, "b": m})
-    cols = ["unit", "score", "strikes", "strike_months", "flagged"]
+    cols = ["unit", "score", "complaints", "deduction", "strikes", "strike_months", "flagged"]
     if df.empty:
         return pd.DataFrame(columns=cols)
     df["month"] = pd.to_datetime(df["month"]).dt.date
+    window = [add_months(m, -k) for k in range(rules.int("installers.window_months"))]
+    verified = aggregate(wh, "complaints", group={"month": "month", "unit": "unit"}, scope=Scope.all(), months=window,
+                         measures={"n": BY_KEY["installer_complaints"].numerator.sql()})
+    counts = {(pd.Timestamp(r.month).date(), r.unit): int(r.n) for r in verified.itertuples()}
+    df["complaints"] = [counts.get((mo, u), 0) for mo, u in zip(df["month"], df["unit"])]
+    df["deduction"] = df["complaints"] * float(rules["installers.complaint_points"])
+    df["score"] = (df["score"] - df["deduction"]).clip(lower=0)
     if not scope.is_all:
         seen = aggregate(wh, "tickets", group={"store": "store"}, measures={}, scope=scope,
                          months=[add_months(m, -k) for k in range(rules.int("installers.window_months"))])
@@ -46,7 +56,10 @@ def unit_scores(wh, month: str | date, *, scope: Scope) -> pd.DataFrame:
             return pd.DataFrame(columns=cols)
     under = df[df["score"] < rules["installers.threshold"]]
     out = pd.DataFrame({"unit": sorted(df["unit"].unique())})
-    out["score"] = out["unit"].map(df[df["month"] == m].set_index("unit")["score"])
+    this = df[df["month"] == m].set_index("unit")
+    out["score"] = out["unit"].map(this["score"])
+    out["complaints"] = out["unit"].map(this["complaints"]).fillna(0).astype(int)
+    out["deduction"] = out["unit"].map(this["deduction"]).fillna(0.0)
     out["strikes"] = out["unit"].map(under.groupby("unit").size()).fillna(0).astype(int)
     out["strike_months"] = out["unit"].map(
         under.sort_values("month").groupby("unit")["month"].agg(lambda s: "、".join(month_key(x) for x in s))

@@ -81,6 +81,8 @@ RULES: dict[str, Rule] = _rules(
     ("installers.threshold", 80, 0, 100),
     ("installers.strikes", 2, 1, 12, True),
     ("installers.window_months", 12, 1, 36, True),
+    # the seed: 装维人员引发的客户投诉，如经核查属实，同样应给与装维队伍进行处罚 — points off the month's score
+    ("installers.complaint_points", 5, 0, 100),
     ("sampler.size", 20, 1, 500, True),
 )
 

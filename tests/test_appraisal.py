@@ -240,6 +240,23 @@ def test_installer_units(awh):
     assert sorted(overdue["ticket_id"]) == ["I02", "I03"]
 
 
+def test_verified_installer_complaints_come_off_the_units_score(wh, tmp_path):
+    """The seed: a complaint the installers caused, verified, is punished too — 5 points each
+    (``installers.complaint_points``) off the unit's month; here it makes a second strike."""
+    load_all(wh)
+    f = tmp_path / "投诉.csv"
+    f.write_text("投诉编号,投诉时间,类型,装维单位,核查属实\n"
+                 "Z1,2026-10-03 09:00,投诉,广州店,属实\nZ2,2026-10-09 09:00,投诉,广州店,属实\n"
+                 "Z3,2026-10-09 10:00,投诉,广州店,不属实\nZ4,2026-09-09 10:00,投诉,广州店,属实\n", encoding="utf-8")
+    assert load_file(wh, "complaints", f).rows_rejected == 0
+    units = unit_scores(wh, "2026-10", scope=Scope.all()).set_index("unit")
+    # October: Z1 and Z2 verified (Z3 not, Z4 is September's) → 2 × 5 = 10 points off the entered 85 = 75,
+    # under 80: with 2026-03's 79 that is a second strike in 12 months → flagged
+    assert (units.loc["广州店", "complaints"], units.loc["广州店", "deduction"]) == (2, 10)
+    assert units.loc["广州店", "score"] == 75 and units.loc["广州店", "strikes"] == 2
+    assert bool(units.loc["广州店", "flagged"]) and units.loc["上海店", "deduction"] == 0
+
+
 # ------------------------------------------------------------------ changing things
 def test_frozen_month_unchanged_by_later_load_and_republish_logged(wh, tmp_path):
     load_all(wh)

@@ -1394,4 +1394,8 @@ TEXT: dict[str, str] = {
     # complaint reports sending (issue 19)
     "creport.robot": "{complaints} complaints, {opinions} opinions, {suggestions} suggestions; {open} open items, {overdue} of them overdue.",
     "alerts.unknown_channel": "Channel “{name}” is not in the channels file; there are: {known}",
+    # installer complaints (issue 19)
+    "rule.installers.complaint_points": "Installer units: points off per verified complaint",
+    "apcol.complaints": "Verified complaints",
+    "apcol.deduction": "Complaint deduction",
 }

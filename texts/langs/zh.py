@@ -1394,4 +1394,8 @@ TEXT: dict[str, str] = {
     # complaint reports sending (issue 19)
     "creport.robot": "投诉 {complaints}、意见 {opinions}、建议 {suggestions}；未闭环 {open} 条，其中超时 {overdue} 条。",
     "alerts.unknown_channel": "通知渠道「{name}」不在通知渠道文件中；已有：{known}",
+    # installer complaints (issue 19)
+    "rule.installers.complaint_points": "装维单位每起核查属实投诉扣分",
+    "apcol.complaints": "属实投诉",
+    "apcol.deduction": "投诉扣分",
 }
