@@ -26,10 +26,12 @@ from appraisal.rules import rules_for
 from metrics import Scope, compute, load_settings
 from metrics.months import add_months, month_key, parse_month
 from metrics.registry import BY_KEY
+from metrics import worklists
 from metrics.staffing import seat_alert, weekly_answer_rates
 from metrics.targets import attach, load_targets
 import texts
 from texts import fmt
+from reports import complaints as complaint_reports
 from warehouse.schema import alert_log, alert_rules, alerts
 
 STATUSES = ("open", "acknowledged", "resolved")       # words: catalog texts alerts.status.<key>
@@ -181,6 +183,34 @@ def _actions_overdue(wh, rule: Rule, month: date, today: date) -> list[Occurrenc
     return out
 
 
+def _key_callbacks(wh, rule: Rule, month: date, today: date) -> list[Occurrence]:
+    """A key customer not called back by the due day (metrics.worklists): one alert per trigger."""
+    # the triggers of the last two months and this one: a due day passes at most 60 days after its trigger
+    months = sorted({(today - timedelta(days=d)).replace(day=1) for d in range(0, 62)})
+    out = []
+    for m in months:
+        rows = worklists.due(wh, "key_customers", months=[m], scope=rule.scope, today=today)
+        for r in rows[rows["status"] == "overdue"].itertuples():
+            out.append(Occurrence(f"key_callbacks|{r.ticket_id}", str(r.due_day), str(r.customer_id),
+                                  **{k: (None if pd.isna(v) else v) for k, v in
+                                     (("region", r.region), ("store", r.store), ("team", r.team))},
+                                  detail={"customer": str(r.customer_id), "ticket": str(r.ticket_id),
+                                          "due": str(r.due_day)},
+                                  page="satisfaction", query=_month_query(m)))
+    return out
+
+
+def _complaint_line(wh, rule: Rule, month: date, today: date) -> list[Occurrence]:
+    """The seed's line rule on the last full ISO week: a line whose weekly complaints fell by
+    ``line_drop_per_week`` (a setting) 4 weeks running may be replaced (reports.complaints)."""
+    last_week = complaint_reports.week_key(today - timedelta(days=today.isoweekday()))
+    lines = complaint_reports.build_weekly(wh, last_week, viewer=rule.scope).sections["lines"][0].frame
+    return [Occurrence(f"complaint_line|{r['line']}|{last_week}", last_week, str(r["line"]),
+                       detail={"line": str(r["line"]), "week": last_week}, page="complaints",
+                       query=_month_query(month), **rule.where())
+            for r in lines.to_dict("records") if r["line_rule"]]
+
+
 KINDS: dict[str, Kind] = {k.key: k for k in (
     Kind("seat", 0.05, False, _seat),
     Kind("off_target", 2, True, _off_target),
@@ -189,6 +219,8 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
     Kind("bottom_streak", 0, False, _agents_flagged("bottom_streak")),
     Kind("install_callbacks", 1.0, False, _install_callbacks),
     Kind("actions_overdue", 0, False, _actions_overdue),
+    Kind("key_callbacks", 0, False, _key_callbacks),
+    Kind("complaint_line", 0, False, _complaint_line),
 )}
 # the rules a new warehouse starts with: the company's, watching everything
 DEFAULT_RULES = [{"kind": k, "kpi": None} for k in KINDS if not KINDS[k].needs_kpi] + [

@@ -107,7 +107,7 @@ def interval_load(wh, month: str | date, *, filters: Filters = NO_FILTERS, scope
         return pd.DataFrame(columns=LOAD_COLUMNS)
     for c in ("offered", "answered", "handle", "agents", "slot"):
         daily[c] = daily[c].astype(float)
-    daily["weekday"] = pd.to_datetime(daily["day"]).dt.dayofweek + 1
+    daily["weekday"] = pd.to_datetime(daily["day"]).dt.day_of_week + 1
     days = daily.groupby("weekday")["day"].nunique().rename("days")
     out = daily.groupby(["weekday", "slot"], as_index=False).agg(
         offered=("offered", "sum"), answered=("answered", "sum"), handle=("handle", "sum"), agents=("agents", "sum"))

@@ -201,7 +201,7 @@ for key, col in (("creport.weekly_doc", left), ("creport.notice_doc", right)):
     report = st.session_state.get(key)
     if report is not None:
         name = report.label(lang()).replace(" · ", "_").replace("/", "-")
-        col.caption(report.label(lang()))
+        col.caption(md(report.label(lang())))   # names from the data: shown as text
         a, b = col.columns(2)
         a.download_button(t("download_pdf"), lambda r=report: complaint_reports.pdf_bytes(r, lang()), f"{name}.pdf",
                           "application/pdf", key=f"{key}.pdf", on_click=record, args=("download", f"{name}.pdf"))

@@ -17,7 +17,10 @@ def data_words(db: str) -> set[str]:
         for table, columns in (("tickets", "team, region, store, agent_name, category, agent_id"),
                                ("roster", "team, region, store, agent_name, leader, nickname"),
                                ("sales", "store, region, member_level, channel"),
-                               ("callbacks", "comment"), ("load_log", "file_name")):
+                               ("callbacks", "comment"), ("load_log", "file_name"),
+                               ("complaints", "category, content, line, store, region, team, responsible_department, "
+                                              "plan, approved_by, unit"),
+                               ("key_customers", "customer_name, level, owner")):
             for row in conn.execute(sa.text(f"SELECT DISTINCT {columns} FROM {table}")):
                 words.update(str(v) for v in row if v is not None)
     wh.dispose()

@@ -174,3 +174,37 @@ def test_the_alerts_page_lists_acknowledges_and_links(tmp_path, monkeypatch):
     assert table["状态"].iloc[0] == "已确认" and table["确认人 / 时间"].iloc[0]
     history = next(d.value for d in at.dataframe if "操作人" in d.value.columns)
     assert list(history["操作"]) == ["发生", "确认"]
+
+
+def test_key_customer_not_called_back_fires_after_its_due_day(duck_wh):
+    from test_worklists import load as load_worklists
+
+    load_worklists(duck_wh)
+    # W03: a key customer's ticket resolved 10-31 23:59:59, due by 11-03, never called back
+    assert fired(duck_wh, "key_callbacks", today=date(2026, 11, 3)) == []
+    got = fired(duck_wh, "key_callbacks", today=date(2026, 11, 4))
+    assert [(o.occurrence, o.subject, o.store) for o in got] == [("key_callbacks|W03", "V2", "广州店")]
+    assert engine.describe({"kind": "key_callbacks", "detail": '{"customer": "V2", "ticket": "W03", "due": "2026-11-03"}',
+                            "value": None}) == "重点客户 V2（工单 W03）须在 2026-11-03 前回访，至今没有回访"
+
+
+def test_a_line_whose_complaints_fell_four_weeks_running_fires(duck_wh, tmp_path):
+    from metrics.settings import save_settings
+
+    # weeks W40…W44 (09-28 … 11-01): line L1 4, 3, 2, 1, 0 complaints; L2 4, 3, 3, 1, 0 (W42 did not fall)
+    rows, n = [], 0
+    for line, counts in (("L1", (4, 3, 2, 1, 0)), ("L2", (4, 3, 3, 1, 0))):
+        for week, count in enumerate(counts):
+            for _ in range(count):
+                n += 1
+                rows.append(f"C{n},{date(2026, 9, 28).toordinal() + 7 * week}")
+    f = tmp_path / "lines.csv"
+    f.write_text("投诉编号,投诉时间,投诉热线\n" + "".join(
+        f"{cid},{date.fromordinal(int(day)).isoformat()} 10:00:00,{line}\n"
+        for (cid, day), line in zip((r.split(",") for r in rows), ["L1"] * 10 + ["L2"] * 11)), encoding="utf-8")
+    assert load_file(duck_wh, "complaints", f).rows_rejected == 0
+    save_settings(duck_wh, {"line_drop_per_week": 1}, user="admin")
+    got = fired(duck_wh, "complaint_line", today=date(2026, 11, 2))    # the last full week: W44
+    assert [(o.subject, o.period) for o in got] == [("L1", "2026-W44")]
+    save_settings(duck_wh, {"line_drop_per_week": 2}, user="admin")
+    assert fired(duck_wh, "complaint_line", today=date(2026, 11, 2)) == []

@@ -68,3 +68,16 @@ def test_the_weekly_report_and_a_notice_are_made_on_the_page(tmp_path, monkeypat
     at.selectbox(key="creport.value").set_value("装维部").run()
     at.button(key="creport.make_notice").click().run()
     assert not at.exception and any("投诉月度通报 · 2026年10月" in c.value and "装维部" in c.value for c in at.caption)
+
+
+def test_the_page_in_english_shows_no_chinese_outside_data(tmp_path, monkeypatch):
+    from english import data_words, leaks
+    from test_english import shown_texts
+    import texts
+
+    db = complaint_db(tmp_path)
+    at = app(db, monkeypatch, "pages/complaints.py", lang="en", **OCTOBER)
+    at.selectbox(key="complaints.pick").set_value("TS01").run()   # closed: its history and the ticket box
+    assert leaks(shown_texts(at), data_words(db) | set(texts.LANGS.values())) == []
+    at = app(db, monkeypatch, "pages/satisfaction.py", lang="en", **OCTOBER)
+    assert leaks(shown_texts(at), data_words(db) | set(texts.LANGS.values())) == []

@@ -229,3 +229,24 @@ def test_control_chart_and_overview_flags_in_chromium(server, browser):
         assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("path, heading, shot", [
+    ("complaints", "投诉登记表", "complaints_register.png"),
+    ("satisfaction", "回访任务", "satisfaction_worklists.png"),
+    ("imports", "数据质量", "imports_quality.png"),
+])
+def test_issue_19_sections_in_chromium(server, browser, path, heading, shot):
+    """The complaint register (stages, overdue rows in red), 回访任务 (the key-customer worklist of the
+    demo's list) and the data-quality panel, each scrolled into view and photographed (look at them)."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    try:
+        page.goto(f"{server}/{path}", wait_until="domcontentloaded")
+        _rendered(page)
+        page.get_by_role("heading", name=heading).scroll_into_view_if_needed()
+        page.wait_for_timeout(500)   # the grid's canvas paints after the scroll
+        page.screenshot(path=str(ARTIFACTS / shot))
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    finally:
+        page.close()

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from loaders.schema import SCHEMAS
+
 from conftest import FIXTURES, ROOT
 
 
@@ -79,7 +81,9 @@ def test_demo_loads_every_kind(tmp_path):
     res = cli("--db", db, "demo", "--months", "2", "--end-month", "2026-10", "--out", str(tmp_path / "demo"))
     assert res.returncode == 0, res.stderr
     kinds = [line.split("[")[1].split("]")[0] for line in res.stdout.strip().splitlines()]
-    assert kinds == ["roster", "tickets", "callbacks", "sales", "scorecard_inputs", "installer_scores"]
+    assert kinds == ["roster", "tickets", "callbacks", "sales", "scorecard_inputs", "installer_scores", "complaints",
+                     "key_customers"]
+    assert set(kinds) == set(SCHEMAS)   # every kind the demo can show
     assert all("拒收" in line for line in res.stdout.splitlines())
     files = sorted(p.name for p in (tmp_path / "demo").iterdir())
     assert any(n.endswith(".xlsx") for n in files) and any(n.endswith(".csv") for n in files)

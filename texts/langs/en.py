@@ -1398,4 +1398,11 @@ TEXT: dict[str, str] = {
     "rule.installers.complaint_points": "Installer units: points off per verified complaint",
     "apcol.complaints": "Verified complaints",
     "apcol.deduction": "Complaint deduction",
+    # alerts for issue 19
+    "alerts.kind.key_callbacks": "Key customer not called back in time",
+    "alerts.threshold.key_callbacks": "(none: an alert once the due day passed without a callback)",
+    "alerts.msg.key_callbacks": "Key customer {customer} (ticket {ticket}) was due a callback by {due} and has none",
+    "alerts.kind.complaint_line": "A line's complaints down 4 weeks running",
+    "alerts.threshold.complaint_line": "(the weekly drop is the setting “Line rule: weekly drop”)",
+    "alerts.msg.complaint_line": "Line {line}: weekly complaints fell by the set amount 4 weeks running up to {week}: it may be replaced",
 }

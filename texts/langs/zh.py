@@ -1398,4 +1398,11 @@ TEXT: dict[str, str] = {
     "rule.installers.complaint_points": "装维单位每起核查属实投诉扣分",
     "apcol.complaints": "属实投诉",
     "apcol.deduction": "投诉扣分",
+    # alerts for issue 19
+    "alerts.kind.key_callbacks": "重点客户未按时回访",
+    "alerts.threshold.key_callbacks": "（无：回访截止日过后仍无回访即预警）",
+    "alerts.msg.key_callbacks": "重点客户 {customer}（工单 {ticket}）须在 {due} 前回访，至今没有回访",
+    "alerts.kind.complaint_line": "线路投诉连续4周下降",
+    "alerts.threshold.complaint_line": "（每周下降数见设置「线路周投诉下降标准」）",
+    "alerts.msg.complaint_line": "线路 {line} 的周投诉量截至 {week} 连续4周每周下降达到标准：可考虑替换该线路",
 }
