@@ -26,7 +26,8 @@ def test_roles_and_what_each_may_do():
     viewer = access.Viewer("v@x.cn", role="viewer", stores=("上海店",))
     assert [a for a in access.PERMISSIONS if access.allowed(admin, a)] == list(access.PERMISSIONS)
     assert {a for a in access.PERMISSIONS if access.allowed(manager, a)} == {"read", "comment", "edit_inputs",
-                                                                             "refresh_pack", "acknowledge"}
+                                                                             "refresh_pack", "acknowledge",
+                                                                             "complaint_stage"}
     assert {a for a in access.PERMISSIONS if access.allowed(viewer, a)} == {"read"}
     assert not access.allowed(None, "read")
     with pytest.raises(KeyError):
