@@ -39,22 +39,9 @@ def main(argv=None) -> int:
     rp.add_argument("--dry-run", action="store_true", help="只打印将要发送的内容，不发送")
     rp.add_argument("--channels", help="通知渠道文件（默认 CSDASH_CHANNELS 或 data/channels.toml）")
     args = p.parse_args(argv)
-    if args.cmd == "report":
-        return report(args)
     wh = open_warehouse(args.db or os.environ.get("CSDASH_DB") or "data/warehouse.duckdb")
     try:
-        config = notify.load_config(args.channels)
-        month = args.month or catalog.default_month(wh)
-        if month is None:
-            print("仓库中没有数据", file=sys.stderr)
-            return 1
-        today = date.fromisoformat(args.today) if args.today else date.today()
-        new = engine.evaluate(wh, month=month, today=today, by="python -m alerts")
-        print(f"新预警 {len(new)} 条")
-        counts = notify.send(wh, config, dry_run=args.dry_run)
-        print(f"已发送 {counts['sent']}，失败 {counts['failed']}" + (
-            f"，将发送 {counts['would_send']}（--dry-run）" if args.dry_run else ""))
-        return 0 if counts["failed"] == 0 else 3
+        return (report if args.cmd == "report" else run)(args, wh)
     except DomainError as exc:
         print(exc.render("zh"), file=sys.stderr)
         return 2
@@ -62,32 +49,40 @@ def main(argv=None) -> int:
         wh.dispose()
 
 
-def report(args) -> int:
-    wh = open_warehouse(args.db or os.environ.get("CSDASH_DB") or "data/warehouse.duckdb")
-    try:
-        config = notify.load_config(args.channels)
-        period = args.week if args.kind == "weekly" else args.month
-        if not period:
-            print("周报需要 --week，通报需要 --month", file=sys.stderr)
-            return 2
-        level, value = next(((k, getattr(args, k)) for k in ("department", "region") if getattr(args, k)), ("all", None))
-        rep = complaint_reports.create(wh, args.kind, period, level=level if args.kind == "notice" else "all",
-                                       value=value if args.kind == "notice" else None, viewer=Scope.all(),
-                                       by="python -m alerts")
-        name = rep.label().replace(" · ", "_")
-        files = ((f"{name}.pdf", complaint_reports.pdf_bytes(rep), "application/pdf"),
-                 (f"{name}.xlsx", complaint_reports.workbook(rep),
-                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-        counts = notify.send_report(wh, config, rep, [n for n in notify._SPLIT.split(args.to) if n], files,
-                                    dry_run=args.dry_run)
-        print(f"已发送 {counts['sent']}，失败 {counts['failed']}，跳过 {counts['skipped']}" + (
-            f"，将发送 {counts['would_send']}（--dry-run）" if args.dry_run else ""))
-        return 0 if counts["failed"] == 0 else 3
-    except DomainError as exc:
-        print(exc.render("zh"), file=sys.stderr)
+def run(args, wh) -> int:
+    config = notify.load_config(args.channels)
+    month = args.month or catalog.default_month(wh)
+    if month is None:
+        print("仓库中没有数据", file=sys.stderr)
+        return 1
+    today = date.fromisoformat(args.today) if args.today else date.today()
+    new = engine.evaluate(wh, month=month, today=today, by="python -m alerts")
+    print(f"新预警 {len(new)} 条")
+    counts = notify.send(wh, config, dry_run=args.dry_run)
+    print(f"已发送 {counts['sent']}，失败 {counts['failed']}" + (
+        f"，将发送 {counts['would_send']}（--dry-run）" if args.dry_run else ""))
+    return 0 if counts["failed"] == 0 else 3
+
+
+def report(args, wh) -> int:
+    config = notify.load_config(args.channels)
+    period = args.week if args.kind == "weekly" else args.month
+    if not period:
+        print("周报需要 --week，通报需要 --month", file=sys.stderr)
         return 2
-    finally:
-        wh.dispose()
+    level, value = next(((k, getattr(args, k)) for k in ("department", "region") if getattr(args, k)), ("all", None))
+    rep = complaint_reports.create(wh, args.kind, period, level=level if args.kind == "notice" else "all",
+                                   value=value if args.kind == "notice" else None, viewer=Scope.all(),
+                                   by="python -m alerts")
+    name = rep.label().replace(" · ", "_")
+    files = ((f"{name}.pdf", complaint_reports.pdf_bytes(rep), "application/pdf"),
+             (f"{name}.xlsx", complaint_reports.workbook(rep),
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    counts = notify.send_report(wh, config, rep, [n for n in notify._SPLIT.split(args.to) if n], files,
+                                dry_run=args.dry_run)
+    print(f"已发送 {counts['sent']}，失败 {counts['failed']}，跳过 {counts['skipped']}" + (
+        f"，将发送 {counts['would_send']}（--dry-run）" if args.dry_run else ""))
+    return 0 if counts["failed"] == 0 else 3
 
 
 if __name__ == "__main__":

@@ -201,6 +201,20 @@ def pending(wh, config: Config) -> list[tuple[dict, Channel]]:
     return out
 
 
+def _attempt(action, sleep) -> tuple[str, int]:
+    """Run ``action`` until it succeeds, waiting ``RETRIES`` between attempts: ("", n) or (the last error, n)."""
+    error, attempts = "", 0
+    for attempts, wait in enumerate((0.0, *RETRIES), start=1):
+        if wait:
+            sleep(wait)
+        try:
+            action()
+            return "", attempts
+        except Exception as exc:        # network, HTTP, SMTP: logged and retried, never fatal
+            error = f"{type(exc).__name__}: {exc}"
+    return error, attempts
+
+
 def send(wh, config: Config, *, dry_run: bool = False, sleep=time.sleep, log=print) -> dict[str, int]:
     """Send every pending (alert, channel) once; retry with back-off; record each outcome."""
     counts = {"sent": 0, "failed": 0, "would_send": 0}
@@ -209,16 +223,7 @@ def send(wh, config: Config, *, dry_run: bool = False, sleep=time.sleep, log=pri
             log(f"[dry-run] {channel.name} ({channel.type}) ← #{row['alert_id']} {text_of(row, config)}")
             counts["would_send"] += 1
             continue
-        error, attempts = "", 0
-        for attempts, wait in enumerate((0.0, *RETRIES), start=1):
-            if wait:
-                sleep(wait)
-            try:
-                deliver(channel, row, config)
-                error = ""
-                break
-            except Exception as exc:        # network, HTTP, SMTP: logged and retried, never fatal
-                error = f"{type(exc).__name__}: {exc}"
+        error, attempts = _attempt(lambda: deliver(channel, row, config), sleep)
         ok = not error
         _record(wh, int(row["alert_id"]), channel.name, ok, attempts, error)
         counts["sent" if ok else "failed"] += 1
@@ -244,6 +249,15 @@ def report_text(report, config: Config, lang: str = "zh") -> str:
             + f"\n{config.base_url}/complaints")
 
 
+def _deliver_report(channel: Channel, config: Config, report, text: str, files) -> None:
+    if channel.type == "wecom":
+        _post(channel.url, wecom_payload(text))
+    elif channel.type == "dingtalk":
+        _post(dingtalk_url(channel.url, channel.secret), dingtalk_payload(text))
+    else:
+        _mail(config, channel.to, report.label(), text, files)
+
+
 def send_report(wh, config: Config, report, names: list[str], files: tuple[tuple[str, bytes, str], ...], *,
                 dry_run: bool = False, sleep=time.sleep, log=print) -> dict[str, int]:
     """Send a frozen complaint report to the named channels: robots get the summary and the link, e-mail
@@ -265,21 +279,7 @@ def send_report(wh, config: Config, report, names: list[str], files: tuple[tuple
             log(f"[dry-run] {name} ({channel.type}) ← {text}")
             counts["would_send"] += 1
             continue
-        error, attempts = "", 0
-        for attempts, wait in enumerate((0.0, *RETRIES), start=1):
-            if wait:
-                sleep(wait)
-            try:
-                if channel.type == "wecom":
-                    _post(channel.url, wecom_payload(text))
-                elif channel.type == "dingtalk":
-                    _post(dingtalk_url(channel.url, channel.secret), dingtalk_payload(text))
-                else:
-                    _mail(config, channel.to, report.label(), text, files)
-                error = ""
-                break
-            except Exception as exc:        # network, HTTP, SMTP: logged and retried, never fatal
-                error = f"{type(exc).__name__}: {exc}"
+        error, attempts = _attempt(lambda: _deliver_report(channel, config, report, text, files), sleep)
         counts["sent" if not error else "failed"] += 1
         log(f"{'sent' if not error else 'FAILED'} {name} after {attempts} attempt(s) {error}")
     return counts

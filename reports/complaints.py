@@ -25,7 +25,7 @@ from metrics.complaints import register
 from metrics.months import add_months, month_end, month_key, parse_month
 from reports.errors import ReportError
 from reports.pack import Table, _dump, _load
-from reports.excel import NUMBER_FORMATS, _write_table
+from reports.excel import _write_table, book_formats
 from reports.pdf import _Doc, _table
 from reports.render import LINE_CHARS, shorten, title
 import texts
@@ -243,10 +243,7 @@ def workbook(report: ComplaintReport, lang: str = texts.DEFAULT) -> bytes:
     buf = io.BytesIO()
     with excel_writer(buf) as xl:
         book = xl.book
-        bold = book.add_format({"bold": True})
-        big = book.add_format({"bold": True, "font_size": 14})
-        head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
-        formats = {u: book.add_format({"num_format": f}) for u, f in NUMBER_FORMATS.items()}
+        bold, big, head, formats = book_formats(book)
         cover = book.add_worksheet(texts.text(f"creport.{report.kind}", lang)[:31])
         cover.write_string(0, 0, spreadsheet_safe(report.label(lang)), big)
         for r, line in enumerate(_meta_lines(report, lang), start=2):

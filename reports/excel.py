@@ -24,17 +24,23 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and not fmt.is_empty(v)
 
 
+def book_formats(book) -> tuple:
+    """(bold, title, header, number formats by unit and for changes) of a document workbook."""
+    bold = book.add_format({"bold": True})
+    big = book.add_format({"bold": True, "font_size": 14})
+    head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
+    formats = {u: book.add_format({"num_format": f}) for u, f in NUMBER_FORMATS.items()}
+    formats["pp"] = book.add_format({"num_format": '+0.0"pp";-0.0"pp"'})
+    formats["relative"] = book.add_format({"num_format": "+0.0%;-0.0%"})
+    return bold, big, head, formats
+
+
 def workbook(pack: Pack, *, comments: dict[str, str], actions: pd.DataFrame, lang: str = "zh") -> bytes:
     buf = io.BytesIO()
     month, scope = fmt.month_label(pack.month, lang), pack.scope.label(lang)
     with excel_writer(buf) as xl:
         book = xl.book
-        bold = book.add_format({"bold": True})
-        big = book.add_format({"bold": True, "font_size": 14})
-        head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
-        formats = {u: book.add_format({"num_format": f}) for u, f in NUMBER_FORMATS.items()}
-        formats["pp"] = book.add_format({"num_format": '+0.0"pp";-0.0"pp"'})
-        formats["relative"] = book.add_format({"num_format": "+0.0%;-0.0%"})
+        bold, big, head, formats = book_formats(book)
         cover = book.add_worksheet(section_title("cover", lang))
         cover.write(0, 0, texts.text("pack.title", lang), big)
         cover.write_string(1, 0, spreadsheet_safe(f"{month}  {scope}"))
