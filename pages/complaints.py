@@ -12,6 +12,7 @@ import streamlit as st
 
 from metrics import MetricError
 from metrics.complaints import GRADES, STAGES, advance, linked_ticket, result_hours
+from metrics.months import month_key
 from metrics.registry import BY_KEY
 from metrics.subjects import SUBJECTS
 from loaders.complaints import history
@@ -29,7 +30,7 @@ args = (view.url, view.version, view.scope, view.filters, view.settings)
 monthly = monthly_or_stop(view, tuple(KPIS))
 
 # the month's figures, one card each
-now = data.figures(*args, tuple(KPIS), (view.month,), ())
+now = monthly[monthly["month"] == month_key(view.month)]   # the month's rows of the trend already computed
 cards = st.columns(4)
 for i, kpi in enumerate(KPIS[:8]):
     row = now[now["kpi"] == kpi]
@@ -40,11 +41,11 @@ register = data.complaint_register(*args, view.months, datetime.now().replace(se
 left, right = st.columns(2)
 left.plotly_chart(charts.trend(monthly, list(SUBJECTS["complaints"].chart), t("by_month")), theme=None,
                   key="complaints.trend")
-if len(register):
-    mix = register.assign(emotion=register["emotion"].fillna("none")).groupby(
-        ["month", "emotion"], as_index=False).size().rename(columns={"size": "n"})
-    mix["emotion"] = [value_label(None if e == "none" else e) for e in mix["emotion"]]
-    mix["month"] = [fmt.month_label(m, lang()) for m in mix["month"]]
+# the emotion mix is the register's count by the dimension 客户情绪, through the builder like any figure
+mix = data.figures(*args, ("complaint_items",), view.months, ("month", "emotion"))
+if len(mix):
+    mix = mix.assign(n=mix["value"], emotion=[value_label(e) for e in mix["emotion"]],
+                     month=[fmt.month_label(m, lang()) for m in mix["month"]])
     right.plotly_chart(charts.share_bars(mix, "month", "n", "emotion", t("complaint.emotion_mix")), theme=None,
                        key="complaints.emotion")
 
