@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import texts
+
 SKIP = "__skip__"    # the row is skipped and counted (已删除, 已撤回)
 EMPTY = "__empty__"  # a known word that means "no value" (未评价…)
 
@@ -90,6 +92,15 @@ VOCABULARIES: dict[str, Vocabulary] = {v.name: v for v in (
     }),
     V("employment", {"formal": ("正式",), "other": ("试用", "实习", "外包", "临时")}, contains=True, default="formal"),
     V("grade_ae", {g: (g,) for g in "ABCDE"}),
+    V("audit_type", {"category_standard": ("品类标准", "品类经营标准", "品类检查", "category_standard"),
+                     "iga": ("IGA五星", "IGA", "五星", "iga"), "qsc": ("QSC", "品质服务清洁", "qsc")},
+      contains=True, priority=("qsc", "iga", "category_standard")),
+    # a KPI by its id or its label in any language (store targets): the catalog's kpi.<id> texts, which
+    # the metric registry requires for each declared KPI (tests/test_vocab checks the two agree)
+    V("kpi", {key[len("kpi."):]: (key[len("kpi."):], *(w for lang in texts.LANGS
+                                                               for w in dict.fromkeys([texts.text(key, lang),
+                                                                                       *texts.text(key, lang).split("/")])))
+              for key in texts.ids("kpi.") if key.count(".") == 1}),
 )}
 
 # Three-level and key-press satisfaction scales have no safe default (data contract §2).

@@ -26,6 +26,9 @@ class Unit(str, Enum):
     HOURS = "hours"
     YUAN = "yuan"
     POINTS = "points"
+    TIMES = "times"       # a turnover: times per month
+    DAYS = "days"
+    PER_10K = "per_10k"   # per 10,000 yuan of revenue
 
     @property
     def is_rate(self) -> bool:
@@ -93,6 +96,8 @@ class Metric:
 
 UP, DOWN, NONE = Direction.UP, Direction.DOWN, Direction.NONE
 PCT, CNT, SEC, HRS, YUAN, PTS = Unit.PERCENT, Unit.COUNT, Unit.SECONDS, Unit.HOURS, Unit.YUAN, Unit.POINTS
+TIMES, DAYS, PER_10K = Unit.TIMES, Unit.DAYS, Unit.PER_10K
+AUDIT = "audit_type = '{}'"
 SL_SETTINGS = ("ring_cycle_seconds", "answer_rings", "short_abandon_rings", "voicemail_as_missed",
                "abandon_treatment")
 
@@ -228,6 +233,41 @@ METRICS: tuple[Metric, ...] = (
     Metric("installer_complaints", "complaints", CNT, DOWN,
            Count("verified AND unit IS NOT NULL"),
            formula="complaints verified against an installer unit"),
+    Metric("complaints_per_10k_revenue", "complaint_base", PER_10K, DOWN, Sum("complaint"), Sum("revenue_10k"),
+           formula="complaints / (revenue / 10,000 yuan)"),
+    # ---------------------------------------------------------------- store operations
+    Metric("audit_category_score", "audits", PTS, UP,
+           Sum("score", AUDIT.format("category_standard")), Count(AUDIT.format("category_standard")),
+           formula="mean score of the category operating-standard checks (品类标准)"),
+    Metric("audit_iga_score", "audits", PTS, UP, Sum("score", AUDIT.format("iga")), Count(AUDIT.format("iga")),
+           formula="mean score of the IGA five-star audits"),
+    Metric("audit_qsc_score", "audits", PTS, UP, Sum("score", AUDIT.format("qsc")), Count(AUDIT.format("qsc")),
+           formula="mean score of the QSC audits"),
+    Metric("qsc_quality", "audits", PTS, UP,
+           Sum("quality", AUDIT.format("qsc")), Count(AUDIT.format("qsc") + " AND quality IS NOT NULL"),
+           formula="mean quality (品质) sub-score of the QSC audits"),
+    Metric("qsc_service", "audits", PTS, UP,
+           Sum("service", AUDIT.format("qsc")), Count(AUDIT.format("qsc") + " AND service IS NOT NULL"),
+           formula="mean service (服务) sub-score of the QSC audits"),
+    Metric("qsc_cleanliness", "audits", PTS, UP,
+           Sum("cleanliness", AUDIT.format("qsc")), Count(AUDIT.format("qsc") + " AND cleanliness IS NOT NULL"),
+           formula="mean cleanliness (清洁) sub-score of the QSC audits"),
+    Metric("inventory_turnover", "stock", TIMES, UP, Sum("cogs"), Sum("avg_inventory"),
+           formula="cost of goods sold / average inventory (mean of the month's snapshot days), per month"),
+    Metric("inventory_days", "stock", DAYS, DOWN, Sum("inventory_days"), Sum("cogs"),
+           formula="average inventory × days of the month / cost of goods sold"),
+    Metric("stockout_rate", "stock", PCT, DOWN, Sum("out_days"), Sum("sku_days"),
+           formula="SKU-days out of stock / SKU-days snapshotted"),
+    Metric("revenue_per_open_day", "store_days", YUAN, UP, Sum("revenue"), Sum("open_days"),
+           formula="revenue of the master's stores / their open days (opened_on … closed_on)"),
+    Metric("revenue_per_sqm", "store_days", YUAN, UP, Sum("revenue"), Sum("area_months"),
+           formula="revenue / (area m² × open days / days of the month): sales per m² per month (坪效)"),
+    Metric("collection_rate", "receivables", PCT, UP, Sum("collected"), Sum("due"),
+           formula="collected / due, receivables raised in the period"),
+    Metric("receivables_turnover", "receivables", TIMES, UP, Sum("due"), Sum("outstanding"),
+           formula="due / outstanding (due − collected), receivables raised in the period"),
+    Metric("dso_days", "receivables", DAYS, DOWN, Sum("outstanding_days"), Sum("due"),
+           formula="outstanding × days of the month / due (days sales outstanding)"),
 )
 
 BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}

@@ -47,7 +47,7 @@ from warehouse.schema import DATA_TABLES
 FORMAT = 1   # bump when the shape of a roll-up table changes
 ORG = ("team", "region", "store", "division", "channel")
 GRAINS: tuple[tuple[str, tuple[str, ...] | None], ...] = (("full", None), ("org", ORG))
-ROLLED_UP = tuple(SOURCES)
+ROLLED_UP = tuple(k for k, s in SOURCES.items() if s.rollup != "none")
 DISTINCT_LEVELS = (None, "region", "store", "team")   # a "rows" source's per-level roll-ups (None: all)
 PROBE = date(2000, 1, 1)
 _MONTH_PARAMS = {"start": "rollup_start", "end": "rollup_end", "bm0": "rollup_month", "be0": "rollup_end",
@@ -205,7 +205,12 @@ def choose(defs: list[Definition], state: dict[str, store.Rollup], version: int,
            needed: set[str], months: tuple[date, ...], dims: tuple[str, ...] = (), scope: Scope = Scope.all(),
            filters=NO_FILTERS) -> Definition | None:
     """The smallest current roll-up of ``source`` whose grain has every column ``needed`` and that
-    covers ``months``; None when only the facts can answer exactly."""
+    covers ``months``; None when only the facts can answer exactly.  The columns the viewer's scope
+    limits are needed too: a source without one (a store's audits have no team) answers a viewer
+    limited on it from its facts, where that column is empty, so such a viewer sees none of it."""
+    if isinstance(scope, Scope):   # (no scope: the builder refuses the request itself, naming it)
+        needed = needed | {column for column, allowed in (("region", scope.regions), ("store", scope.stores),
+                                                          ("team", scope.teams)) if allowed is not None}
     fitting = []
     for d in defs:
         s = state.get(d.name)

@@ -33,6 +33,12 @@ SALES_DIMS = frozenset(DIMENSIONS) - {"category"} - COMPLAINT_ONLY
 COMPLAINT_DIMS = frozenset(DIMENSIONS) - {"member_level"}
 # complaints beside orders and contacts: the dimensions all three have
 BASE_DIMS = frozenset({"month", "team", "region", "store", "division", "channel", "agent"})
+# store operations (audits, stock, receivables): a store's own rows have no team, channel or agent; their
+# rows carry those columns empty, so a viewer limited to teams, or a filter on them, sees none of them
+STORE_DIMS = frozenset({"month", "region", "store"})
+AUDIT_DIMS = STORE_DIMS | {"category"}
+NO_ORG = ("CAST(NULL AS TEXT) AS team, CAST(NULL AS TEXT) AS division, CAST(NULL AS TEXT) AS channel, "
+          "CAST(NULL AS TEXT) AS agent")
 
 # The roster row in force on a day: active_from ≤ day ≤ active_to, and before the agent's next row.
 ROSTER_PERIODS = """roster_periods AS (
@@ -50,6 +56,15 @@ def roster_join(alias: str, agent: str, day: str) -> str:
 
 def month_of(ts: str) -> str:
     return f"CAST(date_trunc('month', {ts}) AS DATE)"
+
+
+def days_in_month(ts: str) -> str:
+    return f"EXTRACT(DAY FROM date_trunc('month', {ts}) + INTERVAL '1 month' - INTERVAL '1 day')"
+
+
+def store_master(store: str, alias: str = "sm") -> str:
+    """The store master row of a store: the authority for its region (``COALESCE({alias}.region, …)``)."""
+    return f"LEFT JOIN stores {alias} ON {alias}.store = {store}"
 
 
 def ticket_dims(t: str = "t", r: str = "r") -> str:
@@ -94,6 +109,7 @@ class Source:
     # rows in months without any event of its kinds (the backlog: tickets still open at each month's
     # end): its roll-ups are built for every month, not only those with data
     every_month: bool = False
+    # "none": not rolled up (a lookup such as the store master, read through the builder for its scope)
 
 
 # ------------------------------------------------------------------------- tickets (calls, contacts)
@@ -182,7 +198,7 @@ def _callback_rows(req: Request) -> str:
 
 # ------------------------------------------------------------------------------ sales and buyers
 def _sales_dims() -> str:
-    return ("r.team AS team, COALESCE(s.region, r.region) AS region, "
+    return ("r.team AS team, COALESCE(sm.region, s.region, r.region) AS region, "
             "COALESCE(s.store, r.store) AS store, r.division AS division, s.channel AS channel, "
             "s.agent_id AS agent, s.member_level AS member_level")
 
@@ -194,6 +210,7 @@ def _sales_rows(req: Request) -> str:
         s.amount - COALESCE(s.refund_amount, 0) AS net_amount,
         COALESCE(s.refund_amount, 0) AS refund_amount
     FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
+    {store_master('COALESCE(s.store, r.store)')}
     WHERE s.ordered_at >= :start AND s.ordered_at < :end"""
 
 
@@ -207,6 +224,7 @@ def _buyer_rows(req: Request) -> str:
         FROM (SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()}, s.customer_id, s.ordered_at,
                      s.amount - COALESCE(s.refund_amount, 0) AS net_amount
               FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
+              {store_master('COALESCE(s.store, r.store)')}
               WHERE s.ordered_at >= :rows_from AND s.ordered_at < :end AND s.status IN ('paid', 'completed')
                 AND s.customer_id IS NOT NULL) b
         GROUP BY month, team, region, store, division, channel, agent, member_level, customer_id"""
@@ -290,21 +308,113 @@ def _complaint_base_rows(req: Request) -> str:
     """Complaints, paid orders and contacts side by side on their shared dimensions: the complaint
     rates per order and per contact are Σ over one row set, like every other rate."""
     return f"""SELECT {month_of('c.received_at')} AS month, {_complaint_dims()},
-            CASE WHEN c.complaint_class = 'complaint' THEN 1 ELSE 0 END AS complaint, 0 AS paid_order, 0 AS contact
+            CASE WHEN c.complaint_class = 'complaint' THEN 1 ELSE 0 END AS complaint, 0 AS paid_order, 0 AS contact,
+            0 AS revenue_10k
         FROM complaints c {roster_join('r', 'c.agent_id', 'CAST(c.received_at AS DATE)')}
         WHERE c.received_at >= :start AND c.received_at < :end
         UNION ALL
-        SELECT {month_of('s.ordered_at')} AS month, r.team AS team, COALESCE(s.region, r.region) AS region,
+        SELECT {month_of('s.ordered_at')} AS month, r.team AS team, COALESCE(sm.region, s.region, r.region) AS region,
             COALESCE(s.store, r.store) AS store, r.division AS division, s.channel AS channel, s.agent_id AS agent,
-            0, CASE WHEN s.status IN ('paid', 'completed') THEN 1 ELSE 0 END, 0
+            0, CASE WHEN s.status IN ('paid', 'completed') THEN 1 ELSE 0 END, 0,
+            CASE WHEN s.status IN ('paid', 'completed') THEN (s.amount - COALESCE(s.refund_amount, 0)) / 10000.0
+                 ELSE 0 END
         FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
+        {store_master('COALESCE(s.store, r.store)')}
         WHERE s.ordered_at >= :start AND s.ordered_at < :end
         UNION ALL
         SELECT {month_of('t.created_at')} AS month, COALESCE(r.team, t.team) AS team,
             COALESCE(r.region, t.region) AS region, COALESCE(t.store, r.store) AS store,
-            COALESCE(t.division, r.division) AS division, t.channel AS channel, t.agent_id AS agent, 0, 0, 1
+            COALESCE(t.division, r.division) AS division, t.channel AS channel, t.agent_id AS agent, 0, 0, 1, 0
         FROM tickets t {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}
         WHERE t.created_at >= :start AND t.created_at < :end"""
+
+
+# ------------------------------------------------------------------------------ store operations
+def _audit_rows(req: Request) -> str:
+    return f"""SELECT {month_of('a.audited_at')} AS month, COALESCE(sm.region, a.region) AS region, a.store AS store,
+        a.category AS category, {NO_ORG}, a.audit_id, a.audited_at, a.audit_type, a.score, a.quality, a.service,
+        a.cleanliness, a.auditor
+    FROM store_audits a {store_master('a.store')}
+    WHERE a.audited_at >= :start AND a.audited_at < :end"""
+
+
+def _stock_rows(req: Request) -> str:
+    """Inventory snapshots beside the cost of paid orders, per store and month.  A snapshot row's share
+    of its store's *average inventory* that month is its value ÷ the number of days the store was
+    snapshotted that month (daily, weekly or month-end snapshots alike); times the month's days, its
+    inventory-days.  So Σ cogs ÷ Σ average inventory is the month's turnover and Σ inventory-days ÷ Σ
+    cogs its days of inventory, for a store, a region or the chain, and every row counts once.  The two
+    halves leave each other's columns empty (not 0): without orders carrying a cost, or without
+    snapshots, the turnover is empty ("—"), never 0."""
+    return f"""SELECT {month_of('i.snapshot_at')} AS month, COALESCE(sm.region, i.region) AS region, i.store AS store,
+            {NO_ORG},
+            CAST(i.cost_value AS DOUBLE PRECISION) / n.dates AS avg_inventory,
+            CAST(i.cost_value AS DOUBLE PRECISION) * {days_in_month('i.snapshot_at')} / n.dates AS inventory_days,
+            1 AS sku_days, CASE WHEN i.stock_out THEN 1 ELSE 0 END AS out_days, CAST(NULL AS DOUBLE PRECISION) AS cogs
+        FROM inventory_snapshots i {store_master('i.store')}
+        JOIN (SELECT store, {month_of('snapshot_at')} AS month, COUNT(DISTINCT CAST(snapshot_at AS DATE)) AS dates
+              FROM inventory_snapshots WHERE snapshot_at >= :start AND snapshot_at < :end
+              GROUP BY store, {month_of('snapshot_at')}) n
+          ON n.store = i.store AND n.month = {month_of('i.snapshot_at')}
+        WHERE i.snapshot_at >= :start AND i.snapshot_at < :end
+        UNION ALL
+        SELECT {month_of('s.ordered_at')} AS month, COALESCE(sm.region, s.region, r.region) AS region,
+            COALESCE(s.store, r.store) AS store, {NO_ORG}, NULL, NULL, NULL, NULL, CAST(s.cost AS DOUBLE PRECISION)
+        FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
+        {store_master('COALESCE(s.store, r.store)')}
+        WHERE s.ordered_at >= :start AND s.ordered_at < :end AND s.status IN ('paid', 'completed')
+          AND s.cost IS NOT NULL"""
+
+
+def _receivable_rows(req: Request) -> str:
+    """Receivables raised in the month; outstanding = due − collected as of the export.  Days sales
+    outstanding = outstanding × the month's days ÷ due (Σ over rows, so it sums over stores)."""
+    return f"""SELECT {month_of('v.raised_at')} AS month, COALESCE(sm.region, v.region) AS region, v.store AS store,
+            {NO_ORG}, v.receivable_id, v.merchant, v.raised_at, v.due_on,
+            CAST(v.due AS DOUBLE PRECISION) AS due, CAST(v.collected AS DOUBLE PRECISION) AS collected,
+            CAST(v.due - v.collected AS DOUBLE PRECISION) AS outstanding,
+            CAST(v.due - v.collected AS DOUBLE PRECISION) * {days_in_month('v.raised_at')} AS outstanding_days
+        FROM receivables v {store_master('v.store')}
+        WHERE v.raised_at >= :start AND v.raised_at < :end"""
+
+
+def _month_values(req: Request) -> str:
+    """``(VALUES (month), …)`` of the period's months as bound parameters (``bm0``…, as the backlog's:
+    a roll-up binds its own month there)."""
+    months = req.params["months"]
+    for i, m in enumerate(months):
+        req.params[f"bm{i}"] = m
+    return ", ".join(f"(CAST(:bm{i} AS DATE))" for i in range(len(months)))
+
+
+def _store_day_rows(req: Request) -> str:
+    """Each store of the master: its open days in each month (opened_on … closed_on, a store opening on
+    the 15th of a 31-day month has 17) and its area for those days; beside the revenue of paid orders of
+    the stores in the master (a store not in the master has no open days, so its sales are left out of
+    both sides rather than inflating one)."""
+    values = _month_values(req)
+    span = ("(LEAST(m.last_day, COALESCE(st.closed_on, m.last_day)) "
+            "- GREATEST(m.month, COALESCE(st.opened_on, m.month)) + 1)")
+    return f"""SELECT m.month, st.region AS region, st.store AS store, {NO_ORG},
+            CASE WHEN {span} > 0 THEN {span} ELSE 0 END AS open_days,
+            CASE WHEN {span} > 0 THEN st.area_sqm * {span} / (m.last_day - m.month + 1) END AS area_months,
+            CAST(NULL AS DOUBLE PRECISION) AS revenue
+        FROM stores st CROSS JOIN (SELECT month, CAST(month + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) AS last_day
+                                   FROM (VALUES {values}) AS v(month)) m
+        UNION ALL
+        SELECT {month_of('s.ordered_at')} AS month, st.region AS region, st.store AS store, {NO_ORG}, NULL, NULL,
+            CAST(s.amount - COALESCE(s.refund_amount, 0) AS DOUBLE PRECISION)
+        FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
+        JOIN stores st ON st.store = COALESCE(s.store, r.store)
+        WHERE s.ordered_at >= :start AND s.ordered_at < :end AND s.status IN ('paid', 'completed')"""
+
+
+def _store_master_rows(req: Request) -> str:
+    """The store master itself (type, size class, area, dates) for the store pages' peers and league:
+    read through the builder so that the viewer's scope applies to it like to any figure."""
+    return f"""SELECT CAST(NULL AS DATE) AS month, region, store, {NO_ORG}, store_code, store_type, size_class,
+            area_sqm, manager, opened_on, closed_on
+        FROM stores"""
 
 
 SOURCES: dict[str, Source] = {s.key: s for s in (
@@ -318,4 +428,10 @@ SOURCES: dict[str, Source] = {s.key: s for s in (
     Source("inquiries", "询单客户", TICKET_DIMS, _inquiry_rows, _inquiry_facts, ("tickets", "sales")),
     Source("complaints", "投诉登记", COMPLAINT_DIMS, _complaint_rows, _complaint_facts, ("complaints",)),
     Source("complaint_base", "投诉与订单、咨询", BASE_DIMS, _complaint_base_rows, kinds=("complaints",)),
+    Source("audits", "门店检查", AUDIT_DIMS, _audit_rows, kinds=("store_audits",)),
+    Source("stock", "库存与销售成本", STORE_DIMS, _stock_rows, kinds=("inventory_snapshots",)),
+    Source("receivables", "应收账款", STORE_DIMS, _receivable_rows, kinds=("receivables",)),
+    Source("store_days", "门店营业天数与销售", STORE_DIMS, _store_day_rows, kinds=("sales",), every_month=True),
+    # not a KPI source: no roll-up; its rows are the master's, whatever the months
+    Source("store_master", "门店档案", frozenset({"region", "store"}), _store_master_rows, rollup="none"),
 )}

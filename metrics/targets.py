@@ -83,7 +83,7 @@ def check_target(t: Target) -> list[Message]:
         problems.append(Message("target.not_number", value=t.target))
     elif m.unit.is_rate and not 0 <= t.target <= 1:
         problems.append(Message("target.rate_range", label=label, value=f"{t.target:g}"))
-    elif m.unit in (Unit.COUNT, Unit.YUAN, Unit.SECONDS, Unit.HOURS) and t.target < 0:
+    elif m.unit is not Unit.POINTS and t.target < 0:
         problems.append(Message("target.negative", label=label))
     if t.amber_band is not None and (math.isnan(t.amber_band) or t.amber_band < 0):
         problems.append(Message("target.bad_band", band=t.amber_band))

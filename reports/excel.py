@@ -17,7 +17,7 @@ from texts import fmt
 from warehouse.safety import excel_writer, spreadsheet_safe
 
 NUMBER_FORMATS = {Unit.PERCENT: "0.0%", Unit.YUAN: "¥#,##0.00", Unit.SECONDS: "0.0", Unit.HOURS: "0.0",
-                  Unit.POINTS: "0.00", Unit.COUNT: "#,##0"}
+                  Unit.TIMES: "0.00", Unit.DAYS: "0.0", Unit.PER_10K: "0.00", Unit.POINTS: "0.00", Unit.COUNT: "#,##0"}
 
 
 def _is_number(v) -> bool:

@@ -53,6 +53,12 @@ def value(v, unit: str, lang: str = "zh") -> str:
         return f"{v:.1f}小时" if zh else f"{v:.1f} h"
     if unit == "points":
         return f"{v:.2f}分" if zh else f"{v:.2f} pts"
+    if unit == "times":
+        return f"{v:.2f}次" if zh else f"{v:.2f}×"
+    if unit == "days":
+        return f"{v:.1f}天" if zh else f"{v:.1f} d"
+    if unit == "per_10k":
+        return f"{v:.2f}件/万元" if zh else f"{v:.2f} per ¥10k"
     if zh and abs(v) >= 1e8:
         return f"{v / 1e8:,.2f}亿"
     return f"{v / 10_000:,.1f}万" if zh and abs(v) >= 1_000_000 else f"{v:,.0f}"

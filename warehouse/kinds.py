@@ -241,6 +241,8 @@ SALES = ExportSchema(
         C("channel", Kind.text, ("渠道", "销售渠道", "订单来源")),
         C("agent_id", Kind.id, ("客服工号", "导购工号", "接待客服", "客服", "导购")),
         C("quantity", Kind.int, ("数量", "件数", "宝贝总数量", "购买数量")),
+        # the cost of the goods sold (成本): inventory turnover's numerator (metrics: the stock source)
+        C("cost", Kind.money, ("成本金额", "销售成本", "商品成本", "成本")),
     ),
     event="ordered_at",
     options=(Option("amount", ("gross", "net")),),
@@ -377,8 +379,112 @@ KEY_CUSTOMERS = ExportSchema(
         C("owner", Kind.text, ("客户经理", "负责人", "维护人")),
     ))
 
+# ------------------------------------------------------------------ store operations (门店运营)
+# The store master (门店档案): the authority for a store's region, as the roster is for an agent's — the
+# store-based rows (orders, audits, stock, receivables) take its region over their own column.
+STORES = ExportSchema(
+    kind="stores", key=("store",), columns=(
+        C("store", Kind.text, ("门店", "门店名称", "店铺", "店铺名称", "网点", "营业厅"), required=True),
+        C("store_code", Kind.id, ("门店编码", "门店编号", "店铺编码", "门店代码", "店号")),
+        C("region", Kind.text, ("区域", "大区", "片区", "所属区域")),
+        C("store_type", Kind.text, ("门店类型", "店铺类型", "业态", "门店业态", "店型")),
+        C("size_class", Kind.text, ("规模等级", "门店规模", "规模", "面积等级", "店铺等级")),
+        C("area_sqm", Kind.number, ("营业面积", "经营面积", "面积", "面积(m²)", "面积(平方米)", "面积(㎡)")),
+        C("categories", Kind.text, ("经营品类", "主营品类", "品类")),
+        C("manager", Kind.text, ("店长", "负责人", "门店负责人")),
+        C("opened_on", Kind.date, ("开业日期", "开店日期", "开业时间")),
+        C("closed_on", Kind.date, ("闭店日期", "关店日期", "停业日期", "闭店时间")),
+    ),
+    checks=(Check("closed_on < opened_on", "reject.closed_before_opened"),),
+)
+
+# Store business targets (门店经营目标分解): one row per month, store and KPI — stored as the targets of
+# ``metrics/targets.py`` at the store level, in force for that month only.  The KPI is its id or its
+# label (the ``kpi`` vocabulary, derived from the catalog); the target a number, a rate as 95% or 0.95.
+STORE_TARGETS = ExportSchema(
+    kind="store_targets", key=("month", "store", "kpi"), columns=(
+        C("month", Kind.month, ("月份", "目标月份", "考核月份"), required=True),
+        C("store", Kind.text, ("门店", "门店名称", "店铺", "店铺名称", "网点"), required=True),
+        C("kpi", Kind.vocab, ("指标", "考核指标", "目标指标", "KPI"), required=True, vocab="kpi"),
+        C("target", Kind.text, ("目标", "目标值", "月目标", "目标金额"), required=True),
+        C("amber_band", Kind.text, ("黄色区间", "预警区间")),
+    ),
+    checks=(Check("TRY_CAST(replace(replace(replace(replace(target, '%', ''), ',', ''), '¥', ''), '￥', '') AS DOUBLE)"
+                  " IS NULL", "reject.target_not_number", value="target"),
+            Check("amber_band IS NOT NULL AND TRY_CAST(replace(amber_band, '%', '') AS DOUBLE) IS NULL",
+                  "reject.target_not_number", value="amber_band")),
+)
+
+# Store audits (门店检查): the periodic category operating-standard check (品类标准), IGA five-star and
+# QSC (品质 / 服务 / 清洁); a score out of 100 and, for QSC, its three sub-scores.
+STORE_AUDITS = ExportSchema(
+    kind="store_audits", key=("audit_id",), columns=(
+        C("audit_id", Kind.id, ("检查编号", "检查单号", "评估编号", "稽核编号"), required=True),
+        C("audited_at", Kind.timestamp, ("检查日期", "检查时间", "评估日期", "稽核日期"), required=True),
+        C("store", Kind.text, ("门店", "门店名称", "店铺", "网点"), required=True),
+        C("region", Kind.text, ("区域", "大区", "片区")),
+        C("audit_type", Kind.vocab, ("检查类型", "评估类型", "检查项目", "稽核类型"), required=True, vocab="audit_type"),
+        C("category", Kind.text, ("品类", "检查品类", "类别")),
+        C("score", Kind.number, ("得分", "总分", "检查得分", "评分"), required=True, max_value=100),
+        C("quality", Kind.number, ("品质", "品质得分", "Q"), max_value=100),
+        C("service", Kind.number, ("服务", "服务得分", "S"), max_value=100),
+        C("cleanliness", Kind.number, ("清洁", "清洁得分", "C"), max_value=100),
+        C("auditor", Kind.text, ("检查人", "评估人", "稽核人")),
+    ),
+    event="audited_at",
+)
+
+# Inventory snapshots (库存快照): one row per date, store and category or SKU; cost value in yuan.
+INVENTORY_SNAPSHOTS = ExportSchema(
+    kind="inventory_snapshots", key=("snapshot_at", "store", "item"), columns=(
+        C("snapshot_at", Kind.timestamp, ("日期", "快照日期", "盘点日期", "库存日期", "统计日期"), required=True),
+        C("store", Kind.text, ("门店", "门店名称", "店铺", "仓库", "网点"), required=True),
+        C("region", Kind.text, ("区域", "大区", "片区")),
+        C("item", Kind.id, ("商品编码", "SKU", "商品编号", "货号", "品类", "商品类别"), required=True),
+        C("category", Kind.text, ("品类", "商品类别", "大类", "类别")),
+        C("quantity", Kind.number, ("库存数量", "数量", "现存量", "结存数量")),
+        C("cost_value", Kind.money, ("库存金额", "库存成本", "成本金额", "结存金额"), required=True),
+        C("stock_out", Kind.bool, ("是否缺货", "缺货", "断货")),
+    ),
+    event="snapshot_at",
+    defaults={"stock_out": "coalesce(t.stock_out, coalesce(t.quantity <= 0, false))"},
+)
+
+# Receivables (应收账款): one row per receivable raised on a date for a store or a merchant — the amount
+# due and what has been collected of it so far (as of the export).
+RECEIVABLES = ExportSchema(
+    kind="receivables", key=("receivable_id",), columns=(
+        C("receivable_id", Kind.id, ("单据编号", "应收单号", "账单编号", "结算单号"), required=True),
+        C("raised_at", Kind.timestamp, ("日期", "单据日期", "账单日期", "结算日期", "开票日期"), required=True),
+        C("store", Kind.text, ("门店", "门店名称", "店铺", "网点")),
+        C("region", Kind.text, ("区域", "大区", "片区")),
+        C("merchant", Kind.text, ("商户", "商户名称", "客户名称", "往来单位")),
+        C("due", Kind.money, ("应收金额", "应收", "账单金额"), required=True),
+        C("collected", Kind.money, ("已收金额", "实收", "回款金额", "已回款")),
+        C("due_on", Kind.date, ("到期日", "应收日期", "账期到期日")),
+    ),
+    event="raised_at",
+    defaults={"collected": "coalesce(t.collected, 0)::DECIMAL(18, 2)"},
+    checks=(Check("collected > due", "reject.collected_over_due"),),
+)
+
+# Campaigns (促销活动): the windows promotion uplift compares with a baseline (metrics/stores.py).
+CAMPAIGNS = ExportSchema(
+    kind="campaigns", key=("campaign",), columns=(
+        C("campaign", Kind.text, ("活动名称", "活动", "促销活动", "活动编号"), required=True),
+        C("starts_on", Kind.date, ("开始日期", "活动开始", "起始日期"), required=True),
+        C("ends_on", Kind.date, ("结束日期", "活动结束", "截止日期"), required=True),
+        C("region", Kind.text, ("区域", "大区", "片区")),
+        C("store", Kind.text, ("门店", "门店名称", "店铺")),
+        C("note", Kind.text, ("说明", "备注", "活动内容")),
+    ),
+    checks=(Check("ends_on < starts_on", "reject.ends_before_starts"),),
+)
+
 # every export kind, in the order the import page and the CLI list them
 SCHEMAS: dict[str, ExportSchema] = {s.kind: s for s in (TICKETS, CALLBACKS, SALES, ROSTER, SCORECARD_INPUTS,
-                                                      INSTALLER_SCORES, COMPLAINTS, KEY_CUSTOMERS)}
+                                                      INSTALLER_SCORES, COMPLAINTS, KEY_CUSTOMERS, STORES,
+                                                      STORE_TARGETS, STORE_AUDITS, INVENTORY_SNAPSHOTS, RECEIVABLES,
+                                                      CAMPAIGNS)}
 # the kinds whose event days make up the months the dashboard offers
 EVENT_KINDS = tuple(k for k, s in SCHEMAS.items() if s.event)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from warehouse.errors import WarehouseError
 from warehouse.kinds import SCHEMAS, Kind
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 metadata = sa.MetaData()
 
 T, TS, F, I, B, D = sa.Text, sa.DateTime, sa.Double, sa.Integer, sa.Boolean, sa.Date
@@ -240,6 +240,15 @@ def _rollup_months(conn: sa.Connection) -> None:
         conn.execute(sa.text("ALTER TABLE rollups ADD COLUMN every_month BOOLEAN"))
 
 
+def _store_operations(conn: sa.Connection) -> None:
+    """9 → 10: the cost of goods sold on orders (``sales.cost``); the store kinds' tables are created
+    afterwards.  The sales roll-ups' fingerprints do not change: no KPI of theirs reads the cost."""
+    have = {r[0] for r in conn.execute(sa.text(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'sales'"))}
+    if have and "cost" not in have:
+        conn.execute(sa.text("ALTER TABLE sales ADD COLUMN cost NUMERIC(18, 2)"))
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _no_change,  # 1 → 2: settings and targets tables (metric layer)
     2: _scorecard_items,  # 2 → 3: appraisal and review packs
@@ -249,6 +258,7 @@ MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     6: _rollup_months,  # 6 → 7: roll-ups built only for the months with data (every_month for the backlog)
     7: _no_change,  # 7 → 8: alert rules, alerts and their log (alerts/)
     8: _no_change,  # 8 → 9: the complaint register (kind complaints) and its stage log
+    9: _store_operations,  # 9 → 10: store operations (stores, targets, audits, stock, receivables, campaigns)
 }
 
 
