@@ -93,6 +93,8 @@ def definitions(settings: Settings) -> list[Definition]:
         parent: Definition | None = None
         for label, grain in (GRAINS if stores == "sums" else GRAINS[:1]):
             dims = _grain(source, grain)
+            if parent is not None and dims == parent.grain:   # (store operations: org is their full grain)
+                continue
             name = f"rollup_{source}_{label}"
             if parent is None and stores == "rows":   # the rows stage itself, one month of history
                 with_sql, params, expanding = _with_facts(source, months=(PROBE,), dims=("month", *dims),

@@ -391,7 +391,8 @@ def _store_day_rows(req: Request) -> str:
     """Each store of the master: its open days in each month (opened_on … closed_on, a store opening on
     the 15th of a 31-day month has 17) and its area for those days; beside the revenue of paid orders of
     the stores in the master (a store not in the master has no open days, so its sales are left out of
-    both sides rather than inflating one)."""
+    both sides rather than inflating one).  Only months with orders loaded: a month without sales data
+    has no figure, not a figure of 0."""
     values = _month_values(req)
     span = ("(LEAST(m.last_day, COALESCE(st.closed_on, m.last_day)) "
             "- GREATEST(m.month, COALESCE(st.opened_on, m.month)) + 1)")
@@ -401,6 +402,8 @@ def _store_day_rows(req: Request) -> str:
             CAST(NULL AS DOUBLE PRECISION) AS revenue
         FROM stores st CROSS JOIN (SELECT month, CAST(month + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) AS last_day
                                    FROM (VALUES {values}) AS v(month)) m
+        WHERE EXISTS (SELECT 1 FROM sales x WHERE x.ordered_at >= m.month
+                                              AND x.ordered_at < m.month + INTERVAL '1 month')
         UNION ALL
         SELECT {month_of('s.ordered_at')} AS month, st.region AS region, st.store AS store, {NO_ORG}, NULL, NULL,
             CAST(s.amount - COALESCE(s.refund_amount, 0) AS DOUBLE PRECISION)
@@ -431,7 +434,7 @@ SOURCES: dict[str, Source] = {s.key: s for s in (
     Source("audits", "门店检查", AUDIT_DIMS, _audit_rows, kinds=("store_audits",)),
     Source("stock", "库存与销售成本", STORE_DIMS, _stock_rows, kinds=("inventory_snapshots",)),
     Source("receivables", "应收账款", STORE_DIMS, _receivable_rows, kinds=("receivables",)),
-    Source("store_days", "门店营业天数与销售", STORE_DIMS, _store_day_rows, kinds=("sales",), every_month=True),
+    Source("store_days", "门店营业天数与销售", STORE_DIMS, _store_day_rows, kinds=("sales",)),
     # not a KPI source: no roll-up; its rows are the master's, whatever the months
     Source("store_master", "门店档案", frozenset({"region", "store"}), _store_master_rows, rollup="none"),
 )}
