@@ -232,7 +232,8 @@ def detail(wh, kpi: str, *, months: Sequence[str | date], filters: Filters = NO_
                                               scope=scope, settings=settings or load_settings(wh))
     params["detail_limit"] = int(limit)
     order = {"resolved": "resolved_at", "callbacks": "callback_at", "sales": "ordered_at",
-             "buyers": "revenue", "complaints": "received_at", "complaint_base": "month"}.get(m.source, "created_at") + " DESC"
+             "buyers": "revenue", "complaints": "received_at", "complaint_base": "month", "audits": "audited_at",
+             "stock": "month", "receivables": "raised_at", "store_days": "month"}.get(m.source, "created_at") + " DESC"
     statement = sa.text(f"{with_sql}SELECT * FROM facts WHERE {cond} ORDER BY {order} LIMIT :detail_limit")
     statement = statement.bindparams(*(sa.bindparam(n, expanding=True) for n in expanding))
     with wh.connect() as conn:

@@ -2,7 +2,9 @@
 
 A target applies globally (level ``all``) or to one region, store or team, from an effective month
 on; the most specific level that matches a figure's own dimensions wins, and within a level the
-latest effective month not after the figure's month.  The spec's defaults apply globally until a
+latest effective month not after the figure's month.  The store targets export (``store_targets``:
+a business target decomposed to each store and month) adds store-level targets in force for their
+month only (``month_only``), which win over a standing store target of the same month.  The spec's defaults apply globally until a
 stored global target replaces them.
 
 Status by direction: ↑ green when value ≥ target, amber when within ``amber_band`` below it, red
@@ -54,6 +56,7 @@ class Target:
     scope_value: str | None = None
     effective_month: date = DEFAULT_SINCE
     amber_band: float | None = None
+    month_only: bool = False          # from the store targets export: in force in effective_month only
 
     @property
     def band(self) -> float:
@@ -99,7 +102,31 @@ def load_targets(wh) -> list[Target]:
         rows = conn.execute(sa.text(
             "SELECT kpi, target, level, scope_value, effective_month, amber_band FROM targets")).fetchall()
     stored = [Target(r[0], float(r[1]), r[2], r[3], r[4], None if r[5] is None else float(r[5])) for r in rows]
-    return default_targets() + stored
+    return default_targets() + stored + store_targets(wh)[0]
+
+
+def store_targets(wh) -> tuple[list[Target], list[Message]]:
+    """The loaded store targets export as targets (store level, their month only), and a problem for
+    each row that cannot be one (a volume KPI, a rate above 100 %…): shown where they are used, never
+    silently dropped.  The loader already refused rows whose target is not a number or KPI unknown."""
+    with wh.connect() as conn:
+        rows = conn.execute(sa.text("SELECT month, store, kpi, target, amber_band FROM store_targets"
+                                    " ORDER BY month, store, kpi")).fetchall()
+    out, problems = [], []
+    for month, store, kpi, value, band in rows:
+        try:
+            rate = BY_KEY[kpi].unit.is_rate
+            t = Target(kpi, _number(value, rate), "store", store, month,
+                       None if band is None else _number(band, rate), month_only=True)
+        except (KeyError, ValueError):
+            problems.append(Message("target.store_row", store=store, month=month_key(month), kpi=kpi,
+                                    problem=Message("target.not_number", value=value)))
+            continue
+        found = check_target(t)
+        problems += [Message("target.store_row", store=store, month=month_key(month), kpi=kpi, problem=p) for p in found]
+        if not found:
+            out.append(t)
+    return out, problems
 
 
 def save_targets(wh, targets: Iterable[Target], user: str) -> int:
@@ -136,9 +163,10 @@ def pick(targets: list[Target], kpi: str, month: date, dims: dict[str, str | Non
         if level != "all" and not dims.get(level):
             continue
         found = [t for t in targets if t.kpi == kpi and t.level == level and t.effective_month <= month
+                 and (not t.month_only or t.effective_month == month)
                  and (level == "all" or t.scope_value == dims[level])]
         if found:
-            return max(found, key=lambda t: t.effective_month)
+            return max(found, key=lambda t: (t.effective_month, t.month_only))
     return None
 
 

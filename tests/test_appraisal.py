@@ -434,7 +434,7 @@ def test_upgrade_from_version_2_keeps_inputs(wh):
         for table in ("appraisal_rules", "appraisal_published", "rectification_plans", "installer_scores"):
             conn.execute(sa.text(f"DROP TABLE {table}"))
         conn.execute(sa.text("UPDATE schema_version SET version = 2"))
-    assert ensure_schema(wh) == SCHEMA_VERSION == 9
+    assert ensure_schema(wh) == SCHEMA_VERSION == 10
     with wh.connect() as conn:
         columns = {r[0] for r in conn.execute(sa.text(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'scorecard_inputs'"))}

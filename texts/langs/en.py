@@ -1461,4 +1461,6 @@ TEXT: dict[str, str] = {
     "kpi.revenue_per_open_day.about": "Revenue of the master's stores ÷ their open days (opening to closing date; a store opening mid-month counts only its days open). Stores missing from the master are left out.",
     "kpi.revenue_per_sqm": "Sales per m² (per month)",
     "kpi.revenue_per_sqm.about": "Revenue ÷ (area × open days ÷ days of the month): sales per m² per month.",
+    # store targets (issue 20)
+    "target.store_row": "Store target ({store}, {month}, {kpi}) not used: {problem}",
 }

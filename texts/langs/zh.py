@@ -1461,4 +1461,6 @@ TEXT: dict[str, str] = {
     "kpi.revenue_per_open_day.about": "门店档案中门店的销售额 ÷ 营业天数（开业日至闭店日；月中开业只计开业后的天数）。未在门店档案中的门店不计入。",
     "kpi.revenue_per_sqm": "坪效（月）",
     "kpi.revenue_per_sqm.about": "销售额 ÷（营业面积 × 营业天数 ÷ 当月天数），即每平方米每月销售额。",
+    # store targets (issue 20)
+    "target.store_row": "门店目标（{store}，{month}，{kpi}）未采用：{problem}",
 }
