@@ -13,6 +13,9 @@ Files written, as the vendors' systems write them:
 - ``重点客户名单.csv``         key customers (the CRM team's list), called back within 3 days
 - ``客户投诉登记表.xlsx``     the complaint register (Excel): complaints, opinions and suggestions at
   every stage of the loop, some overdue, a few verified against installer units
+- ``门店档案.xlsx`` ``门店经营目标.xlsx`` ``门店检查.xlsx`` ``库存快照.csv`` ``应收账款.xlsx`` ``促销活动.csv``
+  store operations: the master, monthly targets per store, category-standard / QSC / IGA audits,
+  inventory snapshots five days a month, receivables of the stores' concession merchants, campaigns
 
 Deterministic: the same arguments give the same files.
 """
@@ -262,6 +265,10 @@ def make_sales(rng: np.random.Generator, tickets: pd.DataFrame, roster: pd.DataF
         "订单状态": status, "订单来源": df["channel"], "接待客服": df["agent"],
         "宝贝总数量": rng.integers(1, 4, n),
     })
+    # the cost of goods (inventory turnover): a margin per store, no draw from the generator (so the
+    # files generated after this one stay as they were)
+    margin = {s: 0.55 + 0.05 * (i % 4) for i, s in enumerate(s for ss in REGIONS.values() for s in ss)}
+    out["成本金额"] = [f"{a * margin[s]:.2f}" for a, s in zip(amount, df["store"])]
     bad = out.sample(3, random_state=5).copy()
     bad["订单编号"] = bad["订单编号"].str.replace('"', "") + "B"
     bad["买家实际支付金额"] = ["¥abc", "-¥20.00", "¥12.00"]
@@ -366,6 +373,121 @@ def make_key_customers(rng: np.random.Generator, tickets: pd.DataFrame) -> pd.Da
                          "认定日期": "2026-01-01", "客户经理": rng.choice(["周经理", "吴经理"], len(chosen))})
 
 
+CATEGORIES = ["生鲜", "日化", "家电", "食品", "酒饮", "母婴"]
+
+
+def make_stores() -> pd.DataFrame:
+    """The store master: one flagship per region, the others standard; sizes and areas by position."""
+    rows = []
+    for region, stores in REGIONS.items():
+        for k, store in enumerate(stores):
+            rows.append({"门店名称": store, "门店编码": f"S{len(rows) + 1:03d}", "所属区域": region,
+                         "门店类型": "旗舰店" if k == 0 else "标准店", "规模等级": "A" if k < 2 else "B",
+                         "营业面积": 1200 if k == 0 else 600 - 80 * k, "开业日期": f"{2015 + len(rows) % 7}-0{1 + k}-15",
+                         "闭店日期": "", "店长": f"{SURNAMES[len(rows)]}店长"})
+    return pd.DataFrame(rows)
+
+
+def _paid_revenue(sales: pd.DataFrame) -> pd.DataFrame:
+    """Paid revenue per store and month of the demo orders (for targets near what the stores sell)."""
+    ok = sales["订单状态"].isin(["交易成功", "卖家已发货，等待买家确认"])
+    amount = pd.to_numeric(sales["买家实际支付金额"].str.replace("[¥,]", "", regex=True), errors="coerce")
+    refund = pd.to_numeric(sales["退款金额"], errors="coerce").fillna(0)
+    month = pd.to_datetime(sales["买家下单时间"], errors="coerce").dt.to_period("M")
+    frame = pd.DataFrame({"store": sales["门店名称"], "month": month, "revenue": (amount - refund).where(ok)})
+    return frame.dropna().groupby(["store", "month"], as_index=False)["revenue"].sum()
+
+
+def make_store_targets(rng: np.random.Generator, sales: pd.DataFrame) -> pd.DataFrame:
+    """Each store's monthly targets: revenue near what it sold (some stores short of it), stock-outs,
+    collection and the QSC score."""
+    rows = []
+    for r in _paid_revenue(sales).itertuples():
+        month = f"{r.month.year}-{r.month.month:02d}"
+        rows.append({"月份": month, "门店": r.store, "指标": "销售额",
+                     "目标": round(r.revenue * float(rng.uniform(0.92, 1.12)), -3)})
+        rows.append({"月份": month, "门店": r.store, "指标": "缺货率", "目标": "5%"})
+        rows.append({"月份": month, "门店": r.store, "指标": "回款率", "目标": "95%"})
+        rows.append({"月份": month, "门店": r.store, "指标": "QSC得分", "目标": 85})
+    return pd.DataFrame(rows)
+
+
+def make_store_audits(rng: np.random.Generator, months: list[pd.Period]) -> pd.DataFrame:
+    """Monthly category-standard checks on three categories, a monthly QSC, a quarterly IGA five-star."""
+    rows = []
+    stores = [s for ss in REGIONS.values() for s in ss]
+    for m in months:
+        for i, store in enumerate(stores):
+            base = 88 - 2.5 * (i % 5)
+            day = lambda d: f"{m.year}-{m.month:02d}-{d:02d}"  # noqa: E731
+            for c in CATEGORIES[:3]:
+                rows.append({"检查编号": f"C{m.year}{m.month:02d}{i:02d}{c}", "检查日期": day(8), "门店": store,
+                             "检查类型": "品类标准", "品类": c, "得分": float(np.clip(rng.normal(base, 5), 55, 100).round(1)),
+                             "品质": "", "服务": "", "清洁": "", "检查人": "品类督导"})
+            q, s, c = (float(np.clip(rng.normal(v * base / 100, 2.5), 0, v).round(1)) for v in (40, 30, 30))
+            rows.append({"检查编号": f"Q{m.year}{m.month:02d}{i:02d}", "检查日期": day(18), "门店": store,
+                         "检查类型": "QSC", "品类": "", "得分": round(q + s + c, 1), "品质": q, "服务": s, "清洁": c,
+                         "检查人": "营运督导"})
+            if m.month % 3 == 0:
+                rows.append({"检查编号": f"I{m.year}{m.month:02d}{i:02d}", "检查日期": day(25), "门店": store,
+                             "检查类型": "IGA五星", "品类": "", "得分": float(np.clip(rng.normal(base, 4), 60, 100).round(1)),
+                             "品质": "", "服务": "", "清洁": "", "检查人": "IGA评审"})
+    return pd.DataFrame(rows)
+
+
+def make_inventory(rng: np.random.Generator, months: list[pd.Period]) -> pd.DataFrame:
+    """Snapshots on the 1st, 8th, 15th, 22nd and last day of each month, per store and category."""
+    rows = []
+    stores = [s for ss in REGIONS.values() for s in ss]
+    for m in months:
+        days = [1, 8, 15, 22, m.days_in_month]
+        for i, store in enumerate(stores):
+            for k, c in enumerate(CATEGORIES):
+                level = 9000 + 1800 * k + 700 * (i % 4)
+                for d in days:
+                    out = rng.random() < 0.03 + 0.02 * (i % 3)
+                    qty = 0 if out else int(rng.integers(20, 300))
+                    rows.append({"日期": f"{m.year}-{m.month:02d}-{d:02d}", "门店": store, "商品编码": f"{c}-{k:02d}",
+                                 "品类": c, "库存数量": qty,
+                                 "库存金额": 0 if out else round(level * float(rng.uniform(0.7, 1.3)), 2)})
+    return pd.DataFrame(rows)
+
+
+def make_receivables(rng: np.random.Generator, months: list[pd.Period]) -> pd.DataFrame:
+    """Three merchants' receivables per store and month; recent ones partly collected."""
+    rows = []
+    stores = [s for ss in REGIONS.values() for s in ss]
+    for j, m in enumerate(months):
+        age = len(months) - 1 - j
+        for i, store in enumerate(stores):
+            for k in range(3):
+                due = round(float(rng.uniform(20000, 80000)), 2)
+                share = 1.0 if age >= 2 and rng.random() < 0.9 else float(rng.uniform(0.4, 1.0))
+                rows.append({"单据编号": f"AR{m.year}{m.month:02d}{i:02d}{k}", "单据日期": f"{m.year}-{m.month:02d}-{5 + 9 * k:02d}",
+                             "门店": store, "商户": f"联营商户{(i + k) % 7 + 1}", "应收金额": due,
+                             "已收金额": round(due * share, 2)})
+    return pd.DataFrame(rows)
+
+
+def make_campaigns(months: list[pd.Period]) -> pd.DataFrame:
+    """The chain's campaigns within the demo's months (双十一, 国庆, 年货节) and a regional one."""
+    rows = []
+    for m in months:
+        last = m.days_in_month
+        if m.month == 11:
+            rows.append({"活动名称": f"{m.year}双十一", "开始日期": f"{m.year}-11-01", "结束日期": f"{m.year}-11-11",
+                         "区域": "", "门店": "", "说明": "全场满减"})
+        if m.month == 10:
+            rows.append({"活动名称": f"{m.year}国庆促销", "开始日期": f"{m.year}-10-01", "结束日期": f"{m.year}-10-07",
+                         "区域": "", "门店": "", "说明": "国庆七天乐"})
+            rows.append({"活动名称": f"{m.year}华南月末周末", "开始日期": f"{m.year}-10-{last - 2:02d}",
+                         "结束日期": f"{m.year}-11-01", "区域": "华南", "门店": "", "说明": "跨月活动"})
+        if m.month == 1:
+            rows.append({"活动名称": f"{m.year}年货节", "开始日期": f"{m.year}-01-10", "结束日期": f"{m.year}-01-25",
+                         "区域": "", "门店": "", "说明": ""})
+    return pd.DataFrame(rows, columns=["活动名称", "开始日期", "结束日期", "区域", "门店", "说明"])
+
+
 def write_demo(out_dir: str | Path, months: int = 12, end_month: str | None = None,
                seed: int = 20261) -> list[tuple[str, Path]]:
     """Write the demo exports; returns (kind, path) in the order they must load."""
@@ -407,6 +529,26 @@ def write_demo(out_dir: str | Path, months: int = 12, end_month: str | None = No
     p = out / "重点客户名单.csv"
     make_key_customers(np.random.default_rng(seed + 23), tickets).to_csv(p, index=False, encoding="utf-8-sig")
     files.append(("key_customers", p))
+    # store operations, each from its own generator (the files above stay as they were)
+    p = out / "门店档案.xlsx"
+    make_stores().to_excel(p, index=False, sheet_name="门店", engine="xlsxwriter")
+    files.append(("stores", p))
+    p = out / "门店经营目标.xlsx"
+    make_store_targets(np.random.default_rng(seed + 29), sales).to_excel(p, index=False, sheet_name="目标",
+                                                                         engine="xlsxwriter")
+    files.append(("store_targets", p))
+    p = out / "门店检查.xlsx"
+    make_store_audits(np.random.default_rng(seed + 31), ms).to_excel(p, index=False, sheet_name="检查", engine="xlsxwriter")
+    files.append(("store_audits", p))
+    p = out / "库存快照.csv"
+    make_inventory(np.random.default_rng(seed + 37), ms).to_csv(p, index=False, encoding="utf-8-sig")
+    files.append(("inventory_snapshots", p))
+    p = out / "应收账款.xlsx"
+    make_receivables(np.random.default_rng(seed + 41), ms).to_excel(p, index=False, sheet_name="应收", engine="xlsxwriter")
+    files.append(("receivables", p))
+    p = out / "促销活动.csv"
+    make_campaigns(ms).to_csv(p, index=False, encoding="utf-8-sig")
+    files.append(("campaigns", p))
     return files
 
 

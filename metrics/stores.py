@@ -28,12 +28,12 @@ from metrics.query import aggregate, compute
 from metrics.registry import BY_KEY, Direction
 from metrics.scope import NO_FILTERS, Filters, Scope
 from metrics.settings import Settings
-from metrics.targets import attach, load_targets
+from metrics.subjects import SUBJECTS
+from metrics.targets import Target, attach, load_targets, status
 
-# the store scorecard, in the order shown; the league table's columns; the peers' comparison
-SCORECARD_KPIS = ("revenue", "orders", "aov", "revenue_per_open_day", "revenue_per_sqm", "complaints",
-                  "complaints_per_10k_revenue", "audit_category_score", "audit_iga_score", "audit_qsc_score",
-                  "inventory_turnover", "inventory_days", "stockout_rate", "collection_rate", "dso_days")
+# the store scorecard (the stores subject's page KPIs, in the order shown); the league table's columns;
+# the peers' comparison
+SCORECARD_KPIS = SUBJECTS["stores"].page
 LEAGUE_KPIS = ("revenue", "revenue_per_sqm", "complaints_per_10k_revenue", "audit_qsc_score", "inventory_turnover",
                "stockout_rate", "collection_rate")
 PEER_KPIS = ("revenue_per_open_day", "revenue_per_sqm", "complaints_per_10k_revenue", "audit_category_score",
@@ -99,8 +99,9 @@ def league(wh, *, months: Sequence[str | date], scope: Scope, filters: Filters =
     info = master(wh, scope=scope, filters=filters).set_index("store")[["region", "store_type", "size_class"]]
     wide = wide.join(info, how="left").reset_index()
     wide["attainment"] = [attainment(v, t, "revenue") for v, t in zip(wide["revenue"], wide["revenue_target"])]
-    wide["status"] = ["grey" if math.isnan(a) else "green" if a >= 1 - 1e-12 else "amber" if a >= 0.95 - 1e-12 else "red"
-                      for a in wide["attainment"]]
+    # the targets' own colours: the revenue target of the period (Σ of its months) with its default band
+    wide["status"] = [status(v, None if pd.isna(t) else Target("revenue", float(t), "store", s))
+                      for v, t, s in zip(wide["revenue"], wide["revenue_target"], wide["store"])]
     wide = wide.sort_values(["attainment", "revenue"], ascending=False, na_position="last").reset_index(drop=True)
     wide.insert(0, "rank", range(1, len(wide) + 1))
     return wide[["rank", "store", "region", "store_type", "size_class", *LEAGUE_KPIS, "revenue_target", "attainment",

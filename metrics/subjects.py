@@ -63,6 +63,15 @@ SUBJECTS: dict[str, Subject] = {s.key: s for s in (
             pack_by=("region", "department"),
             chart=("complaint_resolved_rate", "complaint_on_time_rate", "complaint_callback_rate"),
             in_pack=False),
+    # store operations (the 门店 page's scorecard; metrics/stores.py): not yet a section of the pack
+    Subject("stores",
+            page=("revenue", "orders", "aov", "revenue_per_open_day", "revenue_per_sqm", "complaints",
+                  "complaints_per_10k_revenue", "audit_category_score", "audit_iga_score", "audit_qsc_score",
+                  "inventory_turnover", "inventory_days", "stockout_rate", "collection_rate", "dso_days"),
+            pack=("revenue", "revenue_per_sqm", "audit_qsc_score", "inventory_turnover", "stockout_rate",
+                  "collection_rate"),
+            pack_by=("store",),
+            in_pack=False),
 )}
 # the subjects that are sections of the monthly review pack
 PACK_SUBJECTS = {k: s for k, s in SUBJECTS.items() if s.in_pack}

@@ -199,3 +199,11 @@ def score_bars(frame: pd.DataFrame, score: str, label: str, title: str) -> go.Fi
                  labels={score: label, "name": ""}, title=title)
     fig.update_traces(marker_color=fmt.PALETTE[0])
     return _style(fig, height=max(260, 28 * len(d) + 80))
+
+
+def uplift_lines(df: pd.DataFrame, title: str) -> go.Figure:
+    """A campaign's daily revenue beside its baseline's, day 1 … n of the window (``series``, ``day``, ``value``)."""
+    d = df.assign(series=[_label(v) for v in df["series"]], y=[fmt.axis_value(v, "yuan") for v in df["value"]])
+    fig = px.line(d, x="day", y="y", color="series", markers=True, title=title,
+                  labels={"day": "", "y": _axis_title(Unit.YUAN), "series": ""})
+    return _style(fig)

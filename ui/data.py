@@ -16,11 +16,11 @@ import streamlit as st
 from loaders import quality as quality_checks, status
 from loaders.readers import sweep_stale_scratch
 from metrics import (Filters, Scope, Settings, attribution, breakdowns, catalog, compute, control, load_settings,
-                     complaints, rollups, staffing, worklists)
+                     complaints, rollups, staffing, stores, worklists)
 from metrics.months import month_key
 from metrics.compare import attach_comparisons, comparison_months, complete_months
 from metrics.query import detail
-from metrics.targets import attach, load_targets
+from metrics.targets import attach, load_targets, store_targets
 from warehouse import DEFAULT_DB, Warehouse, open_warehouse
 from warehouse.db import actor
 from ui.i18n import t
@@ -259,3 +259,52 @@ def rebuild_rollups(wh: Warehouse, *, only_stale: bool) -> list[str]:
     built = rollups.build(wh, progress=progress, only_stale=only_stale)
     bar.empty()
     return built
+
+
+# ------------------------------------------------------------------ store operations (metrics.stores)
+@st.cache_data(ttl=600, max_entries=128)
+def store_master(url: str, version: int, scope: Scope, filters: Filters) -> pd.DataFrame:  # noqa: ARG001
+    return stores.master(warehouse(), scope=scope, filters=filters)
+
+
+@st.cache_data(ttl=600, max_entries=128)
+def store_scorecard(url: str, version: int, scope: Scope, settings: Settings, store: str,
+                    months: tuple[date, ...]) -> pd.DataFrame:  # noqa: ARG001
+    return stores.scorecard(warehouse(), store, months=months, scope=scope, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=128)
+def store_league(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+                 months: tuple[date, ...]) -> pd.DataFrame:  # noqa: ARG001
+    return stores.league(warehouse(), months=months, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=128)
+def store_peers(url: str, version: int, scope: Scope, settings: Settings, store: str,
+                months: tuple[date, ...]) -> pd.DataFrame:  # noqa: ARG001
+    return stores.peers(warehouse(), store, months=months, scope=scope, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=128)
+def audit_ranks(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+                months: tuple[date, ...]) -> pd.DataFrame:  # noqa: ARG001
+    return stores.audit_ranks(warehouse(), months=months, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=64)
+def campaigns(url: str, version: int, scope: Scope) -> pd.DataFrame:  # noqa: ARG001
+    return stores.campaigns(warehouse(), scope=scope)
+
+
+@st.cache_data(ttl=600, max_entries=128)
+def uplift(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, starts: date,
+           ends: date) -> dict:  # noqa: ARG001
+    return stores.uplift(warehouse(), starts=starts, ends=ends, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=64)
+def store_target_problems(url: str, version: int, scope: Scope) -> list:  # noqa: ARG001
+    """The store targets that could not be used, for the stores the viewer may see."""
+    wh = warehouse()
+    visible = set(stores.master(wh, scope=scope)["store"]) if not scope.is_all else None
+    return [p for p in store_targets(wh)[1] if visible is None or p.params.get("store") in visible]

@@ -42,6 +42,7 @@ PAGES = [
     ("pages/sales.py", "page.sales", ":material/payments:"),
     ("pages/staffing.py", "page.staffing", ":material/groups:"),
     ("pages/complaints.py", "page.complaints", ":material/report:"),
+    ("pages/stores.py", "page.stores", ":material/storefront:"),
     ("pages/alerts.py", "page.alerts", ":material/notifications:"),
     ("pages/matrix.py", "page.matrix", ":material/grid_on:"),
     ("pages/detail.py", "page.detail", ":material/table_rows:"),

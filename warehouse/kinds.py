@@ -434,20 +434,23 @@ STORE_AUDITS = ExportSchema(
     event="audited_at",
 )
 
-# Inventory snapshots (库存快照): one row per date, store and category or SKU; cost value in yuan.
+# Inventory snapshots (库存快照): one row per date, store and SKU (or category); cost value in yuan.
 INVENTORY_SNAPSHOTS = ExportSchema(
     kind="inventory_snapshots", key=("snapshot_at", "store", "item"), columns=(
         C("snapshot_at", Kind.timestamp, ("日期", "快照日期", "盘点日期", "库存日期", "统计日期"), required=True),
         C("store", Kind.text, ("门店", "门店名称", "店铺", "仓库", "网点"), required=True),
         C("region", Kind.text, ("区域", "大区", "片区")),
-        C("item", Kind.id, ("商品编码", "SKU", "商品编号", "货号", "品类", "商品类别"), required=True),
+        C("item", Kind.id, ("商品编码", "SKU", "商品编号", "货号", "条码")),
         C("category", Kind.text, ("品类", "商品类别", "大类", "类别")),
         C("quantity", Kind.number, ("库存数量", "数量", "现存量", "结存数量")),
         C("cost_value", Kind.money, ("库存金额", "库存成本", "成本金额", "结存金额"), required=True),
         C("stock_out", Kind.bool, ("是否缺货", "缺货", "断货")),
     ),
     event="snapshot_at",
-    defaults={"stock_out": "coalesce(t.stock_out, coalesce(t.quantity <= 0, false))"},
+    # a snapshot by category (no SKU column) is keyed by its category
+    defaults={"stock_out": "coalesce(t.stock_out, coalesce(t.quantity <= 0, false))",
+              "item": "coalesce(t.item, t.category)"},
+    checks=(Check("item IS NULL", "reject.no_item"),),
 )
 
 # Receivables (应收账款): one row per receivable raised on a date for a store or a merchant — the amount
