@@ -82,7 +82,8 @@ def test_demo_loads_every_kind(tmp_path):
     assert res.returncode == 0, res.stderr
     kinds = [line.split("[")[1].split("]")[0] for line in res.stdout.strip().splitlines()]
     assert kinds == ["roster", "tickets", "callbacks", "sales", "scorecard_inputs", "installer_scores", "complaints",
-                     "key_customers"]
+                     "key_customers", "stores", "store_targets", "store_audits", "inventory_snapshots", "receivables",
+                     "campaigns"]
     assert set(kinds) == set(SCHEMAS)   # every kind the demo can show
     assert all("拒收" in line for line in res.stdout.splitlines())
     files = sorted(p.name for p in (tmp_path / "demo").iterdir())

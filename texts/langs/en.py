@@ -1226,7 +1226,7 @@ TEXT: dict[str, str] = {
     "kpi.complaint_resolved_rate.about": "Share of register rows that have a resolution time.",
     "kpi.complaint_result_hours": "Mean hours to result",
     "kpi.complaint_result_hours.about": "Mean hours from receipt to resolution over resolved rows (the median and P90 are on the complaint page).",
-    "kpi.complaint_on_time_rate": "Resolved on time",
+    "kpi.complaint_on_time_rate": "Complaints resolved on time",
     "kpi.complaint_on_time_rate.about": "Of the resolved rows, the share resolved within the resolution deadline (a setting).",
     "kpi.complaint_callback_rate": "Called back after result",
     "kpi.complaint_callback_rate.about": "Of the resolved rows, the share called back afterwards (a callback time or grade).",
