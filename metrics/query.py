@@ -86,7 +86,9 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
                 if part is not None:
                     exprs.setdefault(part.sql(), f"c{len(exprs)}")
         measures = {a: e for e, a in exprs.items()}
-        chosen = (rollups.choose(defs, *stored, key, needed, months, dims=dims, scope=scope, filters=filters)
+        rows_of = SOURCES[key].rows_of   # read the rows roll-up of the source whose rows it shares
+        chosen = (rollups.choose([d for d in defs if d.stores == "rows"] if rows_of else defs, *stored,
+                                 rows_of or key, needed, months, dims=dims, scope=scope, filters=filters)
                   if stored is not None else None)
         if chosen is not None and chosen.stores == "rows":
             queries.append(_source_query(key, months=months, dims=dims, group={d: d for d in dims},

@@ -47,7 +47,8 @@ from warehouse.schema import DATA_TABLES
 FORMAT = 1   # bump when the shape of a roll-up table changes
 ORG = ("team", "region", "store", "division", "channel")
 GRAINS: tuple[tuple[str, tuple[str, ...] | None], ...] = (("full", None), ("org", ORG))
-ROLLED_UP = tuple(k for k, s in SOURCES.items() if s.rollup != "none")
+# (a source reading another's rows — the customers, from the buyers' rows — has no roll-up of its own)
+ROLLED_UP = tuple(k for k, s in SOURCES.items() if s.rollup != "none" and s.rows_of is None)
 DISTINCT_LEVELS = (None, "region", "store", "team")   # a "rows" source's per-level roll-ups (None: all)
 PROBE = date(2000, 1, 1)
 _MONTH_PARAMS = {"start": "rollup_start", "end": "rollup_end", "bm0": "rollup_month", "be0": "rollup_end",

@@ -99,6 +99,22 @@ def _rest(v):
         return Message("setting.rest_hours_shape")
 
 
+def bins(text: str) -> list[float]:
+    """``30,60,90,180`` → [30, 60, 90, 180]: four increasing positive edges of an RFM score (1–5).
+    Raises ValueError on anything else."""
+    edges = [float(p) for p in re.split(r"[,，;；、\s]+", str(text).strip()) if p]
+    if len(edges) != 4 or any(e <= 0 for e in edges) or edges != sorted(set(edges)):
+        raise ValueError(text)
+    return edges
+
+
+def _bins(v):
+    try:
+        return None if isinstance(v, str) and bins(v) else Message("setting.bins_shape")
+    except ValueError:
+        return Message("setting.bins_shape")
+
+
 def _sla(v):
     if not isinstance(v, dict) or "*" not in v:
         return Message("setting.sla_shape")
@@ -136,6 +152,14 @@ SETTINGS: dict[str, SettingSpec] = {s.key: s for s in (
     SettingSpec("rest_hours", "12:00-14:00,21:00-08:00", _rest),
     # the seed's line rule: a line whose weekly complaints fell by this much 4 weeks running may be replaced
     SettingSpec("line_drop_per_week", 500, _number(1, 1_000_000, integer=True)),
+    # customers (the 客户 page; metrics/customers.py): a new customer "returns" by buying again within
+    # returning_days; dormant after dormant_days without a purchase, churned after churn_days; RFM bins
+    SettingSpec("returning_days", 30, _number(1, 365, integer=True)),
+    SettingSpec("dormant_days", 90, _number(1, 3650, integer=True)),
+    SettingSpec("churn_days", 180, _number(1, 3650, integer=True)),
+    SettingSpec("rfm_recency_days", "30,60,90,180", _bins),
+    SettingSpec("rfm_frequency", "2,3,5,8", _bins),
+    SettingSpec("rfm_monetary", "500,1000,2000,5000", _bins),
 )}
 
 
@@ -166,6 +190,12 @@ class Settings:
     key_customer_trigger: str
     rest_hours: str
     line_drop_per_week: int
+    returning_days: int
+    dormant_days: int
+    churn_days: int
+    rfm_recency_days: str
+    rfm_frequency: str
+    rfm_monetary: str
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> "Settings":

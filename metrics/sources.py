@@ -110,6 +110,7 @@ class Source:
     # end): its roll-ups are built for every month, not only those with data
     every_month: bool = False
     # "none": not rolled up (a lookup such as the store master, read through the builder for its scope)
+    rows_of: str | None = None   # a "rows" source reading another source's rows roll-up (the same rows SQL)
 
 
 # ------------------------------------------------------------------------- tickets (calls, contacts)
@@ -219,15 +220,17 @@ def _buyer_rows(req: Request) -> str:
     "returning" when they bought before the period).  Already summed per customer, so that the
     roll-up of this source is these rows themselves (``rows_from`` is then the month's start)."""
     req.params.setdefault("rows_from", HISTORY_START)
-    return f"""SELECT month, team, region, store, division, channel, agent, member_level, customer_id,
-            COUNT(*) AS orders, SUM(net_amount) AS revenue, MIN(ordered_at) AS first_at
-        FROM (SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()}, s.customer_id, s.ordered_at,
-                     s.amount - COALESCE(s.refund_amount, 0) AS net_amount
-              FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
-              {store_master('COALESCE(s.store, r.store)')}
-              WHERE s.ordered_at >= :rows_from AND s.ordered_at < :end AND s.status IN ('paid', 'completed')
-                AND s.customer_id IS NOT NULL) b
-        GROUP BY month, team, region, store, division, channel, agent, member_level, customer_id"""
+    group = "month, team, region, store, division, channel, agent, member_level, customer_id"
+    return f"""SELECT {group}, COUNT(*) AS orders, SUM(net_amount) AS revenue, MIN(ordered_at) AS first_at,
+            MAX(ordered_at) AS last_at, MIN(CASE WHEN nth = 2 THEN ordered_at END) AS second_at
+        FROM (SELECT b.*, ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY ordered_at, order_id) AS nth
+              FROM (SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()}, s.customer_id, s.ordered_at,
+                           s.order_id, s.amount - COALESCE(s.refund_amount, 0) AS net_amount
+                    FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
+                    {store_master('COALESCE(s.store, r.store)')}
+                    WHERE s.ordered_at >= :rows_from AND s.ordered_at < :end AND s.status IN ('paid', 'completed')
+                      AND s.customer_id IS NOT NULL) b) numbered
+        GROUP BY {group}"""
 
 
 def _buyer_facts(req: Request) -> str:
@@ -245,13 +248,68 @@ def _buyer_facts(req: Request) -> str:
     # first purchases of the period's buyers only: the history of every customer ever is not needed
     # (a hash of 1.5 M customers was 2.1 s of the sales page at 10 M orders; 0.9 s this way)
     return f"""SELECT {select_dims}s.customer_id, SUM(s.orders) AS paid_orders, SUM(s.revenue) AS revenue,
-               MIN(f.first_at) < {period_start} AS is_returning
+               MIN(f.first_at) < {period_start} AS is_returning, MAX(s.last_at) AS last_at
         FROM scoped s
         JOIN (SELECT {firsts}, MIN(first_at) AS first_at FROM scoped
               WHERE customer_id IN (SELECT customer_id FROM scoped WHERE {in_period})
               GROUP BY {firsts}) f ON {join}
         WHERE s.{in_period}
         GROUP BY {group}"""
+
+
+def _customer_facts(req: Request) -> str:
+    """One row per month of the period, group and customer known by then (a paid order in the group up
+    to the month's end): was a buyer the month before, bought this month; a new customer whose
+    ``returning_days`` after the first order end this month (``new_due``: counted in the month its
+    window closes, so every figure needs no data after its month) and who bought again within them;
+    the last order before the month's start and before its end (dormant after ``dormant_days``
+    without one, churned after ``churn_days``).  All judged within the
+    scope, the filters and the group, like "returning" (a customer of two stores is each store's).  A
+    period of several months sums its months: each month against the one before it."""
+    s = req.settings
+    req.params.update(returning_days=int(s.returning_days), dormant_days=int(s.dormant_days),
+                      churn_days=int(s.churn_days))
+    months = req.params["months"]
+    for i, m in enumerate(months):
+        req.params[f"cm{i}"] = m
+    values = ", ".join(f"(CAST(:cm{i} AS DATE))" for i in range(len(months)))
+    history = [d for d in req.dims if d != "month"]
+    part = ", ".join([*history, "customer_id"])
+    keys = ", ".join([*(f"h.{d}" for d in history), "h.customer_id"])
+    select_keys = "".join(f"h.{d}, " for d in history)
+    # (the months are those of VALUES already; the builder's list of non-contiguous months is bound too)
+    only = " AND m.month IN :month_list" if "month_list" in req.params else ""
+    return f"""SELECT c.*,
+            COALESCE(first_ever + CAST(:returning_days AS INTEGER) * INTERVAL '1 day' >= month
+                     AND first_ever + CAST(:returning_days AS INTEGER) * INTERVAL '1 day' < month_end
+                     AND second_ever <= first_ever + CAST(:returning_days AS INTEGER) * INTERVAL '1 day',
+                     FALSE) AS new_returned,
+            COALESCE(first_ever + CAST(:returning_days AS INTEGER) * INTERVAL '1 day' >= month
+                     AND first_ever + CAST(:returning_days AS INTEGER) * INTERVAL '1 day' < month_end,
+                     FALSE) AS new_due,
+            COALESCE(last_by_end < month_end - CAST(:dormant_days AS INTEGER) * INTERVAL '1 day'
+                     AND last_by_end >= month_end - CAST(:churn_days AS INTEGER) * INTERVAL '1 day', FALSE) AS dormant,
+            COALESCE(last_by_end < month_end - CAST(:churn_days AS INTEGER) * INTERVAL '1 day', FALSE) AS churned,
+            COALESCE(last_before < month - CAST(:dormant_days AS INTEGER) * INTERVAL '1 day'
+                     AND last_before >= month - CAST(:churn_days AS INTEGER) * INTERVAL '1 day', FALSE) AS dormant_before,
+            COALESCE(last_before < month - CAST(:churn_days AS INTEGER) * INTERVAL '1 day', FALSE) AS churned_before
+        FROM (
+            SELECT m.month, CAST(m.month + INTERVAL '1 month' AS TIMESTAMP) AS month_end, {select_keys}h.customer_id,
+                   MIN(h.first_ever) AS first_ever,
+                   MIN(CASE WHEN h.first_at > h.first_ever THEN h.first_at END) AS next_first,
+                   MIN(CASE WHEN h.first_at = h.first_ever THEN h.second_at END) AS first_second,
+                   MAX(CASE WHEN h.month < m.month THEN h.last_at END) AS last_before,
+                   MAX(h.last_at) AS last_by_end,
+                   MAX(CASE WHEN h.month = m.month THEN 1 ELSE 0 END) AS bought,
+                   MAX(CASE WHEN h.month = CAST(m.month - INTERVAL '1 month' AS DATE) THEN 1 ELSE 0 END) AS bought_before,
+                   CASE WHEN MIN(CASE WHEN h.first_at = h.first_ever THEN h.second_at END) IS NULL
+                          OR MIN(CASE WHEN h.first_at > h.first_ever THEN h.first_at END)
+                             < MIN(CASE WHEN h.first_at = h.first_ever THEN h.second_at END)
+                        THEN MIN(CASE WHEN h.first_at > h.first_ever THEN h.first_at END)
+                        ELSE MIN(CASE WHEN h.first_at = h.first_ever THEN h.second_at END) END AS second_ever
+            FROM (SELECT s.*, MIN(s.first_at) OVER (PARTITION BY {part}) AS first_ever FROM scoped s) h
+            JOIN (VALUES {values}) AS m(month) ON h.month <= m.month{only}
+            GROUP BY m.month, {keys}) c"""
 
 
 # ------------------------------------------------------------------------------ inquiry conversion
@@ -427,6 +485,9 @@ SOURCES: dict[str, Source] = {s.key: s for s in (
     Source("callbacks", "回访", TICKET_DIMS, _callback_rows, kinds=("callbacks",)),
     Source("sales", "订单", SALES_DIMS, _sales_rows, kinds=("sales",)),
     Source("buyers", "购买客户", SALES_DIMS, _buyer_rows, _buyer_facts, ("sales",), rollup="rows"),
+    # customers over their history (retention, new → returning, dormant, churned): the buyers' rows
+    Source("customers", "客户", SALES_DIMS, _buyer_rows, _customer_facts, ("sales",), rollup="rows",
+           rows_of="buyers"),
     # a conversion needs its inquiry (tickets) and the window's payments (sales)
     Source("inquiries", "询单客户", TICKET_DIMS, _inquiry_rows, _inquiry_facts, ("tickets", "sales")),
     Source("complaints", "投诉登记", COMPLAINT_DIMS, _complaint_rows, _complaint_facts, ("complaints",)),

@@ -102,7 +102,7 @@ if len(mine):
     st.markdown(f"**{t('store.audits')}**")
     st.dataframe(pd.DataFrame({
         t("col.kpi"): [kpi_label(k) for k in mine["kpi"]],
-        dim_label("category"): [value_label(c) for c in mine["category"]],
+        t("store.category"): [c if isinstance(c, str) else t("store.whole_store") for c in mine["category"]],
         t("store.col.value"): [fmt.value(v, "points", lang()) for v in mine["value"]],
         t("store.col.audits"): mine["audits"],
         t("store.col.rank"): [t("store.rank_of", rank=r, of=o) for r, o in zip(mine["rank"], mine["of"])],

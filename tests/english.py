@@ -20,7 +20,12 @@ def data_words(db: str) -> set[str]:
                                ("callbacks", "comment"), ("load_log", "file_name"),
                                ("complaints", "category, content, line, store, region, team, responsible_department, "
                                               "plan, approved_by, unit"),
-                               ("key_customers", "customer_name, level, owner")):
+                               ("key_customers", "customer_name, level, owner"),
+                               ("stores", "store, region, store_type, size_class, categories, manager"),
+                               ("store_audits", "store, region, category, auditor"),
+                               ("inventory_snapshots", "store, region, item, category"),
+                               ("receivables", "store, region, merchant"),
+                               ("campaigns", "campaign, region, store, note")):
             for row in conn.execute(sa.text(f"SELECT DISTINCT {columns} FROM {table}")):
                 words.update(str(v) for v in row if v is not None)
     wh.dispose()

@@ -28,13 +28,15 @@ RENAME = {  # fixture value → hostile value, wherever it appears
 
 
 def _frame(kind: str) -> pd.DataFrame:
-    return pd.read_csv(FIXTURES / "metrics" / f"{kind}.csv", dtype=str, keep_default_na=False)
+    folder = "stores" if kind == "campaigns" else "metrics"
+    return pd.read_csv(FIXTURES / folder / f"{kind}.csv", dtype=str, keep_default_na=False)
 
 
 def build(wh, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     lo, hi = date_window()
-    for kind in ("roster", "tickets", "callbacks", "sales", "complaints"):
+    for kind in ("roster", "tickets", "callbacks", "sales", "complaints", "stores", "store_targets", "store_audits",
+                 "inventory_snapshots", "receivables", "campaigns"):
         df = _frame(kind).replace(RENAME)
         if kind == "roster":
             extra = df.iloc[[0]].copy()
@@ -59,6 +61,13 @@ def build(wh, folder: Path) -> None:
             df["投诉内容"] = [MARKDOWN, HTML, FORMULA, LONG_NAME, DDE, *df["投诉内容"][5:]]
             df["责任部门"] = [FORMULA, HTML, "", "", MARKDOWN, *df["责任部门"][5:]]
             df["处理方案"] = [LONG_NAME, *df["处理方案"][1:]]
+        if kind == "stores":
+            df["门店类型"], df["店长"] = [MARKDOWN, FORMULA], [HTML, LONG_NAME]
+        if kind == "store_audits":
+            df["品类"] = [FORMULA, MARKDOWN, HTML, *df["品类"][3:]]
+        if kind == "campaigns":
+            df["说明"] = [MARKDOWN, FORMULA]
+            df["活动名称"] = [HTML, DDE]
         path = folder / f"{kind}.csv"
         df.to_csv(path, index=False)
         report = load_file(wh, kind, path, user="extreme")

@@ -235,6 +235,9 @@ def test_control_chart_and_overview_flags_in_chromium(server, browser):
     ("complaints", "投诉登记表", "complaints_register.png"),
     ("satisfaction", "回访任务", "satisfaction_worklists.png"),
     ("imports", "数据质量", "imports_quality.png"),
+    ("stores", "门店计分卡", "stores.png"),
+    ("stores", "门店排行", "stores_league.png"),
+    ("stores", "促销效果", "stores_promotions.png"),
 ])
 def test_issue_19_sections_in_chromium(server, browser, path, heading, shot):
     """The complaint register (stages, overdue rows in red), 回访任务 (the key-customer worklist of the

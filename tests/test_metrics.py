@@ -54,7 +54,7 @@ def figures(wh, month="2026-10", dims=(), kpis=None, **kw):
 
 
 def approx(value):
-    return pytest.approx(value, rel=1e-9, abs=1e-9)
+    return pytest.approx(value, rel=1e-9, abs=1e-9, nan_ok=True)
 
 
 # (kpi, value, numerator, denominator) for October 2026, all rows.
@@ -116,6 +116,19 @@ OCTOBER = [
     ("member_aov", 65, 130, 2),
     # refunded: S08 (status), S03 (partly); over paid 6 + refunded 1
     ("refund_rate", 2 / 7, 2, 7),
+    # ---- customers (paid orders with a customer, all history): K1 S12 09-30 23:59:59, S01, S07; K2 S10 09-05,
+    # S02; K3 S03; K4 S05; K5 S06 (November)
+    # September's buyers K1 K2 both bought again in October
+    ("returning_customer_rate", 1, 2, 2),
+    # 30-day windows ending in October: K1 (09-30 23:59:59 → 10-30 23:59:59, bought again 10-11 → returned),
+    # K2 (09-05 → 10-05, next order 10-12 too late); K3 K4 (10-10) end in November
+    ("new_to_returning_rate", 1 / 2, 1, 2),
+    # last purchases 10-10 … 10-20: nobody 90 days quiet at the month's end (the boundaries: test_customers)
+    ("dormant_customers", 0, 0, None),
+    ("churned_customers", 0, 0, None),
+    # nobody was dormant or churned at October's start: no denominator → empty, not 0
+    ("reactivation_rate", math.nan, 0, 0),
+    ("rescue_rate", math.nan, 0, 0),
     # inquirers K1–K5 (first tickets Q01 Q03 Q04 Q05 Q06); converted: K1 S01 paid 10-11 23:59:59 (last second
     # of the next-day window), K4 S05 paid 14:00 after the 13:00 inquiry, K5 S06 11-01 (next day);
     # K2 S02 10-12 00:00:00 one second late; K3 S03 before the inquiry, S04 unpaid
