@@ -106,7 +106,8 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
 
 def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str], months: Sequence[str | date],
               filters: Filters = NO_FILTERS, scope: Scope, settings: Settings | None = None,
-              use_rollups: bool = True, first: tuple[str, str, int] | None = None) -> pd.DataFrame:
+              use_rollups: bool = True, first: tuple[str, str, int] | None = None,
+              params: dict | None = None) -> pd.DataFrame:
     """A grouped query over a source's facts that is not a KPI (staffing intervals, weekly series,
     the sidebar's filter values), through the same scope and filters: ``group`` and ``measures`` are
     SQL over the facts columns.  Read from a roll-up when the groups are dimension columns of one and
@@ -114,9 +115,13 @@ def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str
 
     ``first = (partition, order, n)`` keeps only the first ``n`` groups of each ``partition`` in
     ``order`` (both SQL over the group columns), numbered in a column ``nth`` — in the warehouse, so
-    a draw over a month's 450,000 tickets sends back only what is drawn."""
+    a draw over a month's 450,000 tickets sends back only what is drawn.  ``params``: bound parameters
+    the measures name (``:name``).  A source whose facts are computed from its rows (buyers,
+    customers) reads its rows from their roll-up when one is current."""
     months = normalise(months)
     settings = settings or load_settings(wh)
+    # the groups that are dimensions: the sources whose facts are per group (buyers, customers) need them
+    fact_dims = tuple(d for d in DIMENSIONS if group.get(d) == d)
     with wh.connect() as conn:
         q = None
         if use_rollups and first is None and all(k == v for k, v in group.items()):
@@ -126,9 +131,19 @@ def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str
                                dims=dims, scope=scope, filters=filters)
             if d is not None and d.stores == "sums" and all(e in d.columns for e in measures.values()):
                 q = _rollup_query(d, months=months, dims=dims, measures=measures, filters=filters, scope=scope)
+        if q is None and use_rollups and SOURCES[source].rollup == "rows":
+            needed = {column for column, _ in filters.items()} - {"month"}
+            rows = rollups.choose([d for d in rollups.definitions(settings) if d.stores == "rows"],
+                                  *rollups.current(conn), SOURCES[source].rows_of or source, needed, months,
+                                  scope=scope, filters=filters)
+            if rows is not None:
+                q = _source_query(source, months=months, dims=fact_dims, group=group, measures=measures,
+                                  filters=filters, scope=scope, settings=settings, rows_table=rows.name)
         if q is None:
-            q = _source_query(source, months=months, dims=(), group=group, measures=measures, filters=filters,
+            q = _source_query(source, months=months, dims=fact_dims, group=group, measures=measures, filters=filters,
                               scope=scope, settings=settings)
+        if params:
+            q = replace(q, params={**q.params, **params})
         if first is not None:
             partition, order, n = first
             q = replace(q, sql=f"SELECT * FROM (SELECT g.*, ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {order})"

@@ -1,0 +1,123 @@
+"""Customer KPIs and views (issue 20, point 4), counted by hand on the metric fixtures' orders, on
+DuckDB and PostgreSQL.  Paid orders with a customer: K1 S12 09-30 23:59:59 (15, 上海店), S01 10-11
+23:59:59 (100, 金卡), S07 10-20 10:00 (40); K2 S10 09-05 10:00 (90), S02 10-12 00:00:00 (200); K3 S03
+10-10 09:00 (30 net, 广州店); K4 S05 10-10 13:30 (300); K5 S06 11-01 10:00 (60).  October ends at
+11-01 00:00:00."""
+from __future__ import annotations
+
+from datetime import date
+import math
+
+import pytest
+
+from conftest import shared_warehouse
+from metrics import Scope, compute
+from metrics.customers import campaign_response, lists, migration, pareto, rfm, segment_grid, segments
+from metrics.settings import load_settings, with_overrides
+from test_metrics import load_metric_fixtures
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def mwh(request, tmp_path_factory):
+    wh = shared_warehouse(request, tmp_path_factory, load_metric_fixtures)
+    yield wh
+    wh.dispose()
+
+
+def fig(wh, kpi, month="2026-10", dims=(), scope=Scope.all(), **settings):
+    s = with_overrides(load_settings(wh), **settings) if settings else None
+    got = compute(wh, [kpi], months=[month], dims=dims, scope=scope, settings=s)
+    if dims:
+        return {tuple(getattr(r, d) for d in dims): (r.value, r.numerator, r.denominator) for r in got.itertuples()}
+    r = got.iloc[0]
+    return r["value"], r["numerator"], r["denominator"]
+
+
+def same(got, want):
+    return all((math.isnan(a) and math.isnan(b)) if isinstance(b, float) and math.isnan(b) else a == pytest.approx(b)
+               for a, b in zip(got, want))
+
+
+def test_dormant_and_churned_on_the_second(mwh):
+    # dormant after 20 days, churned after 25, at 11-01 00:00: K3 (10-10 09:00) and K4 (10-10 13:30) are 21.6
+    # and 21.4 days quiet → dormant; K2's last order 10-12 00:00:00 is exactly 20 days → not yet
+    assert same(fig(mwh, "dormant_customers", dormant_days=20, churn_days=25), (2, 2, math.nan))
+    assert same(fig(mwh, "churned_customers", dormant_days=20, churn_days=25), (0, 0, math.nan))
+    # churned after 21 days: K3 and K4 (before 10-11 00:00) have churned; K2 still not dormant
+    assert same(fig(mwh, "churned_customers", dormant_days=20, churn_days=21), (2, 2, math.nan))
+    assert same(fig(mwh, "dormant_customers", dormant_days=20, churn_days=21), (0, 0, math.nan))
+
+
+def test_reactivation_and_rescue(mwh):
+    # at 10-01 00:00, K2's last order (09-05 10:00) is 25.6 days old: dormant when churn is 30 days, churned
+    # when it is 25; K2 bought on 10-12 → reactivated / rescued (K1 bought 09-30 23:59:59: active)
+    assert same(fig(mwh, "reactivation_rate", dormant_days=20, churn_days=30), (1, 1, 1))
+    assert same(fig(mwh, "rescue_rate", dormant_days=20, churn_days=30), (math.nan, 0, 0))
+    assert same(fig(mwh, "rescue_rate", dormant_days=20, churn_days=25), (1, 1, 1))
+    # a campaign over October: K2 was dormant at its start and bought in it
+    s = with_overrides(load_settings(mwh), dormant_days=20, churn_days=30)
+    got = campaign_response(mwh, starts=date(2026, 10, 1), ends=date(2026, 10, 31), scope=Scope.all(), settings=s)
+    assert (got["dormant"], got["dormant_bought"], got["dormant_rate"], got["churned"]) == (1, 1, 1.0, 0)
+
+
+def test_returning_customers_month_on_month(mwh):
+    # November: October's buyers K1–K4, none bought in November (K5 is new) → 0 / 4
+    assert same(fig(mwh, "returning_customer_rate", month="2026-11"), (0, 0, 4))
+    # by store: 上海店's September buyers K1 K2 came back; 广州店 had none in September
+    by_store = fig(mwh, "returning_customer_rate", dims=("store",))
+    assert same(by_store[("上海店",)], (1, 2, 2))
+
+
+def test_new_to_returning_counted_in_the_month_the_window_ends(mwh):
+    # 11 days: K1's window 09-30 23:59:59 → 10-11 23:59:59 and the second order at 10-11 23:59:59 (on the
+    # boundary: returned); K3 (→ 10-21 09:00) and K4 (→ 10-21 13:30) did not come back
+    assert same(fig(mwh, "new_to_returning_rate", returning_days=11), (1 / 3, 1, 3))
+    # 10 days: K1's window closed one second before the order
+    assert same(fig(mwh, "new_to_returning_rate", returning_days=10), (0, 0, 3))
+    # 30 days: K3 K4's windows end in November, neither returned
+    assert same(fig(mwh, "new_to_returning_rate", month="2026-11"), (0, 0, 2))
+
+
+def test_scope_decides_whose_customers(mwh):
+    assert same(fig(mwh, "dormant_customers", scope=Scope.of(regions=["华南"]), dormant_days=20, churn_days=25),
+                (1, 1, math.nan))   # K3 only
+    assert compute(mwh, ["dormant_customers"], months=["2026-10"], scope=Scope.of(regions=[])).empty
+
+
+def test_rfm_scores_on_their_bin_edges(mwh):
+    s = with_overrides(load_settings(mwh), rfm_recency_days="12,20,21,22", rfm_frequency="2,3,4,5",
+                       rfm_monetary="100,200,250,300")
+    table = rfm(mwh, months=["2026-10"], scope=Scope.all(), settings=s).set_index("customer_id")
+    # recency to 11-01 00:00: K1 11.6 d → 5; K2 exactly 20 d → 4 (an edge belongs to the better score);
+    # K3 21.6 and K4 21.4 → 2.  Orders: K1 2 → 2, others 1.  Revenue: K1 140 → 2, K2 200 → 3 (an edge
+    # reached scores up), K3 30 → 1, K4 300 → 5
+    assert table.loc["K2", "recency_days"] == pytest.approx(20)
+    assert dict(table["code"]) == {"K1": "522", "K2": "413", "K3": "211", "K4": "215"}
+    assert dict(table["segment"]) == {"K1": "general_develop", "K2": "important_develop",
+                                      "K3": "general_retain", "K4": "important_retain"}
+    grid = segment_grid(table.reset_index())
+    assert grid.loc[2, 1] == 2 and grid.loc[5, 2] == 1 and grid.loc[4, 1] == 1 and int(grid.to_numpy().sum()) == 4
+    seg = segments(table.reset_index()).set_index("segment")
+    assert seg.loc["important_retain", "share"] == pytest.approx(300 / 670)
+    # 80/20: 4 customers → the top ⌈0.8⌉ = 1 (K4, 300) of 670
+    curve, top = pareto(table.reset_index())
+    assert top == pytest.approx(300 / 670) and curve["revenue_share"].iloc[-1] == pytest.approx(1)
+    # customers without an id are not customers: S09 (70) is in no row
+    assert set(table.index) == {"K1", "K2", "K3", "K4"}
+
+
+def test_member_level_migration(mwh):
+    # bought in September and October: K1 (September: no level; October's last order S07: no level) and K2
+    m = migration(mwh, month="2026-10", scope=Scope.all())
+    assert int(m.to_numpy().sum()) == 2
+
+
+def test_lists_mask_phones_and_follow_the_scope(mwh):
+    s = with_overrides(load_settings(mwh), dormant_days=20, churn_days=25)
+    got = lists(mwh, month="2026-10", scope=Scope.all(), settings=s)
+    assert sorted(got.dormant["customer_id"]) == ["K3", "K4"] and got.churned.empty
+    assert list(got.top["customer_id"])[:2] == ["K4", "K2"]      # 300, 200 over the 12 months
+    for phone in got.top["customer_phone"].dropna():
+        assert "****" in phone
+    south = lists(mwh, month="2026-10", scope=Scope.of(regions=["华南"]), settings=s)
+    assert list(south.dormant["customer_id"]) == ["K3"]
