@@ -63,6 +63,16 @@ SUBJECTS: dict[str, Subject] = {s.key: s for s in (
             pack_by=("region", "department"),
             chart=("complaint_resolved_rate", "complaint_on_time_rate", "complaint_callback_rate"),
             in_pack=False),
+    # customers (the 客户 page; metrics/customers.py): not yet a section of the pack
+    Subject("customers",
+            page=("buyers", "returning_customer_rate", "new_to_returning_rate", "returning_buyer_share",
+                  "repeat_purchase_rate", "dormant_customers", "churned_customers", "reactivation_rate",
+                  "rescue_rate"),
+            pack=("buyers", "returning_customer_rate", "new_to_returning_rate", "dormant_customers",
+                  "churned_customers", "reactivation_rate"),
+            pack_by=("region",),
+            chart=("returning_customer_rate", "new_to_returning_rate", "reactivation_rate", "rescue_rate"),
+            in_pack=False),
     # store operations (the 门店 page's scorecard; metrics/stores.py): not yet a section of the pack
     Subject("stores",
             page=("revenue", "orders", "aov", "revenue_per_open_day", "revenue_per_sqm", "complaints",

@@ -238,6 +238,9 @@ def test_control_chart_and_overview_flags_in_chromium(server, browser):
     ("stores", "门店计分卡", "stores.png"),
     ("stores", "门店排行", "stores_league.png"),
     ("stores", "促销效果", "stores_promotions.png"),
+    ("customers", "客户", "customers.png"),
+    ("customers", "RFM 客户分层", "customers_rfm.png"),
+    ("customers", "会员等级迁移", "customers_lists.png"),
 ])
 def test_issue_19_sections_in_chromium(server, browser, path, heading, shot):
     """The complaint register (stages, overdue rows in red), 回访任务 (the key-customer worklist of the

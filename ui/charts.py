@@ -207,3 +207,24 @@ def uplift_lines(df: pd.DataFrame, title: str) -> go.Figure:
     fig = px.line(d, x="day", y="y", color="series", markers=True, title=title,
                   labels={"day": "", "y": _axis_title(Unit.YUAN), "series": ""})
     return _style(fig)
+
+
+def rfm_grid(grid: pd.DataFrame, title: str) -> go.Figure:
+    """Customers per R score (rows, 5 at the top) × F score (columns), with the counts written in."""
+    z = grid.to_numpy()
+    fig = go.Figure(go.Heatmap(z=z, x=[f"F{c}" for c in grid.columns], y=[f"R{r}" for r in grid.index],
+                               colorscale="Blues", text=z, texttemplate="%{text}", hoverongaps=False))
+    fig.update_layout(title=title)
+    return _style(fig, 320)
+
+
+def pareto_curve(curve: pd.DataFrame, title: str, x_label: str, y_label: str) -> go.Figure:
+    """Cumulative share of revenue against the cumulative share of customers (largest first), with the
+    20 % line."""
+    fig = go.Figure(go.Scatter(x=curve["customer_share"] * 100, y=curve["revenue_share"] * 100, mode="lines",
+                               line={"color": fmt.PALETTE[0]}))
+    fig.add_vline(x=20, line_dash="dash", line_color=fmt.PALETTE[1])
+    fig.update_layout(title=title, xaxis_title=x_label, yaxis_title=y_label, showlegend=False)
+    fig.update_xaxes(range=[0, 100], ticksuffix="%")
+    fig.update_yaxes(range=[0, 100], ticksuffix="%")
+    return _style(fig, 320)

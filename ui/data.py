@@ -16,7 +16,7 @@ import streamlit as st
 from loaders import quality as quality_checks, status
 from loaders.readers import sweep_stale_scratch
 from metrics import (Filters, Scope, Settings, attribution, breakdowns, catalog, compute, control, load_settings,
-                     complaints, rollups, staffing, stores, worklists)
+                     complaints, customers, rollups, staffing, stores, worklists)
 from metrics.months import month_key
 from metrics.compare import attach_comparisons, comparison_months, complete_months
 from metrics.query import detail
@@ -308,3 +308,29 @@ def store_target_problems(url: str, version: int, scope: Scope) -> list:  # noqa
     wh = warehouse()
     visible = set(stores.master(wh, scope=scope)["store"]) if not scope.is_all else None
     return [p for p in store_targets(wh)[1] if visible is None or p.params.get("store") in visible]
+
+
+# ------------------------------------------------------------------ customers (metrics.customers)
+@st.cache_data(ttl=600, max_entries=64)
+def customer_rfm(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+                 months: tuple[date, ...]) -> pd.DataFrame:  # noqa: ARG001
+    return customers.rfm(warehouse(), months=months, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=64)
+def customer_migration(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+                       month: date) -> pd.DataFrame:  # noqa: ARG001
+    return customers.migration(warehouse(), month=month, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=64)
+def customer_lists(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+                   month: date) -> "customers.Lists":  # noqa: ARG001
+    return customers.lists(warehouse(), month=month, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=64)
+def campaign_response(url: str, version: int, scope: Scope, filters: Filters, settings: Settings, starts: date,
+                      ends: date) -> dict:  # noqa: ARG001
+    return customers.campaign_response(warehouse(), starts=starts, ends=ends, scope=scope, filters=filters,
+                                       settings=settings)

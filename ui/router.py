@@ -43,6 +43,7 @@ PAGES = [
     ("pages/staffing.py", "page.staffing", ":material/groups:"),
     ("pages/complaints.py", "page.complaints", ":material/report:"),
     ("pages/stores.py", "page.stores", ":material/storefront:"),
+    ("pages/customers.py", "page.customers", ":material/person_search:"),
     ("pages/alerts.py", "page.alerts", ":material/notifications:"),
     ("pages/matrix.py", "page.matrix", ":material/grid_on:"),
     ("pages/detail.py", "page.detail", ":material/table_rows:"),
