@@ -324,7 +324,7 @@ def test_upgrade_from_version_3_keeps_loads_and_rejects(wh):
         conn.execute(sa.text("DROP TABLE mapping_profiles"))
         conn.execute(sa.text("DROP TABLE rollups"))        # added by schema 6 (its 6 → 7 step must not need it)
         conn.execute(sa.text("UPDATE schema_version SET version = 3"))
-    assert ensure_schema(wh) == SCHEMA_VERSION == 9
+    assert ensure_schema(wh) == SCHEMA_VERSION == 10
     assert rows(wh, "SELECT count(*), count(row_key), count(resolved_load_id) FROM rejects") == [(3, 0, 0)]
     assert rows(wh, "SELECT count(*) FROM mapping_profiles") == [(0,)]
     r = load_file(wh, "tickets", f)
