@@ -69,7 +69,7 @@ SUBJECTS: dict[str, Subject] = {s.key: s for s in (
                   "repeat_purchase_rate", "dormant_customers", "churned_customers", "reactivation_rate",
                   "rescue_rate"),
             pack=("buyers", "returning_customer_rate", "new_to_returning_rate", "dormant_customers",
-                  "churned_customers", "reactivation_rate"),
+                  "churned_customers", "reactivation_rate", "rescue_rate"),
             pack_by=("region",),
             chart=("returning_customer_rate", "new_to_returning_rate", "reactivation_rate", "rescue_rate"),
             in_pack=False),
