@@ -19,6 +19,7 @@ class Subject:
     overview: tuple[str, ...] = ()        # the overview's cards for this subject
     chart: tuple[str, ...] = ()           # the pack's trend chart (same unit)
     in_pack: bool = True                  # a section of the monthly review pack
+    needs: tuple[str, ...] = ()           # export kinds one of which must hold rows for the pack to have it
 
 
 SUBJECTS: dict[str, Subject] = {s.key: s for s in (
@@ -63,7 +64,7 @@ SUBJECTS: dict[str, Subject] = {s.key: s for s in (
             pack_by=("region", "department"),
             chart=("complaint_resolved_rate", "complaint_on_time_rate", "complaint_callback_rate"),
             in_pack=False),
-    # customers (the 客户 page; metrics/customers.py): not yet a section of the pack
+    # customers (the 客户 page; metrics/customers.py): a section of the pack when orders are loaded
     Subject("customers",
             page=("buyers", "returning_customer_rate", "new_to_returning_rate", "returning_buyer_share",
                   "repeat_purchase_rate", "dormant_customers", "churned_customers", "reactivation_rate",
@@ -72,8 +73,9 @@ SUBJECTS: dict[str, Subject] = {s.key: s for s in (
                   "churned_customers", "reactivation_rate", "rescue_rate"),
             pack_by=("region",),
             chart=("returning_customer_rate", "new_to_returning_rate", "reactivation_rate", "rescue_rate"),
-            in_pack=False),
-    # store operations (the 门店 page's scorecard; metrics/stores.py): not yet a section of the pack
+            needs=("sales",)),
+    # store operations (the 门店 page's scorecard; metrics/stores.py): a section of the pack when a store
+    # export is loaded
     Subject("stores",
             page=("revenue", "orders", "aov", "revenue_per_open_day", "revenue_per_sqm", "complaints",
                   "complaints_per_10k_revenue", "audit_category_score", "audit_iga_score", "audit_qsc_score",
@@ -81,7 +83,7 @@ SUBJECTS: dict[str, Subject] = {s.key: s for s in (
             pack=("revenue", "revenue_per_sqm", "audit_qsc_score", "inventory_turnover", "stockout_rate",
                   "collection_rate"),
             pack_by=("store",),
-            in_pack=False),
+            needs=("stores", "store_audits", "inventory_snapshots", "receivables", "store_targets")),
 )}
 # the subjects that are sections of the monthly review pack
 PACK_SUBJECTS = {k: s for k, s in SUBJECTS.items() if s.in_pack}

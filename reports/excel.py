@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from metrics.registry import BY_KEY, Unit
-from reports.pack import SECTIONS, Pack, Table, meta_value
+from reports.pack import Pack, Table, meta_value
 from metrics.attribution import OTHERS, TOTAL
 from reports.render import EFFECTS, actions_table, cell, header, section_title, title, unit_of
 import texts
@@ -50,7 +50,7 @@ def workbook(pack: Pack, *, comments: dict[str, str], actions: pd.DataFrame, lan
             cover.write(r, 1, spreadsheet_safe("" if v is None else str(v)))
         cover.set_column(0, 0, 18)
         cover.set_column(1, 1, 120)
-        for key in [k for k in SECTIONS if k != "cover"]:
+        for key in pack.keys():
             sheet = book.add_worksheet(section_title(key, lang)[:31])
             sheet.write_string(0, 0, spreadsheet_safe(f"{section_title(key, lang)} · {month} · {scope}"), big)
             row = 1

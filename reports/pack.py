@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from appraisal.month import appraisal
 from appraisal.publish import plans
 from appraisal.rules import rules_for
+from loaders.status import has_rows
 from metrics import Filters, Scope, attribution, compute, load_settings
 from metrics.compare import days_loaded, with_comparisons
 from metrics.months import add_months, days_in_month, month_key, parse_month
@@ -39,6 +40,7 @@ from warehouse.schema import review_actions, review_comments, review_pack_log, r
 LEVELS = ("all", "region", "store", "team")   # words: catalog texts level.<level>
 # the pack's sections in order (titles: catalog texts pack.<key>); the subjects' come from metrics/subjects.py
 SECTIONS = ("cover", "summary", "why", *PACK_SUBJECTS, "matrix", "appraisal", "actions", "quality")
+OPTIONAL = frozenset(k for k, s in PACK_SUBJECTS.items() if s.needs)   # only when their exports are loaded
 # 变化归因: the summary's ratio KPIs since the month before, split one level below the pack's scope
 WHY_BY = {"all": "region", "region": "store", "store": "team", "team": "agent"}
 WHY_GROUPS = 8    # the groups that moved each KPI most; the rest are folded into one row
@@ -81,6 +83,11 @@ class Pack:
     sections: dict[str, list[Table]] = field(default_factory=dict)
     pack_id: int | None = None
 
+    def keys(self) -> list[str]:
+        """The sections this pack shows, in order: every section but the cover, less a subject that
+        needs exports the warehouse did not hold when it was built (stores, customers)."""
+        return [k for k in SECTIONS if k != "cover" and (k in self.sections or k not in OPTIONAL)]
+
 
 # ------------------------------------------------------------------ building
 def _wide(df: pd.DataFrame, by: list[str], kpis: list[str]) -> pd.DataFrame:
@@ -117,7 +124,7 @@ def build(wh, month: str | date, scope: PackScope, *, viewer: Scope) -> Pack:
         # each subject: its 6-month trend, then its breakdowns (metrics/subjects.py)
         **{key: [Table("pack.t.trend", by(list(s.pack), ("month",), six), "wide"),
                  *(Table(f"pack.t.by_{d}", by(list(s.pack), (d,)), "wide") for d in s.pack_by)]
-           for key, s in PACK_SUBJECTS.items()},
+           for key, s in PACK_SUBJECTS.items() if not s.needs or any(has_rows(wh, k) for k in s.needs)},
         "matrix": [],
         "appraisal": [],
         "quality": _quality(wh, m, viewer, flt),

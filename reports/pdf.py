@@ -15,7 +15,7 @@ from fpdf.fonts import FontFace
 from metrics.registry import BY_KEY, Unit
 from metrics.subjects import SUBJECTS
 from reports.errors import ReportError
-from reports.pack import SECTIONS, Pack, Table, meta_value
+from reports.pack import Pack, Table, meta_value
 from reports.render import (
     CELL_CHARS, LINE_CHARS, NOTE_CHARS, actions_table, section_title, shorten, shown_columns, text_rows, title
 )
@@ -146,7 +146,7 @@ def write_pdf(pack: Pack, path: str | Path, *, comments: dict[str, str], actions
              say("pack.meta.settings", settings=meta_value(pack, "settings", lang))]
     for line in lines:
         pdf.multi_cell(0, 5.5, shorten(line, LINE_CHARS), new_x="LMARGIN", new_y="NEXT")
-    for key in [k for k in SECTIONS if k != "cover"]:
+    for key in pack.keys():
         pdf.add_page()
         pdf.set_font("cjk", "B", size=15)
         pdf.cell(0, 10, section_title(key, lang), new_x="LMARGIN", new_y="NEXT")

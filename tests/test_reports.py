@@ -52,8 +52,9 @@ def test_excel_figures(rwh):
     pack = create(rwh, "2026-10", ALL, viewer=Scope.all(), by="经理")
     data = workbook(pack, comments={}, actions=actions(rwh, "2026-10", ALL))
     book = openpyxl.load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["封面", "指标总览", "变化归因", "话务", "工单", "回访满意度", "销售与转化", "团队×月份（近6个月）",
-                               "绩效考核", "行动项", "数据质量"]
+    # no store export loaded: no store section; orders with customers: the customer section
+    assert book.sheetnames == ["封面", "指标总览", "变化归因", "话务", "工单", "回访满意度", "销售与转化", "客户",
+                               "团队×月份（近6个月）", "绩效考核", "行动项", "数据质量"]
     rows = summary_rows(data)
     assert rows["咨询量/来电量"][1] == 21
     assert rows["接通率"][1] == pytest.approx(7 / 9)          # a number with a % format, not text
@@ -84,7 +85,7 @@ def test_pdf_text_pages_and_png(rwh, tmp_path):
                      actions=actions(rwh, "2026-10", ALL))
     text = pdf_text(path)
     pages = text.split("\f")[:-1]
-    assert len(pages) == 12       # 变化归因 takes two pages
+    assert len(pages) == 13       # 变化归因 takes two pages; the customer section (orders are loaded)
     for n, page in enumerate(pages, start=1):                 # the month, the scope and the page on every page
         assert "2026年10月" in page and "全部" in page and f"第 {n} / {len(pages)} 页" in page
     assert "77.8%" in text and "¥740" in text and "21" in text
@@ -198,3 +199,23 @@ def test_english_pack_reads_in_english(rwh, tmp_path):
                                    texts.text("pack.why", "en"), texts.text("pack.calls", "en")]
     cells = [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert leaks(cells, words) == []
+
+
+def test_store_and_customer_sections_when_their_exports_are_loaded(rwh):
+    for kind in ("stores", "store_targets", "store_audits", "inventory_snapshots", "receivables"):
+        load_file(rwh, kind, M / f"{kind}.csv")
+    pack = create(rwh, "2026-10", ALL, viewer=Scope.all(), by="经理")
+    assert "stores" in pack.keys() and "customers" in pack.keys()
+    data = workbook(pack, comments={}, actions=actions(rwh, "2026-10", ALL))
+    rows = {r[0]: r for r in sheet_values(data, "门店运营") if r and isinstance(r[0], str)}
+    # by store (tests/test_metrics.py): 上海店 revenue 640, QSC 85; 广州店 100, stock-outs 1 of 2
+    header = next(r for r in sheet_values(data, "门店运营") if r and r[0] == "门店")
+    shanghai = rows["上海店"]
+    assert shanghai[header.index("销售额")] == pytest.approx(640) and shanghai[header.index("QSC得分")] == pytest.approx(85)
+    assert rows["广州店"][header.index("缺货率")] == pytest.approx(0.5)
+    # customers by month: October's 4 buyers, September's buyers all back (100 %), K1 of K1 K2 returned (50 %)
+    october = next(r for r in sheet_values(data, "客户") if r and r[0] == "2026-10")
+    assert october[1:4] == (4, 1, 0.5) or list(october[1:4]) == [4, 1, 0.5]
+    # a viewer limited to a team sees no store's figures in it
+    team = create(rwh, "2026-10", ALL, viewer=Scope.of(teams=["售后一组"]), by="组长")
+    assert all(t.frame.empty for t in team.sections["stores"])

@@ -137,7 +137,7 @@ def action_items(wh, pack: rp.Pack) -> None:
 
 
 def section_tabs(wh, pack: rp.Pack) -> None:
-    keys = [k for k in rp.SECTIONS if k != "cover"]
+    keys = pack.keys()
     for key, tab in zip(keys, st.tabs([section_title(k, lang()) for k in keys])):
         with tab:
             if key == "actions":

@@ -1571,4 +1571,7 @@ TEXT: dict[str, str] = {
     "customer.rescued": "Churned customers rescued",
     "customer.of": "{bought} of the {n} at the campaign's start bought during it",
     "customer.scope_note": "Customers are judged within your scope and filters: a customer of two {dim}s counts in each.",
+    # pack sections (issue 20)
+    "pack.stores": "Store operations",
+    "pack.customers": "Customers",
 }

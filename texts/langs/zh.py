@@ -1571,4 +1571,7 @@ TEXT: dict[str, str] = {
     "customer.rescued": "流失客户挽回率",
     "customer.of": "活动开始时 {n} 位，其中 {bought} 位在活动期内购买",
     "customer.scope_note": "客户在当前查看范围和筛选内判断：同一客户在两个{dim}购买，分别计入。",
+    # pack sections (issue 20)
+    "pack.stores": "门店运营",
+    "pack.customers": "客户",
 }
