@@ -144,28 +144,34 @@ class Lists:
 LIST_COLUMNS = ["customer_id", "customer_phone", "last_purchase", "days_since", "revenue_12m", "orders_12m"]
 
 
+LIST_LIMIT = 1000   # rows per list: the most valuable first (a chain's region has ~800,000 customers)
+
+
 def lists(wh, *, month: str | date, scope: Scope, filters: Filters = NO_FILTERS, settings: Settings | None = None,
-          top_n: int = 100) -> Lists:
-    """The month's dormant and churned customers (as at its end) and its top customers by revenue over
-    the 12 months to its end, with their last purchase and a phone from their latest contact, masked."""
+          top_n: int = LIST_LIMIT) -> Lists:
+    """The month's dormant and churned customers (as at its end) and its top customers, each list the
+    ``top_n`` with the most revenue over the 12 months to the month's end, with their last purchase and
+    a phone from their latest contact, masked.  Cut in the warehouse: only the listed rows come back
+    (the counts of the whole lists are the KPIs ``dormant_customers`` / ``churned_customers``)."""
     settings = settings or load_settings(wh)
     now = normalise([month])[-1]
     year = [add_months(now, -k) for k in range(11, -1, -1)]
+    # the top n of each state (dormant, churned, neither): the overall top n are among them
     state = aggregate(wh, "customers", group={"customer_id": "customer_id"},
                       measures={"dormant": "MAX(CASE WHEN dormant THEN 1 ELSE 0 END)",
                                 "churned": "MAX(CASE WHEN churned THEN 1 ELSE 0 END)",
-                                "last_at": "MAX(last_by_end)"},
-                      months=[now], scope=scope, filters=filters, settings=settings)
-    spend = aggregate(wh, "buyers", group={"customer_id": "customer_id"},
-                      measures={"revenue": "SUM(revenue)", "orders": "SUM(paid_orders)"},
-                      months=year, scope=scope, filters=filters, settings=settings)
-    phones = aggregate(wh, "tickets", group={"customer_id": "customer_id"},
-                       measures={"customer_phone": "MAX(customer_phone)"}, months=year, scope=scope,
-                       settings=settings)
+                                "last_at": "MAX(last_by_end)", "revenue": "SUM(revenue_12m)",
+                                "orders": "SUM(orders_12m)"},
+                      months=[now], scope=scope, filters=filters, settings=settings,
+                      first=("dormant, churned", "revenue DESC NULLS LAST, customer_id", int(top_n)))
+    ids = sorted(set(state["customer_id"].dropna()))
+    phones = (aggregate(wh, "tickets", group={"customer_id": "customer_id"},
+                        measures={"customer_phone": "MAX(customer_phone)"}, months=year, scope=scope,
+                        settings=settings, where="customer_id IN :list_ids", params={"list_ids": ids},
+                        expanding=("list_ids",))
+              if ids else pd.DataFrame(columns=["customer_id", "customer_phone"]))
     end = pd.Timestamp(month_end(now))
-    frame = state.merge(spend, on="customer_id", how="left").merge(
-        phones[["customer_id", "customer_phone"]] if len(phones) else pd.DataFrame(columns=["customer_id", "customer_phone"]),
-        on="customer_id", how="left")
+    frame = state.merge(phones[["customer_id", "customer_phone"]], on="customer_id", how="left")
     frame["last_purchase"] = pd.to_datetime(frame["last_at"])
     frame["days_since"] = ((end - frame["last_purchase"]).dt.total_seconds() // 86400).astype("Int64")
     frame["revenue_12m"] = frame["revenue"].astype(float).fillna(0.0)
@@ -174,10 +180,9 @@ def lists(wh, *, month: str | date, scope: Scope, filters: Filters = NO_FILTERS,
     frame = frame.sort_values(["revenue_12m", "customer_id"], ascending=[False, True])
 
     def pick(mask) -> pd.DataFrame:
-        return frame[mask][LIST_COLUMNS].reset_index(drop=True)
+        return frame[mask][LIST_COLUMNS].head(top_n).reset_index(drop=True)
 
-    top = frame[frame["revenue_12m"] > 0].head(top_n)[LIST_COLUMNS].reset_index(drop=True)
-    return Lists(pick(frame["dormant"] == 1), pick(frame["churned"] == 1), top)
+    return Lists(pick(frame["dormant"] == 1), pick(frame["churned"] == 1), pick(frame["revenue_12m"] > 0))
 
 
 def campaign_response(wh, *, starts: date, ends: date, scope: Scope, filters: Filters = NO_FILTERS,

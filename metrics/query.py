@@ -107,7 +107,7 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
 def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str], months: Sequence[str | date],
               filters: Filters = NO_FILTERS, scope: Scope, settings: Settings | None = None,
               use_rollups: bool = True, first: tuple[str, str, int] | None = None,
-              params: dict | None = None) -> pd.DataFrame:
+              params: dict | None = None, where: str | None = None, expanding: tuple[str, ...] = ()) -> pd.DataFrame:
     """A grouped query over a source's facts that is not a KPI (staffing intervals, weekly series,
     the sidebar's filter values), through the same scope and filters: ``group`` and ``measures`` are
     SQL over the facts columns.  Read from a roll-up when the groups are dimension columns of one and
@@ -116,7 +116,9 @@ def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str
     ``first = (partition, order, n)`` keeps only the first ``n`` groups of each ``partition`` in
     ``order`` (both SQL over the group columns), numbered in a column ``nth`` — in the warehouse, so
     a draw over a month's 450,000 tickets sends back only what is drawn.  ``params``: bound parameters
-    the measures name (``:name``).  A source whose facts are computed from its rows (buyers,
+    the measures or ``where`` name (``:name``; ``expanding``: those that are lists); ``where``: a
+    condition over the facts, after the scope and filters (it can only narrow them).  A source whose
+    facts are computed from its rows (buyers,
     customers) reads its rows from their roll-up when one is current."""
     months = normalise(months)
     settings = settings or load_settings(wh)
@@ -124,7 +126,7 @@ def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str
     fact_dims = tuple(d for d in DIMENSIONS if group.get(d) == d)
     with wh.connect() as conn:
         q = None
-        if use_rollups and first is None and all(k == v for k, v in group.items()):
+        if use_rollups and first is None and where is None and all(k == v for k, v in group.items()):
             dims = tuple(group)
             needed = (set(dims) | {column for column, _ in filters.items()}) - {"month"}
             d = rollups.choose(rollups.definitions(settings), *rollups.current(conn), source, needed, months,
@@ -138,12 +140,12 @@ def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str
                                   scope=scope, filters=filters)
             if rows is not None:
                 q = _source_query(source, months=months, dims=fact_dims, group=group, measures=measures,
-                                  filters=filters, scope=scope, settings=settings, rows_table=rows.name)
+                                  filters=filters, scope=scope, settings=settings, rows_table=rows.name, where=where)
         if q is None:
             q = _source_query(source, months=months, dims=fact_dims, group=group, measures=measures, filters=filters,
-                              scope=scope, settings=settings)
+                              scope=scope, settings=settings, where=where)
         if params:
-            q = replace(q, params={**q.params, **params})
+            q = replace(q, params={**q.params, **params}, expanding=(*q.expanding, *expanding))
         if first is not None:
             partition, order, n = first
             q = replace(q, sql=f"SELECT * FROM (SELECT g.*, ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {order})"

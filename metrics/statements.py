@@ -86,15 +86,16 @@ def _with_facts(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], fi
 
 def _source_query(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], group: dict[str, str],
                   measures: dict[str, str], filters: Filters, scope: Scope, settings: Settings,
-                  rows_table: str | None = None) -> Query:
-    """One grouped SELECT over one source: ``group`` (name → SQL over the facts), ``measures`` (name → Σ SQL)."""
+                  rows_table: str | None = None, where: str | None = None) -> Query:
+    """One grouped SELECT over one source: ``group`` (name → SQL over the facts), ``measures`` (name → Σ SQL);
+    ``where``: a condition over the facts (after the scope and filters, which it can only narrow)."""
     with_sql, params, expanding = _with_facts(key, months=months, dims=dims, filters=filters, scope=scope,
                                               settings=settings, rows_table=rows_table)
     # fact_rows: a total over no rows at all is "no data" (dropped), not a row of zeros
     select = [*(expr if expr == name else f"{expr} AS {name}" for name, expr in group.items()),
               "COUNT(*) AS fact_rows", *(f"{expr} AS {name}" for name, expr in measures.items())]
     group_by = f"\nGROUP BY {', '.join(group.values())}" if group else ""
-    sql = f"{with_sql}SELECT {', '.join(select)}\nFROM facts{group_by}"
+    sql = f"{with_sql}SELECT {', '.join(select)}\nFROM facts{f' WHERE {where}' if where else ''}{group_by}"
     return Query(key, sql, params, tuple(expanding), tuple(group), measures, rollup=rows_table)
 
 

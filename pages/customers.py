@@ -85,7 +85,14 @@ found = data.customer_lists(*args, view.month)
 names = {"customer_id": t("worklist.col.customer_id"), "customer_phone": t("worklist.col.customer_phone"),
          "last_purchase": t("customer.col.last_purchase"), "days_since": t("customer.col.days_since"),
          "revenue_12m": t("customer.col.revenue_12m"), "orders_12m": t("customer.col.orders_12m")}
-tabs = st.tabs([t("customer.list.dormant", n=len(found.dormant)), t("customer.list.churned", n=len(found.churned)),
+def total(kpi: str) -> int:
+    """The whole list's size: the month's KPI (the lists themselves are cut to the most valuable)."""
+    row = now[now["kpi"] == kpi]
+    return int(row["value"].iloc[0]) if len(row) and not fmt.is_empty(row["value"].iloc[0]) else 0
+
+
+tabs = st.tabs([t("customer.list.dormant", n=total("dormant_customers"), shown=len(found.dormant)),
+                t("customer.list.churned", n=total("churned_customers"), shown=len(found.churned)),
                 t("customer.list.top", n=len(found.top))])
 for tab, (key, frame) in zip(tabs, (("dormant", found.dormant), ("churned", found.churned), ("top", found.top))):
     with tab:

@@ -121,3 +121,11 @@ def test_lists_mask_phones_and_follow_the_scope(mwh):
         assert "****" in phone
     south = lists(mwh, month="2026-10", scope=Scope.of(regions=["华南"]), settings=s)
     assert list(south.dormant["customer_id"]) == ["K3"]
+
+
+def test_lists_are_cut_in_the_warehouse_to_the_most_valuable(mwh):
+    s = with_overrides(load_settings(mwh), dormant_days=20, churn_days=25)
+    got = lists(mwh, month="2026-10", scope=Scope.all(), settings=s, top_n=1)
+    # dormant K3 (30) and K4 (300): the one listed is K4; the top customer overall is K4 as well
+    assert list(got.dormant["customer_id"]) == ["K4"] and list(got.top["customer_id"]) == ["K4"]
+    assert got.dormant["revenue_12m"].tolist() == [300] and got.dormant["orders_12m"].tolist() == [1]
