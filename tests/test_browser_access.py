@@ -201,7 +201,8 @@ def test_each_person_sees_exactly_their_scope(site, browser, who):
             if name == "overview":
                 page.locator('[data-testid="stMetric"]').first.wait_for()
             settled(page)
-            checked |= cards_match_compute(page, db, person, month)
+            if name != "stores":   # the 门店 page's cards are one store's scorecard, not the scope's totals
+                checked |= cards_match_compute(page, db, person, month)
             text = all_text(page)
             page.screenshot(path=str(ARTIFACTS / f"access_{who}_{name}.png"), full_page=True)
             assert "Traceback" not in text and "Error" not in main_text(page), (who, name)
