@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from metrics.months import add_months, month_end, normalise
+from metrics.months import add_months, month_end, month_range, normalise
 from metrics.query import aggregate
 from metrics.scope import NO_FILTERS, Filters, Scope
 from metrics.settings import Settings, bins, load_settings
@@ -195,10 +195,7 @@ def campaign_response(wh, *, starts: date, ends: date, scope: Scope, filters: Fi
                       measures={"dormant": "MAX(CASE WHEN dormant THEN 1 ELSE 0 END)",
                                 "churned": "MAX(CASE WHEN churned THEN 1 ELSE 0 END)"},
                       months=[before], scope=scope, filters=filters, settings=settings)
-    months, m = [], date(starts.year, starts.month, 1)
-    while m <= ends:
-        months.append(m)
-        m = add_months(m, 1)
+    months = month_range(starts, ends)
     bought = aggregate(wh, "sales", group={"customer_id": "customer_id"},
                        measures={"in_window": "SUM(CASE WHEN paid AND ordered_at >= :cr_from AND ordered_at < :cr_to"
                                               " THEN 1 ELSE 0 END)"},

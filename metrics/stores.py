@@ -23,7 +23,7 @@ from typing import Sequence
 import pandas as pd
 import sqlalchemy as sa
 
-from metrics.months import month_key, normalise
+from metrics.months import month_key, month_range, normalise
 from metrics.query import aggregate, compute
 from metrics.registry import BY_KEY, Direction
 from metrics.scope import NO_FILTERS, Filters, Scope
@@ -207,11 +207,7 @@ def uplift(wh, *, starts: date, ends: date, scope: Scope, filters: Filters = NO_
     """Sales (revenue and paid orders) in the campaign window and in its baseline, and the uplift
     (window − baseline) ÷ baseline; the daily series of both for the chart."""
     w = windows(starts, ends)
-    first, last = w.base_starts.replace(day=1), w.ends.replace(day=1)
-    months, m = [], first
-    while m <= last:
-        months.append(m)
-        m = (m.replace(day=28) + timedelta(days=4)).replace(day=1)
+    months = month_range(w.base_starts, w.ends)
     daily = aggregate(wh, "sales", group={"day": "CAST(ordered_at AS DATE)"},
                       measures={"revenue": "SUM(CASE WHEN paid THEN net_amount END)",
                                 "orders": "SUM(CASE WHEN paid THEN 1 ELSE 0 END)"},

@@ -220,3 +220,15 @@ def test_cli_help_in_the_language_asked():
         zh, en = _run(module, "--help"), _run(module, "--lang", "en", "--help")
         assert zh.returncode == en.returncode == 0
         assert HAN.search(zh.stdout) and not HAN.search(en.stdout), (module, en.stdout)
+
+
+def test_every_unit_is_formatted_on_cards_axes_and_in_excel():
+    """A unit added to metrics.registry.Unit must be written somewhere: a drifted copy fails here."""
+    from metrics.registry import Unit
+    from reports.excel import NUMBER_FORMATS
+    from texts import fmt
+
+    assert {u.value for u in Unit} == set(fmt.SUFFIXED) | {"percent", "yuan", "count"}
+    assert set(NUMBER_FORMATS) == set(Unit)
+    assert fmt.value(2.5, "times", "zh") == "2.50次" and fmt.value(15.86, "days", "en") == "15.9 d"
+    assert fmt.value(0.1234, "per_10k", "zh") == "0.12件/万元" and fmt.value(3.04, "seconds", "zh") == "3.0秒"

@@ -29,6 +29,14 @@ PALETTE = ["#1f5fa8", "#e07b39", "#5b9bd5", "#7f6aa8", "#3fa79a", "#b85c8c", "#8
 _EN_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
+# the units written as a number and a word (decimals, Chinese, English); percent, yuan and counts have
+# their own forms below.  ``metrics.registry.Unit`` is checked against this table (tests/test_declarations).
+SUFFIXED = {
+    "seconds": (1, "秒", " s"), "hours": (1, "小时", " h"), "points": (2, "分", " pts"),
+    "times": (2, "次", "×"), "days": (1, "天", " d"), "per_10k": (2, "件/万元", " per ¥10k"),
+}
+
+
 def is_empty(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
@@ -47,18 +55,9 @@ def value(v, unit: str, lang: str = "zh") -> str:
         if abs(v) >= 10_000:
             return f"¥{v / 10_000:,.1f}万" if zh else (f"¥{v / 1e6:,.2f}M" if abs(v) >= 1e6 else f"¥{v / 1e3:,.1f}K")
         return f"¥{v:,.2f}" if abs(v) < 1000 else f"¥{v:,.0f}"
-    if unit == "seconds":
-        return f"{v:.1f}秒" if zh else f"{v:.1f} s"
-    if unit == "hours":
-        return f"{v:.1f}小时" if zh else f"{v:.1f} h"
-    if unit == "points":
-        return f"{v:.2f}分" if zh else f"{v:.2f} pts"
-    if unit == "times":
-        return f"{v:.2f}次" if zh else f"{v:.2f}×"
-    if unit == "days":
-        return f"{v:.1f}天" if zh else f"{v:.1f} d"
-    if unit == "per_10k":
-        return f"{v:.2f}件/万元" if zh else f"{v:.2f} per ¥10k"
+    if unit in SUFFIXED:
+        decimals, zh_suffix, en_suffix = SUFFIXED[unit]
+        return f"{v:.{decimals}f}{zh_suffix if zh else en_suffix}"
     if zh and abs(v) >= 1e8:
         return f"{v / 1e8:,.2f}亿"
     return f"{v / 10_000:,.1f}万" if zh and abs(v) >= 1_000_000 else f"{v:,.0f}"

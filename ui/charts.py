@@ -36,7 +36,7 @@ def _style(fig: go.Figure, height: int = 320) -> go.Figure:
 
 
 def _axis_title(unit: Unit) -> str:
-    if unit.value in ("seconds", "hours", "points", "times", "days", "per_10k"):
+    if unit.value in fmt.SUFFIXED:
         return t(f"axis.{unit.value}")
     return {"percent": "%", "yuan": "¥", "count": ""}[unit.value]
 
