@@ -15,11 +15,10 @@ the scoring, the ranking and the lists.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 import math
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from metrics.months import add_months, month_end, month_range, normalise
@@ -39,99 +38,157 @@ HIGH = 3          # a score of 3 or more is "high"
 TOP_SHARE = 0.2   # the 80/20 rule's top share of customers
 
 
-def score_recency(days: pd.Series, edges: Sequence[float]) -> pd.Series:
-    """At most edge 1 → 5, at most edge 2 → 4, …, beyond edge 4 → 1."""
-    return pd.Series(5 - np.searchsorted(np.asarray(edges, dtype=float), days.to_numpy(dtype=float), side="left"),
-                     index=days.index).clip(1, 5).astype(int)
+def _period_end(months) -> datetime:
+    return month_end(normalise(months)[-1])
 
 
-def score_up(values: pd.Series, edges: Sequence[float]) -> pd.Series:
-    """Below edge 1 → 1, below edge 2 → 2, …, at least edge 4 → 5."""
-    return pd.Series(1 + np.searchsorted(np.asarray(edges, dtype=float), values.to_numpy(dtype=float), side="right"),
-                     index=values.index).clip(1, 5).astype(int)
+def _scores(settings: Settings, end: datetime) -> tuple[str, dict]:
+    """``SELECT g.*, r, f, m FROM {grouped} g``: the three scores of each customer row of the grouped
+    result (``last_at``, ``orders``, ``revenue``), in the warehouse — the one implementation of the
+    bins.  R: days to ``end`` at most edge 1 → 5 … beyond edge 4 → 1 (an edge belongs to the better
+    score: ``last_at ≥ end − edge``).  F and M: below edge 1 → 1 … at least edge 4 → 5."""
+    params: dict = {}
+    recency = []
+    for i, edge in enumerate(bins(settings.rfm_recency_days)):
+        params[f"rfm_r{i}"] = end - timedelta(days=edge)
+        recency.append(f"WHEN g.last_at >= :rfm_r{i} THEN {5 - i}")
+
+    def up(name: str, column: str, text: str) -> str:
+        cases = []
+        for i, edge in reversed(list(enumerate(bins(text)))):
+            params[f"rfm_{name}{i}"] = edge
+            cases.append(f"WHEN COALESCE({column}, 0) >= :rfm_{name}{i} THEN {i + 2}")
+        return f"CASE {' '.join(cases)} ELSE 1 END"
+
+    sql = (f"SELECT g.*, CASE {' '.join(recency)} ELSE 1 END AS r, {up('f', 'g.orders', settings.rfm_frequency)} AS f,"
+           f" {up('m', 'g.revenue', settings.rfm_monetary)} AS m FROM {{grouped}} g")
+    return sql, params
 
 
-def _period_end(months) -> pd.Timestamp:
-    return pd.Timestamp(month_end(normalise(months)[-1]))
+_PERIOD = {"orders": "SUM(orders)", "revenue": "SUM(revenue)", "last_at": "MAX(last_at)"}
 
 
 def rfm(wh, *, months: Sequence[str | date], scope: Scope, filters: Filters = NO_FILTERS,
         settings: Settings | None = None) -> pd.DataFrame:
     """One row per customer who bought in the period: recency_days, orders, revenue, the three scores,
-    the RFM code (e.g. 545) and the segment."""
+    the RFM code (e.g. 545) and the segment (the customer-level table behind ``rfm_cells``)."""
     settings = settings or load_settings(wh)
-    df = aggregate(wh, "buyers", group={"customer_id": "customer_id"},
-                   measures={"orders": "SUM(paid_orders)", "revenue": "SUM(revenue)", "last_at": "MAX(last_at)"},
-                   months=months, scope=scope, filters=filters, settings=settings)
+    end = _period_end(months)
+    scored, params = _scores(settings, end)
+    df = aggregate(wh, "purchases", group={"customer_id": "customer_id"}, measures=_PERIOD, months=months,
+                   scope=scope, filters=filters, settings=settings, params=params, outer=scored)
     cols = ["customer_id", "recency_days", "orders", "revenue", "r", "f", "m", "code", "segment"]
     if df.empty:
         return pd.DataFrame(columns=cols)
-    end = _period_end(months)
     df["orders"] = df["orders"].astype(int)
     df["revenue"] = df["revenue"].astype(float)
-    df["recency_days"] = (end - pd.to_datetime(df["last_at"])).dt.total_seconds() / 86400
-    df["r"] = score_recency(df["recency_days"], bins(settings.rfm_recency_days))
-    df["f"] = score_up(df["orders"], bins(settings.rfm_frequency))
-    df["m"] = score_up(df["revenue"], bins(settings.rfm_monetary))
+    df["recency_days"] = (pd.Timestamp(end) - pd.to_datetime(df["last_at"])).dt.total_seconds() / 86400
+    for c in ("r", "f", "m"):
+        df[c] = df[c].astype(int)
     df["code"] = df["r"].astype(str) + df["f"].astype(str) + df["m"].astype(str)
     df["segment"] = [SEGMENTS[(r >= HIGH, f >= HIGH, m >= HIGH)] for r, f, m in zip(df["r"], df["f"], df["m"])]
     return df.sort_values(["revenue", "customer_id"], ascending=[False, True])[cols].reset_index(drop=True)
 
 
-def segment_grid(table: pd.DataFrame) -> pd.DataFrame:
+def rfm_cells(wh, *, months: Sequence[str | date], scope: Scope, filters: Filters = NO_FILTERS,
+              settings: Settings | None = None) -> pd.DataFrame:
+    """Customers and revenue per (R, F, M) score: the grid and the segments without sending every
+    customer back (a region's month is 130,000 buyers at 10 M orders).  Columns r, f, m, customers,
+    revenue, segment."""
+    settings = settings or load_settings(wh)
+    scored, params = _scores(settings, _period_end(months))
+    df = aggregate(wh, "purchases", group={"customer_id": "customer_id"}, measures=_PERIOD, months=months,
+                   scope=scope, filters=filters, settings=settings, params=params,
+                   outer=(f"SELECT r, f, m, COUNT(*) AS customers, SUM(revenue) AS revenue, COUNT(*) AS fact_rows"
+                          f" FROM ({scored}) scored GROUP BY r, f, m"))
+    cols = ["r", "f", "m", "customers", "revenue", "segment"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    for c in ("r", "f", "m", "customers"):
+        df[c] = df[c].astype(int)
+    df["revenue"] = df["revenue"].astype(float)
+    df["segment"] = [SEGMENTS[(r >= HIGH, f >= HIGH, m >= HIGH)] for r, f, m in zip(df["r"], df["f"], df["m"])]
+    return df[cols].sort_values(["r", "f", "m"], ascending=False).reset_index(drop=True)
+
+
+def segment_grid(cells: pd.DataFrame) -> pd.DataFrame:
     """Customers per R score (rows 5 … 1) × F score (columns 1 … 5)."""
-    grid = pd.crosstab(table["r"], table["f"]).reindex(index=[5, 4, 3, 2, 1], columns=[1, 2, 3, 4, 5], fill_value=0)
-    return grid
+    return (cells.pivot_table(index="r", columns="f", values="customers", aggfunc="sum", fill_value=0)
+            .reindex(index=[5, 4, 3, 2, 1], columns=[1, 2, 3, 4, 5], fill_value=0).astype(int))
 
 
-def segments(table: pd.DataFrame) -> pd.DataFrame:
+def segments(cells: pd.DataFrame) -> pd.DataFrame:
     """Per segment: customers, revenue and its share, in the order of ``SEGMENTS``."""
-    total = float(table["revenue"].sum()) if len(table) else 0.0
+    total = float(cells["revenue"].sum()) if len(cells) else 0.0
     out = []
     for seg in SEGMENTS.values():
-        part = table[table["segment"] == seg]
-        out.append({"segment": seg, "customers": len(part), "revenue": float(part["revenue"].sum()),
+        part = cells[cells["segment"] == seg]
+        out.append({"segment": seg, "customers": int(part["customers"].sum()), "revenue": float(part["revenue"].sum()),
                     "share": float(part["revenue"].sum()) / total if total else math.nan})
     return pd.DataFrame(out)
 
 
-def pareto(table: pd.DataFrame) -> tuple[pd.DataFrame, float]:
-    """Customers by revenue (largest first) with the cumulative share of customers and revenue; and
-    the revenue share of the top ``TOP_SHARE`` of customers (⌈20 % × n⌉ of them)."""
-    d = table.sort_values("revenue", ascending=False).reset_index(drop=True)
-    total = float(d["revenue"].sum())
-    if d.empty or total <= 0:
-        return pd.DataFrame(columns=["rank", "customer_share", "revenue_share"]), math.nan
-    d["rank"] = np.arange(1, len(d) + 1)
-    d["customer_share"] = d["rank"] / len(d)
-    d["revenue_share"] = d["revenue"].cumsum() / total
-    top = math.ceil(TOP_SHARE * len(d))
-    return d[["rank", "customer_share", "revenue_share"]], float(d["revenue"].iloc[:top].sum() / total)
+PARETO_POINTS = 100   # the curve's points: customers in percentiles (every customer when fewer)
 
 
-def _levels(wh, month: date, scope: Scope, filters: Filters, settings: Settings) -> pd.Series:
-    df = aggregate(wh, "buyers", group={"customer_id": "customer_id", "member_level": "member_level"},
-                   measures={"last_at": "MAX(last_at)"}, months=[month], scope=scope, filters=filters,
-                   settings=settings)
+@dataclass(frozen=True)
+class Pareto:
+    curve: pd.DataFrame    # customer_share, revenue_share (cumulative, largest first)
+    top_share: float       # revenue share of the top ⌈20 % × n⌉ customers
+    customers: int
+
+
+def pareto(wh, *, months: Sequence[str | date], scope: Scope, filters: Filters = NO_FILTERS,
+           settings: Settings | None = None) -> Pareto:
+    """Customers of the period by revenue (largest first, then by id), in ``PARETO_POINTS`` percentile
+    groups: the cumulative shares of customers and revenue; and the share the top ``TOP_SHARE`` bring
+    (⌈20 % × n⌉ customers, counted exactly, not from the percentiles)."""
+    settings = settings or load_settings(wh)
+    ranked = ("SELECT COALESCE(g.revenue, 0) AS revenue,"
+              " ROW_NUMBER() OVER (ORDER BY COALESCE(g.revenue, 0) DESC, g.customer_id) AS nth,"
+              " COUNT(*) OVER () AS n FROM {grouped} g")
+    df = aggregate(wh, "purchases", group={"customer_id": "customer_id"}, measures=_PERIOD, months=months,
+                   scope=scope, filters=filters, settings=settings, params={"pareto_points": PARETO_POINTS,
+                                                                             "pareto_top": TOP_SHARE},
+                   outer=("SELECT CEIL(CAST(:pareto_points AS DOUBLE PRECISION) * nth / n) AS bucket,"
+                          " COUNT(*) AS customers, SUM(revenue) AS revenue,"
+                          " SUM(CASE WHEN nth <= CEIL(CAST(:pareto_top AS DOUBLE PRECISION) * n) THEN revenue ELSE 0 END)"
+                          f" AS top_revenue, COUNT(*) AS fact_rows FROM ({ranked}) ranked GROUP BY 1"))
+    empty = Pareto(pd.DataFrame(columns=["customer_share", "revenue_share"]), math.nan, 0)
     if df.empty:
-        return pd.Series(dtype=object)
-    df = df.sort_values(["customer_id", "last_at"]).groupby("customer_id").tail(1)
-    return df.set_index("customer_id")["member_level"]
+        return empty
+    df = df.sort_values("bucket").reset_index(drop=True)
+    n, total = int(df["customers"].sum()), float(df["revenue"].astype(float).sum())
+    if total <= 0:
+        return Pareto(empty.curve, math.nan, n)
+    curve = pd.DataFrame({"customer_share": df["customers"].astype(int).cumsum() / n,
+                          "revenue_share": df["revenue"].astype(float).cumsum() / total})
+    return Pareto(curve, float(df["top_revenue"].astype(float).sum()) / total, n)
 
 
 def migration(wh, *, month: str | date, scope: Scope, filters: Filters = NO_FILTERS,
               settings: Settings | None = None) -> pd.DataFrame:
     """Customers who bought in the month before and in ``month``: level before (rows) × level after
-    (columns); an order without a level counts under ``None``."""
+    (columns).  A customer's level in a month is that of their last paid order that month (of two
+    orders at the same second, the greater level); an order without a level counts under "—".
+    Counted in the warehouse: only the matrix comes back."""
     settings = settings or load_settings(wh)
     now = normalise([month])[-1]
-    before = _levels(wh, add_months(now, -1), scope, filters, settings)
-    after = _levels(wh, now, scope, filters, settings)
-    both = before.index.intersection(after.index)
-    if not len(both):
+    levels = ("SELECT customer_id, month, level FROM (SELECT g.customer_id, g.month, COALESCE(g.member_level, '—') AS level,"
+              " ROW_NUMBER() OVER (PARTITION BY g.customer_id, g.month ORDER BY g.last_at DESC,"
+              " g.member_level DESC NULLS LAST) AS k FROM {grouped} g) x WHERE k = 1")
+    pairs = ("SELECT MAX(CASE WHEN month < :migration_month THEN level END) AS before,"
+             " MAX(CASE WHEN month = :migration_month THEN level END) AS after"
+             f" FROM ({levels}) last_level GROUP BY customer_id HAVING COUNT(*) = 2")
+    df = aggregate(wh, "purchases", group={"customer_id": "customer_id", "month": "month",
+                                           "member_level": "member_level"},
+                   measures={"last_at": "MAX(last_at)"}, months=[add_months(now, -1), now], scope=scope,
+                   filters=filters, settings=settings, params={"migration_month": now},
+                   outer=f"SELECT before, after, COUNT(*) AS customers, COUNT(*) AS fact_rows FROM ({pairs}) p"
+                         " GROUP BY before, after")
+    if df.empty:
         return pd.DataFrame()
-    pairs = pd.DataFrame({"before": before[both].fillna("—").to_numpy(), "after": after[both].fillna("—").to_numpy()})
-    return pd.crosstab(pairs["before"], pairs["after"])
+    return df.pivot_table(index="before", columns="after", values="customers", aggfunc="sum", fill_value=0).astype(int)
 
 
 @dataclass(frozen=True)
@@ -139,41 +196,67 @@ class Lists:
     dormant: pd.DataFrame
     churned: pd.DataFrame
     top: pd.DataFrame
+    sizes: dict[str, int]   # the whole lists' sizes: "dormant", "churned", "top" (those listed are cut)
 
 
 LIST_COLUMNS = ["customer_id", "customer_phone", "last_purchase", "days_since", "revenue_12m", "orders_12m"]
 
 
 LIST_LIMIT = 1000   # rows per list: the most valuable first (a chain's region has ~800,000 customers)
+LIST_MONTHS = 12    # the lists look back this many months (and past ``churn_days`` when it is longer)
+
+
+def list_months(now: date, settings: Settings) -> list[date]:
+    """The months the lists read: the ``LIST_MONTHS`` to ``now``'s end, or back to the month of
+    ``churn_days`` + 31 days before it when that is earlier — so the dormant list is complete and the
+    churned list holds those lost within about a year; a customer quiet for longer is counted in
+    ``churned_customers`` but is no longer anyone's rescue call."""
+    end = month_end(now)
+    back = (end - timedelta(days=int(settings.churn_days) + 31)).date()
+    first = min(add_months(now, -(LIST_MONTHS - 1)), date(back.year, back.month, 1))
+    return month_range(first, now)
 
 
 def lists(wh, *, month: str | date, scope: Scope, filters: Filters = NO_FILTERS, settings: Settings | None = None,
           top_n: int = LIST_LIMIT) -> Lists:
     """The month's dormant and churned customers (as at its end) and its top customers, each list the
     ``top_n`` with the most revenue over the 12 months to the month's end, with their last purchase and
-    a phone from their latest contact, masked.  Cut in the warehouse: only the listed rows come back
-    (the counts of the whole lists are the KPIs ``dormant_customers`` / ``churned_customers``)."""
+    a phone from their latest contact, masked.  Cut in the warehouse over the period's purchases
+    (``list_months``): only the listed rows and each list's size come back.  Dormant and churned as the
+    KPIs judge them (last paid order, within the scope and filters, before ``month_end − dormant_days``
+    / ``− churn_days``)."""
     settings = settings or load_settings(wh)
     now = normalise([month])[-1]
-    year = [add_months(now, -k) for k in range(11, -1, -1)]
-    # the top n of each state (dormant, churned, neither): the overall top n are among them
-    state = aggregate(wh, "customers", group={"customer_id": "customer_id"},
-                      measures={"dormant": "MAX(CASE WHEN dormant THEN 1 ELSE 0 END)",
-                                "churned": "MAX(CASE WHEN churned THEN 1 ELSE 0 END)",
-                                "last_at": "MAX(last_by_end)", "revenue": "SUM(revenue_12m)",
-                                "orders": "SUM(orders_12m)"},
-                      months=[now], scope=scope, filters=filters, settings=settings,
-                      first=("dormant, churned", "revenue DESC NULLS LAST, customer_id", int(top_n)))
-    ids = sorted(set(state["customer_id"].dropna()))
+    end = month_end(now)
+    params = {"list_year": add_months(now, -(LIST_MONTHS - 1)), "list_n": int(top_n),
+              "list_dormant": end - timedelta(days=int(settings.dormant_days)),
+              "list_churned": end - timedelta(days=int(settings.churn_days))}
+    state = ("CASE WHEN g.last_at < :list_churned THEN 'churned' WHEN g.last_at < :list_dormant THEN 'dormant'"
+             " ELSE 'active' END")
+    ranked = (f"SELECT g.*, {state} AS state FROM {{grouped}} g")
+    cut = ("SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY state ORDER BY revenue DESC NULLS LAST,"
+           " customer_id) AS nth, COUNT(*) OVER (PARTITION BY state) AS in_state,"
+           " SUM(CASE WHEN revenue > 0 THEN 1 ELSE 0 END) OVER () AS paying"
+           f" FROM ({ranked}) s) x WHERE nth <= :list_n")
+    found = aggregate(wh, "purchases", group={"customer_id": "customer_id"},
+                      measures={"last_at": "MAX(last_at)",
+                                "revenue": "SUM(CASE WHEN month >= :list_year THEN revenue END)",
+                                "orders": "SUM(CASE WHEN month >= :list_year THEN orders END)"},
+                      months=list_months(now, settings), scope=scope, filters=filters, settings=settings,
+                      params=params, outer=cut)
+    sizes = {k: int(found.loc[found["state"] == k, "in_state"].iloc[0]) if (found["state"] == k).any() else 0
+             for k in ("dormant", "churned")}
+    sizes["top"] = int(found["paying"].iloc[0]) if len(found) else 0
+    ids = sorted(set(found["customer_id"].dropna()))
+    year = month_range(params["list_year"], now)
     phones = (aggregate(wh, "tickets", group={"customer_id": "customer_id"},
                         measures={"customer_phone": "MAX(customer_phone)"}, months=year, scope=scope,
                         settings=settings, where="customer_id IN :list_ids", params={"list_ids": ids},
                         expanding=("list_ids",))
               if ids else pd.DataFrame(columns=["customer_id", "customer_phone"]))
-    end = pd.Timestamp(month_end(now))
-    frame = state.merge(phones[["customer_id", "customer_phone"]], on="customer_id", how="left")
+    frame = found.merge(phones[["customer_id", "customer_phone"]], on="customer_id", how="left")
     frame["last_purchase"] = pd.to_datetime(frame["last_at"])
-    frame["days_since"] = ((end - frame["last_purchase"]).dt.total_seconds() // 86400).astype("Int64")
+    frame["days_since"] = ((pd.Timestamp(end) - frame["last_purchase"]).dt.total_seconds() // 86400).astype("Int64")
     frame["revenue_12m"] = frame["revenue"].astype(float).fillna(0.0)
     frame["orders_12m"] = frame["orders"].fillna(0).astype(int)
     frame["customer_phone"] = frame["customer_phone"].map(lambda p: mask_phone(p) if isinstance(p, str) else p)
@@ -182,7 +265,8 @@ def lists(wh, *, month: str | date, scope: Scope, filters: Filters = NO_FILTERS,
     def pick(mask) -> pd.DataFrame:
         return frame[mask][LIST_COLUMNS].head(top_n).reset_index(drop=True)
 
-    return Lists(pick(frame["dormant"] == 1), pick(frame["churned"] == 1), pick(frame["revenue_12m"] > 0))
+    return Lists(pick(frame["state"] == "dormant"), pick(frame["state"] == "churned"), pick(frame["revenue_12m"] > 0),
+                 sizes)
 
 
 def campaign_response(wh, *, starts: date, ends: date, scope: Scope, filters: Filters = NO_FILTERS,

@@ -86,10 +86,12 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
                 if part is not None:
                     exprs.setdefault(part.sql(), f"c{len(exprs)}")
         measures = {a: e for e, a in exprs.items()}
-        rows_of = SOURCES[key].rows_of   # read the rows roll-up of the source whose rows it shares
-        chosen = (rollups.choose([d for d in defs if d.stores == "rows"] if rows_of else defs, *stored,
-                                 rows_of or key, needed, months, dims=dims, scope=scope, filters=filters)
+        rows_of = SOURCES[key].rows_of   # its own per-level roll-ups, else the rows of the source it reads
+        chosen = (rollups.choose(defs, *stored, key, needed, months, dims=dims, scope=scope, filters=filters)
                   if stored is not None else None)
+        if chosen is None and rows_of and stored is not None:
+            chosen = rollups.choose([d for d in defs if d.stores == "rows"], *stored, rows_of, needed, months,
+                                    dims=dims, scope=scope, filters=filters)
         if chosen is not None and chosen.stores == "rows":
             queries.append(_source_query(key, months=months, dims=dims, group={d: d for d in dims},
                                          measures=measures, filters=filters, scope=scope, settings=settings,
@@ -107,7 +109,8 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
 def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str], months: Sequence[str | date],
               filters: Filters = NO_FILTERS, scope: Scope, settings: Settings | None = None,
               use_rollups: bool = True, first: tuple[str, str, int] | None = None,
-              params: dict | None = None, where: str | None = None, expanding: tuple[str, ...] = ()) -> pd.DataFrame:
+              params: dict | None = None, where: str | None = None, expanding: tuple[str, ...] = (),
+              outer: str | None = None) -> pd.DataFrame:
     """A grouped query over a source's facts that is not a KPI (staffing intervals, weekly series,
     the sidebar's filter values), through the same scope and filters: ``group`` and ``measures`` are
     SQL over the facts columns.  Read from a roll-up when the groups are dimension columns of one and
@@ -117,7 +120,9 @@ def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str
     ``order`` (both SQL over the group columns), numbered in a column ``nth`` — in the warehouse, so
     a draw over a month's 450,000 tickets sends back only what is drawn.  ``params``: bound parameters
     the measures or ``where`` name (``:name``; ``expanding``: those that are lists); ``where``: a
-    condition over the facts, after the scope and filters (it can only narrow them).  A source whose
+    condition over the facts, after the scope and filters (it can only narrow them).  ``outer``: a SELECT
+    over the grouped result, ``{grouped}`` in it (a subquery to alias), with a ``fact_rows`` column — so that a
+    summary of many groups (RFM cells over 800,000 customers) comes back as its few rows.  A source whose
     facts are computed from its rows (buyers,
     customers) reads its rows from their roll-up when one is current."""
     months = normalise(months)
@@ -126,7 +131,7 @@ def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str
     fact_dims = tuple(d for d in DIMENSIONS if group.get(d) == d)
     with wh.connect() as conn:
         q = None
-        if use_rollups and first is None and where is None and all(k == v for k, v in group.items()):
+        if use_rollups and first is None and where is None and outer is None and all(k == v for k, v in group.items()):
             dims = tuple(group)
             needed = (set(dims) | {column for column, _ in filters.items()}) - {"month"}
             d = rollups.choose(rollups.definitions(settings), *rollups.current(conn), source, needed, months,
@@ -150,6 +155,8 @@ def aggregate(wh, source: str, *, group: dict[str, str], measures: dict[str, str
             partition, order, n = first
             q = replace(q, sql=f"SELECT * FROM (SELECT g.*, ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {order})"
                                f" AS nth FROM ({q.sql}) g) numbered WHERE nth <= {int(n)}")
+        if outer is not None:
+            q = replace(q, sql=outer.replace("{grouped}", f"({q.sql})"))
         df = _frame(conn.execute(q.statement(), q.params))
     return df[df["fact_rows"] > 0].reset_index(drop=True)
 

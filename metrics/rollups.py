@@ -47,12 +47,14 @@ from warehouse.schema import DATA_TABLES
 FORMAT = 1   # bump when the shape of a roll-up table changes
 ORG = ("team", "region", "store", "division", "channel")
 GRAINS: tuple[tuple[str, tuple[str, ...] | None], ...] = (("full", None), ("org", ORG))
-# (a source reading another's rows — the customers, from the buyers' rows — has no roll-up of its own)
+# (a source reading another's rows — the customers, from the buyers' rows — has no rows roll-up of its
+# own; its KPIs have per-level ones, ``_distinct``, read before the rows)
 ROLLED_UP = tuple(k for k, s in SOURCES.items() if s.rollup != "none" and s.rows_of is None)
 DISTINCT_LEVELS = (None, "region", "store", "team")   # a "rows" source's per-level roll-ups (None: all)
 PROBE = date(2000, 1, 1)
 _MONTH_PARAMS = {"start": "rollup_start", "end": "rollup_end", "bm0": "rollup_month", "be0": "rollup_end",
-                 "rows_from": "rollup_start"}
+                 "cm0": "rollup_month", "rows_from": "rollup_start"}
+_MONTH_PARAM = re.compile(rf":({'|'.join(_MONTH_PARAMS)})\b")   # a statement's month parameters, renamed
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def definitions(settings: Settings) -> list[Definition]:
                                   settings=settings)
                 sql, params, expanding = q.sql, q.params, q.expanding
             if parent is None:
-                sql = re.sub(r":(start|end|bm0|be0|rows_from)\b", lambda mt: ":" + _MONTH_PARAMS[mt.group(1)], sql)
+                sql = _MONTH_PARAM.sub(lambda mt: ":" + _MONTH_PARAMS[mt.group(1)], sql)
                 params = {k: v for k, v in params.items() if k not in _MONTH_PARAMS}
                 bad = [k for k, v in params.items() if isinstance(v, (date, list, tuple))]
                 assert not bad and not expanding, f"a roll-up takes settings only, not {bad or expanding}"
@@ -129,6 +131,10 @@ def definitions(settings: Settings) -> list[Definition]:
             parent = parent or d
         if stores == "rows":
             out += _distinct(source, parent, cols, settings)
+            # the sources reading these rows (customers over their history) have per-level KPIs too
+            for other, s in SOURCES.items():
+                if s.rows_of == source and measures(other):
+                    out += _distinct(other, parent, measures(other), settings)
     return out + day_definitions()
 
 
@@ -174,7 +180,7 @@ def _distinct(source: str, rows: Definition, cols: dict[str, str], settings: Set
         q = _source_query(source, months=(PROBE,), dims=("month", *dims), group={d: d for d in ("month", *dims)},
                           measures={c: e for e, c in cols.items()}, filters=NO_FILTERS, scope=Scope.all(),
                           settings=settings, rows_table=rows.name)
-        sql = re.sub(r":(start|end|bm0|be0|rows_from)\b", lambda mt: ":" + _MONTH_PARAMS[mt.group(1)], q.sql)
+        sql = _MONTH_PARAM.sub(lambda mt: ":" + _MONTH_PARAMS[mt.group(1)], q.sql)
         params = {k: v for k, v in q.params.items() if k not in _MONTH_PARAMS}
         body = json.dumps([FORMAT, sql, params, dims, rows.name, rows.fingerprint], default=str, sort_keys=True)
         out.append(Definition(name=f"rollup_{source}_by_{level or 'all'}", source=source, grain=dims, parent=rows.name,

@@ -257,6 +257,20 @@ def _buyer_facts(req: Request) -> str:
         GROUP BY {group}"""
 
 
+def _purchase_rows(req: Request) -> str:
+    """The buyers' rows of the period only (no history before it)."""
+    req.params["rows_from"] = req.params["start"]
+    return _buyer_rows(req)
+
+
+def _purchase_facts(req: Request) -> str:
+    """Per month of the period, group and customer: paid orders, revenue, first / second / last order
+    that month — no judgement against the customer's history, so a question about the period's
+    purchases alone (RFM, the 80/20 curve, member levels, the lists' 12 months) reads only its months."""
+    only = " AND month IN :month_list" if "month_list" in req.params else ""
+    return f"SELECT * FROM scoped WHERE month >= :start{only}"
+
+
 def _customer_facts(req: Request) -> str:
     """One row per month of the period, group and customer known by then (a paid order in the group up
     to the month's end): was a buyer the month before, bought this month; a new customer whose
@@ -489,6 +503,9 @@ SOURCES: dict[str, Source] = {s.key: s for s in (
     Source("buyers", "购买客户", SALES_DIMS, _buyer_rows, _buyer_facts, ("sales",), rollup="rows"),
     # customers over their history (retention, new → returning, dormant, churned): the buyers' rows
     Source("customers", "客户", SALES_DIMS, _buyer_rows, _customer_facts, ("sales",), rollup="rows",
+           rows_of="buyers"),
+    # the period's purchases per customer, without their history (RFM, 80/20, levels, lists)
+    Source("purchases", "客户购买", SALES_DIMS, _purchase_rows, _purchase_facts, ("sales",), rollup="rows",
            rows_of="buyers"),
     # a conversion needs its inquiry (tickets) and the window's payments (sales)
     Source("inquiries", "询单客户", TICKET_DIMS, _inquiry_rows, _inquiry_facts, ("tickets", "sales")),

@@ -9,7 +9,7 @@ ensure_routed()
 import pandas as pd
 import streamlit as st
 
-from metrics.customers import pareto, segment_grid, segments
+from metrics.customers import list_months, segment_grid, segments
 from metrics.months import month_key
 from metrics.registry import BY_KEY
 from metrics.subjects import SUBJECTS
@@ -49,17 +49,17 @@ if len(tiers):
 
 # ------------------------------------------------------------------ RFM and 80/20
 st.subheader(t("customer.rfm"))
-table = data.customer_rfm(*args, view.months)
-if table.empty:
+cells = data.customer_rfm(*args, view.months)
+if cells.empty:
     st.info(t("no_data_month", month=fmt.month_label(view.month, lang())))
 else:
     left, right = st.columns(2)
-    left.plotly_chart(charts.rfm_grid(segment_grid(table), t("customer.rfm_grid")), theme=None, key="customers.grid")
-    curve, top = pareto(table)
-    right.plotly_chart(charts.pareto_curve(curve, t("customer.pareto"), t("customer.share_customers"),
+    left.plotly_chart(charts.rfm_grid(segment_grid(cells), t("customer.rfm_grid")), theme=None, key="customers.grid")
+    curve = data.customer_pareto(*args, view.months)
+    right.plotly_chart(charts.pareto_curve(curve.curve, t("customer.pareto"), t("customer.share_customers"),
                                            t("customer.share_revenue")), theme=None, key="customers.pareto")
-    right.caption(t("customer.top_share", share=fmt.value(top, "percent", lang()), n=len(table)))
-    seg = segments(table)
+    right.caption(t("customer.top_share", share=fmt.value(curve.top_share, "percent", lang()), n=curve.customers))
+    seg = segments(cells)
     st.dataframe(pd.DataFrame({
         t("customer.segment"): [t(f"rfm.{k}") for k in seg["segment"]],
         t("customer.customers"): seg["customers"],
@@ -85,15 +85,10 @@ found = data.customer_lists(*args, view.month)
 names = {"customer_id": t("worklist.col.customer_id"), "customer_phone": t("worklist.col.customer_phone"),
          "last_purchase": t("customer.col.last_purchase"), "days_since": t("customer.col.days_since"),
          "revenue_12m": t("customer.col.revenue_12m"), "orders_12m": t("customer.col.orders_12m")}
-def total(kpi: str) -> int:
-    """The whole list's size: the month's KPI (the lists themselves are cut to the most valuable)."""
-    row = now[now["kpi"] == kpi]
-    return int(row["value"].iloc[0]) if len(row) and not fmt.is_empty(row["value"].iloc[0]) else 0
-
-
-tabs = st.tabs([t("customer.list.dormant", n=total("dormant_customers"), shown=len(found.dormant)),
-                t("customer.list.churned", n=total("churned_customers"), shown=len(found.churned)),
+tabs = st.tabs([t("customer.list.dormant", n=found.sizes["dormant"], shown=len(found.dormant)),
+                t("customer.list.churned", n=found.sizes["churned"], shown=len(found.churned)),
                 t("customer.list.top", n=len(found.top))])
+st.caption(t("customer.lists_about", months=len(list_months(view.month, s))))
 for tab, (key, frame) in zip(tabs, (("dormant", found.dormant), ("churned", found.churned), ("top", found.top))):
     with tab:
         out = frame.rename(columns=names)

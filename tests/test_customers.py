@@ -12,7 +12,7 @@ import pytest
 
 from conftest import shared_warehouse
 from metrics import Scope, compute
-from metrics.customers import campaign_response, lists, migration, pareto, rfm, segment_grid, segments
+from metrics.customers import campaign_response, lists, migration, pareto, rfm, rfm_cells, segment_grid, segments
 from metrics.settings import load_settings, with_overrides
 from test_metrics import load_metric_fixtures
 
@@ -95,27 +95,44 @@ def test_rfm_scores_on_their_bin_edges(mwh):
     assert dict(table["code"]) == {"K1": "522", "K2": "413", "K3": "211", "K4": "215"}
     assert dict(table["segment"]) == {"K1": "general_develop", "K2": "important_develop",
                                       "K3": "general_retain", "K4": "important_retain"}
-    grid = segment_grid(table.reset_index())
+    # the page's cells (counted in the warehouse, by the same scoring) agree with the customers' table
+    cells = rfm_cells(mwh, months=["2026-10"], scope=Scope.all(), settings=s)
+    assert sorted(zip(cells["r"], cells["f"], cells["m"], cells["customers"])) == [
+        (2, 1, 1, 1), (2, 1, 5, 1), (4, 1, 3, 1), (5, 2, 2, 1)]
+    grid = segment_grid(cells)
     assert grid.loc[2, 1] == 2 and grid.loc[5, 2] == 1 and grid.loc[4, 1] == 1 and int(grid.to_numpy().sum()) == 4
-    seg = segments(table.reset_index()).set_index("segment")
+    seg = segments(cells).set_index("segment")
     assert seg.loc["important_retain", "share"] == pytest.approx(300 / 670)
-    # 80/20: 4 customers → the top ⌈0.8⌉ = 1 (K4, 300) of 670
-    curve, top = pareto(table.reset_index())
-    assert top == pytest.approx(300 / 670) and curve["revenue_share"].iloc[-1] == pytest.approx(1)
+    assert seg.loc["important_retain", "customers"] == 1 and int(seg["customers"].sum()) == 4
+    # 80/20: 4 customers → the top ⌈0.8⌉ = 1 (K4, 300) of 670; the curve: K4 300, K2 200, K1 140, K3 30
+    got = pareto(mwh, months=["2026-10"], scope=Scope.all(), settings=s)
+    assert got.top_share == pytest.approx(300 / 670) and got.customers == 4
+    assert got.curve["revenue_share"].tolist() == pytest.approx([300 / 670, 500 / 670, 640 / 670, 1])
+    assert got.curve["customer_share"].tolist() == pytest.approx([0.25, 0.5, 0.75, 1])
+    # in a region: 华南 has K3 only → its one customer is the top 20 %
+    south = pareto(mwh, months=["2026-10"], scope=Scope.of(regions=["华南"]), settings=s)
+    assert (south.customers, south.top_share) == (1, 1.0)
     # customers without an id are not customers: S09 (70) is in no row
     assert set(table.index) == {"K1", "K2", "K3", "K4"}
 
 
 def test_member_level_migration(mwh):
     # bought in September and October: K1 (September: no level; October's last order S07: no level) and K2
+    # K2: September S10, October S02 — neither with a level.  K1's October level is that of its last
+    # October order (S07 10-20, no level), not S01's 金卡 (10-11)
     m = migration(mwh, month="2026-10", scope=Scope.all())
-    assert int(m.to_numpy().sum()) == 2
+    assert int(m.to_numpy().sum()) == 2 and m.loc["—", "—"] == 2
+    # in 华南 nobody bought in both months
+    assert migration(mwh, month="2026-10", scope=Scope.of(regions=["华南"])).empty
 
 
 def test_lists_mask_phones_and_follow_the_scope(mwh):
     s = with_overrides(load_settings(mwh), dormant_days=20, churn_days=25)
     got = lists(mwh, month="2026-10", scope=Scope.all(), settings=s)
     assert sorted(got.dormant["customer_id"]) == ["K3", "K4"] and got.churned.empty
+    # the whole lists' sizes; the top list: K1–K4 paid in the 12 months (K5 in November, K6 refunded
+    # in full is a paid order of 0 net, S09 has no customer)
+    assert got.sizes == {"dormant": 2, "churned": 0, "top": 4}
     assert list(got.top["customer_id"])[:2] == ["K4", "K2"]      # 300, 200 over the 12 months
     for phone in got.top["customer_phone"].dropna():
         assert "****" in phone
@@ -128,4 +145,5 @@ def test_lists_are_cut_in_the_warehouse_to_the_most_valuable(mwh):
     got = lists(mwh, month="2026-10", scope=Scope.all(), settings=s, top_n=1)
     # dormant K3 (30) and K4 (300): the one listed is K4; the top customer overall is K4 as well
     assert list(got.dormant["customer_id"]) == ["K4"] and list(got.top["customer_id"]) == ["K4"]
+    assert got.sizes["dormant"] == 2     # the whole list's size, though one is listed
     assert got.dormant["revenue_12m"].tolist() == [300] and got.dormant["orders_12m"].tolist() == [1]

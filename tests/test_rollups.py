@@ -20,6 +20,7 @@ from loaders.demo import write_demo
 from metrics import Filters, Scope, compute, rollups
 from metrics.months import normalise
 from metrics.query import check_dims, plan, resolve_kpis
+from metrics.registry import METRICS
 from metrics.settings import load_settings, save_settings
 from metrics.sources import DIMENSIONS, SOURCES
 from warehouse.kinds import EVENT_KINDS
@@ -75,8 +76,10 @@ def test_the_loads_kept_the_rollups_current_and_the_builder_reads_them(rwh):
     # every rolled-up source with the dimension (store operations have no team or agent)
     with_dim = lambda d: [s for s in rollups.ROLLED_UP if d in SOURCES[s].dims]
     by_team = {s: f"rollup_{s}_org" for s in with_dim("team")} | {"buyers": "rollup_buyers_by_team",
-                                                                   "customers": "rollup_buyers_full"}
+                                                                   "customers": "rollup_customers_by_team"}
     assert used(rwh, ("team",)) == by_team
+    # the customers' KPIs by channel: no level roll-up has one → the buyers' rows, judged per channel
+    assert used(rwh, ("channel",))["customers"] == "rollup_buyers_full"
     assert set(used(rwh, ("agent",)).values()) == {f"rollup_{s}_full" for s in with_dim("agent")}
     # an agent filter needs the full grain; a category only exists on the ticket sources
     assert used(rwh, (), filters=Filters.of(agent=["A1"]))["tickets"] == "rollup_tickets_full"
@@ -103,6 +106,19 @@ def test_distinct_buyers_come_from_a_level_rollup_only_when_each_group_is_one_va
                                  (Scope.of(regions=["华东", "华南"]), Filters(), ())):
         assert_same(rwh, ["2026-09", "2026-10"], dims, scope=scope, filters=filters,
                     kpis=["buyers", "repeat_purchase_rate", "returning_buyer_share", "returning_revenue_share"])
+    # the customers over their history (dormant, churned, returning…) the same way, per level
+    customers = lambda dims=(), **kw: used(rwh, dims, **kw)["customers"]  # noqa: E731
+    assert customers() == "rollup_customers_by_all"
+    assert customers(("month",), scope=Scope.of(regions=["华东"])) == "rollup_customers_by_region"
+    assert customers(filters=Filters.of(store=["上海店"])) == "rollup_customers_by_store"
+    assert customers(scope=Scope.of(regions=["华东", "华南"])) == "rollup_buyers_full"
+    kpis = [m.key for m in METRICS if m.source == "customers"]
+    for scope, filters, dims in ((Scope.of(regions=["华东"]), Filters(), ("month",)),
+                                 (Scope.of(stores=["上海店"]), Filters(), ()),
+                                 (Scope.all(), Filters.of(region=["华东", "华南"]), ("region",)),
+                                 (Scope.of(teams=["售前一组"]), Filters(), ("month",)),
+                                 (Scope.of(regions=["华东", "华南"]), Filters(), ())):
+        assert_same(rwh, ["2026-09", "2026-10", "2026-11"], dims, scope=scope, filters=filters, kpis=kpis)
 
 
 def test_every_kpi_every_dimension_pair_every_scope_and_filter_is_identical(rwh):
@@ -119,7 +135,7 @@ def test_every_kpi_every_dimension_pair_every_scope_and_filter_is_identical(rwh)
     names = {d.name for d in rollups.definitions(load_settings(rwh))}
     org = lambda s: f"rollup_{s}_org" if f"rollup_{s}_org" in names else f"rollup_{s}_full"  # noqa: E731
     assert set(used(rwh, ("month",), months=("2024-12", "2026-10")).values()) == {
-        "rollup_buyers_by_all" if s == "buyers" else org(s) for s in rollups.ROLLED_UP} | {"rollup_buyers_full"}
+        "rollup_buyers_by_all" if s == "buyers" else org(s) for s in rollups.ROLLED_UP} | {"rollup_customers_by_all"}
     compared += assert_same(rwh, ["2026-08", "2026-09", "2026-10"], ("agent",), scope=SCOPES[2])
     assert compared > 2_000
 

@@ -314,7 +314,14 @@ def store_target_problems(url: str, version: int, scope: Scope) -> list:  # noqa
 @st.cache_data(ttl=600, max_entries=64)
 def customer_rfm(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
                  months: tuple[date, ...]) -> pd.DataFrame:  # noqa: ARG001
-    return customers.rfm(warehouse(), months=months, scope=scope, filters=filters, settings=settings)
+    """Customers and revenue per RFM score (not per customer)."""
+    return customers.rfm_cells(warehouse(), months=months, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=64)
+def customer_pareto(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+                    months: tuple[date, ...]) -> "customers.Pareto":  # noqa: ARG001
+    return customers.pareto(warehouse(), months=months, scope=scope, filters=filters, settings=settings)
 
 
 @st.cache_data(ttl=600, max_entries=64)

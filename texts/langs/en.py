@@ -1560,7 +1560,7 @@ TEXT: dict[str, str] = {
     "customer.no_level": "(no level)",
     "customer.lists": "Customer lists",
     "customer.list.dormant": "Dormant ({n}; the {shown} most valuable listed)",
-    "customer.list.churned": "Churned ({n}; the {shown} most valuable listed)",
+    "customer.list.churned": "Churned within about a year ({n}; the {shown} most valuable listed)",
     "customer.list.top": "Top customers (the {n} with most revenue over 12 months)",
     "customer.col.last_purchase": "Last purchase",
     "customer.col.days_since": "Days since",
@@ -1574,4 +1574,5 @@ TEXT: dict[str, str] = {
     # pack sections (issue 20)
     "pack.stores": "Store operations",
     "pack.customers": "Customers",
+    "customer.lists_about": "The lists read the {months} months to the month's end: the dormant list is complete; the churned list holds the customers lost within about a year (those lost earlier count in Churned customers only).",
 }

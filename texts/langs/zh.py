@@ -1560,7 +1560,7 @@ TEXT: dict[str, str] = {
     "customer.no_level": "（无等级）",
     "customer.lists": "客户名单",
     "customer.list.dormant": "休眠客户（共 {n}，列出贡献最高的 {shown} 位）",
-    "customer.list.churned": "流失客户（共 {n}，列出贡献最高的 {shown} 位）",
+    "customer.list.churned": "流失客户（近一年内流失共 {n}，列出贡献最高的 {shown} 位）",
     "customer.list.top": "重点客户（近12个月贡献最高的 {n} 位）",
     "customer.col.last_purchase": "最近购买",
     "customer.col.days_since": "未购买天数",
@@ -1574,4 +1574,5 @@ TEXT: dict[str, str] = {
     # pack sections (issue 20)
     "pack.stores": "门店运营",
     "pack.customers": "客户",
+    "customer.lists_about": "名单按截至本月末近 {months} 个月的购买判定：休眠名单完整；流失名单只含约一年内流失的客户，更早流失的只计入“流失客户数”。",
 }
