@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from metrics.months import month_key
+from metrics.months import add_months, month_key, month_range
 from metrics.registry import BY_KEY
 from metrics.stores import LEAGUE_KPIS, SCORECARD_KPIS, store_filters
 from metrics.subjects import SUBJECTS
@@ -56,7 +56,9 @@ if len(info):
 else:
     st.caption(t("store.not_in_master"))
 
-card = data.store_scorecard(view.url, view.version, view.scope, view.settings, store, view.months)
+# the trend: the months chosen, or the 12 months to the one chosen (a single month is not a trend)
+TREND = tuple(view.months) if len(view.months) > 1 else month_range(add_months(view.month, -11), view.month)
+card = data.store_scorecard(view.url, view.version, view.scope, view.settings, store, TREND)
 now = card[card["month"] == month_key(view.month)]
 cols = st.columns(5)
 shown = 0

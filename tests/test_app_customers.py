@@ -3,12 +3,15 @@ them, RFM segments, 80/20, the lists with masked phones, a campaign's reactivati
 English."""
 from __future__ import annotations
 
+from conftest import db  # noqa: F401 (a fixture: DuckDB and PostgreSQL)
 from test_app import OCTOBER, app, cards
 from test_app_stores import store_db
 
 
-def test_the_customer_page(tmp_path, monkeypatch):
-    db = store_db(tmp_path)
+def test_the_customer_page(db, monkeypatch):
+    # on DuckDB and on PostgreSQL: the RFM cells, the 80/20 curve, the migration and the lists are the
+    # page's own SQL
+    db = store_db(db)
     at = app(db, monkeypatch, "pages/customers.py", **OCTOBER)
     assert not at.exception and not at.error
     got = cards(at)
@@ -25,7 +28,7 @@ def test_the_customer_page(tmp_path, monkeypatch):
 
 
 def test_the_customer_page_in_a_scope_and_in_english(tmp_path, monkeypatch):
-    db = store_db(tmp_path)
+    db = store_db(str(tmp_path / "stores.duckdb"))
     monkeypatch.setenv("CSDASH_SCOPE_REGIONS", "华南")
     at = app(db, monkeypatch, "pages/customers.py", **OCTOBER)
     assert not at.exception

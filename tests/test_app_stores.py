@@ -3,17 +3,20 @@ audits, the league table in RAG, drill-through rows, promotion uplift — and th
 and in English."""
 from __future__ import annotations
 
+import json
+
 from conftest import FIXTURES
 from loaders import load_file
+from conftest import db  # noqa: F401 (a fixture: DuckDB and PostgreSQL)
 from test_app import OCTOBER, app, cards, fixture_db  # noqa: F401 (a fixture)
 
 STORE_KINDS = ("stores", "store_targets", "store_audits", "inventory_snapshots", "receivables")
 
 
-def store_db(tmp_path) -> str:
+def store_db(db: str) -> str:
+    """The metric fixtures and the store exports loaded into ``db`` (a DuckDB path or a PostgreSQL URL)."""
     from warehouse import open_warehouse
 
-    db = str(tmp_path / "stores.duckdb")
     wh = open_warehouse(db)
     for kind in ("roster", "tickets", "callbacks", "sales", "complaints", *STORE_KINDS):
         assert load_file(wh, kind, FIXTURES / "metrics" / f"{kind}.csv").rows_rejected == 0, kind
@@ -26,14 +29,18 @@ def table(at, column):
     return next(d.value for d in at.dataframe if column in getattr(d.value, "columns", []))
 
 
-def test_the_store_page_scores_a_store_against_targets_and_peers(tmp_path, monkeypatch):
-    db = store_db(tmp_path)
+def test_the_store_page_scores_a_store_against_targets_and_peers(db, monkeypatch):
+    # on DuckDB and on PostgreSQL: the page's own queries (peers, league, uplift) run on both
+    db = store_db(db)
     at = app(db, monkeypatch, "pages/stores.py", **OCTOBER)
     assert not at.error and not at.exception
     # the first store: 上海店 (sorted), revenue 640 against 600
     got = cards(at)
     assert got["销售额"][0] == "¥640.00" and got["回款率"][0] == "80.0%" and got["QSC得分"][0] == "85.00分"
     assert any("达成 106.7%" in c.value for c in at.caption)
+    # one month chosen: the trend is the 12 months to it — 上海店 sold in September (S10, S12) and October
+    trend = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "stores.trend" in c.proto.id)
+    assert sorted(x for line in trend["data"] for x in line["x"]) == ["2026年10月", "2026年9月"]
     league = table(at, "目标达成率")
     assert list(league["门店"]) == ["上海店", "广州店"] and list(league["目标达成率"]) == ["106.7%", "50.0%"]
     peers = table(at, "同类中位数")
@@ -51,7 +58,7 @@ def test_the_store_page_scores_a_store_against_targets_and_peers(tmp_path, monke
 
 
 def test_the_store_page_in_a_scope_and_in_english(tmp_path, monkeypatch):
-    db = store_db(tmp_path)
+    db = store_db(str(tmp_path / "stores.duckdb"))
     monkeypatch.setenv("CSDASH_SCOPE_REGIONS", "华南")
     at = app(db, monkeypatch, "pages/stores.py", **OCTOBER)
     assert not at.exception
