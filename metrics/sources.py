@@ -314,8 +314,6 @@ def _customer_facts(req: Request) -> str:
                    MIN(CASE WHEN h.first_at = h.first_ever THEN h.second_at END) AS first_second,
                    MAX(CASE WHEN h.month < m.month THEN h.last_at END) AS last_before,
                    MAX(h.last_at) AS last_by_end,
-                   SUM(CASE WHEN h.month > CAST(m.month - INTERVAL '12 months' AS DATE) THEN h.revenue END) AS revenue_12m,
-                   SUM(CASE WHEN h.month > CAST(m.month - INTERVAL '12 months' AS DATE) THEN h.orders END) AS orders_12m,
                    MAX(CASE WHEN h.month = m.month THEN 1 ELSE 0 END) AS bought,
                    MAX(CASE WHEN h.month = CAST(m.month - INTERVAL '1 month' AS DATE) THEN 1 ELSE 0 END) AS bought_before,
                    CASE WHEN MIN(CASE WHEN h.first_at = h.first_ever THEN h.second_at END) IS NULL

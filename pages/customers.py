@@ -40,9 +40,9 @@ st.caption(t("customer.basis", returning=s.returning_days, dormant=s.dormant_day
 left, right = st.columns(2)
 left.plotly_chart(charts.trend(monthly, list(SUBJECTS["customers"].chart), t("by_month")), theme=None,
                   key="customers.trend")
-tiers = data.figures(*args, ("buyers",), view.months, ("month", "member_level"))
+tiers = data.customer_tiers(*args, view.months)
 if len(tiers):
-    tiers = tiers.assign(n=tiers["value"], level=[value_label(v) for v in tiers["member_level"]],
+    tiers = tiers.assign(level=[value_label(v) for v in tiers["member_level"]],
                          month=[fmt.month_label(m, lang()) for m in tiers["month"]])
     right.plotly_chart(charts.share_bars(tiers, "month", "n", "level", t("customer.tiers")), theme=None,
                        key="customers.tiers")
@@ -91,9 +91,11 @@ tabs = st.tabs([t("customer.list.dormant", n=found.sizes["dormant"], shown=len(f
 st.caption(t("customer.lists_about", months=len(list_months(view.month, s))))
 for tab, (key, frame) in zip(tabs, (("dormant", found.dormant), ("churned", found.churned), ("top", found.top))):
     with tab:
-        out = frame.rename(columns=names)
-        st.dataframe(out.head(2000), hide_index=True, width="stretch", placeholder="—", key=f"customers.list.{key}")
-        downloads(out, f"customers_{key}", f"customers.{key}.download")
+        st.dataframe(frame.rename(columns=names), hide_index=True, width="stretch", placeholder="—",
+                     key=f"customers.list.{key}")
+        # the phones (masked) are looked up for the download only, when it is pressed
+        downloads(frame, f"customers_{key}", f"customers.{key}.download",
+                  prepare=lambda df: data.customer_list_phones(df, view.scope, s, view.month).rename(columns=names))
 
 # ------------------------------------------------------------------ a campaign's reactivation
 camps = data.campaigns(view.url, view.version, view.scope)

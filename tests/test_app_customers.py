@@ -3,7 +3,6 @@ them, RFM segments, 80/20, the lists with masked phones, a campaign's reactivati
 English."""
 from __future__ import annotations
 
-from conftest import db  # noqa: F401 (a fixture: DuckDB and PostgreSQL)
 from test_app import OCTOBER, app, cards
 from test_app_stores import store_db
 

@@ -7,7 +7,6 @@ import json
 
 from conftest import FIXTURES
 from loaders import load_file
-from conftest import db  # noqa: F401 (a fixture: DuckDB and PostgreSQL)
 from test_app import OCTOBER, app, cards, fixture_db  # noqa: F401 (a fixture)
 
 STORE_KINDS = ("stores", "store_targets", "store_audits", "inventory_snapshots", "receivables")

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import shared_warehouse
 from metrics import Scope, compute
-from metrics.customers import campaign_response, lists, migration, pareto, rfm, rfm_cells, segment_grid, segments
+from metrics.customers import LIST_COLUMNS, campaign_response, lists, migration, tiers, pareto, rfm, rfm_cells, segment_grid, segments
 from metrics.settings import load_settings, with_overrides
 from test_metrics import load_metric_fixtures
 
@@ -126,18 +126,35 @@ def test_member_level_migration(mwh):
     assert migration(mwh, month="2026-10", scope=Scope.of(regions=["华南"])).empty
 
 
-def test_lists_mask_phones_and_follow_the_scope(mwh):
+# contacts with phones (the metric fixtures' tickets have none): K4 and K2 in 华东; K3's only contact is
+# in 华东 too, so a 华南 viewer, who sees K3 in the list, does not see that phone
+PHONES = """工单编号,来电时间,渠道,呼叫类型,业务类型,问题分类,座席工号,班组,区域,门店,客户编号,客户电话
+Q90,2026-10-15 10:00:00,在线,,售前,售前/咨询,P1,售前一组,华东,上海店,K4,13812345678
+Q91,2026-10-16 10:00:00,在线,,售前,售前/咨询,P1,售前一组,华东,上海店,K2,13987654321
+Q92,2026-10-17 10:00:00,在线,,售前,售前/咨询,P1,售前一组,华东,上海店,K3,13700001111
+"""
+
+
+def test_lists_mask_phones_and_follow_the_scope(mwh, tmp_path):
+    from loaders import load_file
+
+    (tmp_path / "phones.csv").write_text(PHONES, encoding="utf-8")
+    assert load_file(mwh, "tickets", tmp_path / "phones.csv").rows_rejected == 0
     s = with_overrides(load_settings(mwh), dormant_days=20, churn_days=25)
-    got = lists(mwh, month="2026-10", scope=Scope.all(), settings=s)
+    got = lists(mwh, month="2026-10", scope=Scope.all(), settings=s, phones=True)
     assert sorted(got.dormant["customer_id"]) == ["K3", "K4"] and got.churned.empty
     # the whole lists' sizes; the top list: K1–K4 paid in the 12 months (K5 in November, K6 refunded
     # in full is a paid order of 0 net, S09 has no customer)
     assert got.sizes == {"dormant": 2, "churned": 0, "top": 4}
     assert list(got.top["customer_id"])[:2] == ["K4", "K2"]      # 300, 200 over the 12 months
-    for phone in got.top["customer_phone"].dropna():
-        assert "****" in phone
-    south = lists(mwh, month="2026-10", scope=Scope.of(regions=["华南"]), settings=s)
-    assert list(south.dormant["customer_id"]) == ["K3"]
+    assert list(got.top.columns) == LIST_COLUMNS
+    assert dict(zip(got.top["customer_id"], got.top["customer_phone"].fillna("-"))) == {
+        "K4": "138****5678", "K2": "139****4321", "K3": "137****1111", "K1": "-"}
+    # without phones (the page): the same rows, no phone column
+    plain = lists(mwh, month="2026-10", scope=Scope.all(), settings=s)
+    assert "customer_phone" not in plain.top and list(plain.top["customer_id"]) == list(got.top["customer_id"])
+    south = lists(mwh, month="2026-10", scope=Scope.of(regions=["华南"]), settings=s, phones=True)
+    assert list(south.dormant["customer_id"]) == ["K3"] and south.dormant["customer_phone"].isna().all()
 
 
 def test_lists_are_cut_in_the_warehouse_to_the_most_valuable(mwh):
@@ -147,3 +164,16 @@ def test_lists_are_cut_in_the_warehouse_to_the_most_valuable(mwh):
     assert list(got.dormant["customer_id"]) == ["K4"] and list(got.top["customer_id"]) == ["K4"]
     assert got.sizes["dormant"] == 2     # the whole list's size, though one is listed
     assert got.dormant["revenue_12m"].tolist() == [300] and got.dormant["orders_12m"].tolist() == [1]
+
+
+@pytest.mark.parametrize("scope", [Scope.all(), Scope.of(regions=["华南"])])
+def test_tier_growth_is_the_buyers_kpi_by_member_level(mwh, scope):
+    # September: K1 (S12) and K2 (S10), no level.  October: K1 (S01 金卡, S07 none) is a buyer of both
+    # levels, K2 and K4 none, K3 银卡 (S03) → 金卡 1, 银卡 1, none 3
+    got = tiers(mwh, months=["2026-09", "2026-10"], scope=scope)
+    kpi = compute(mwh, ["buyers"], months=["2026-09", "2026-10"], dims=("month", "member_level"), scope=scope)
+    assert [(r.month, r.member_level, r.n) for r in got.itertuples()] == [
+        (r.month, r.member_level, int(r.value)) for r in kpi.sort_values(["month", "member_level"], na_position="last").itertuples()]
+    if scope.is_all:
+        shown = {(m, lv if isinstance(lv, str) else None): n for m, lv, n in zip(got["month"], got["member_level"], got["n"])}
+        assert shown == {("2026-09", None): 2, ("2026-10", "金卡"): 1, ("2026-10", "银卡"): 1, ("2026-10", None): 3}

@@ -319,6 +319,12 @@ def customer_rfm(url: str, version: int, scope: Scope, filters: Filters, setting
 
 
 @st.cache_data(ttl=600, max_entries=64)
+def customer_tiers(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
+                   months: tuple[date, ...]) -> pd.DataFrame:  # noqa: ARG001
+    return customers.tiers(warehouse(), months=months, scope=scope, filters=filters, settings=settings)
+
+
+@st.cache_data(ttl=600, max_entries=64)
 def customer_pareto(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
                     months: tuple[date, ...]) -> "customers.Pareto":  # noqa: ARG001
     return customers.pareto(warehouse(), months=months, scope=scope, filters=filters, settings=settings)
@@ -334,6 +340,11 @@ def customer_migration(url: str, version: int, scope: Scope, filters: Filters, s
 def customer_lists(url: str, version: int, scope: Scope, filters: Filters, settings: Settings,
                    month: date) -> "customers.Lists":  # noqa: ARG001
     return customers.lists(warehouse(), month=month, scope=scope, filters=filters, settings=settings)
+
+
+def customer_list_phones(frame: pd.DataFrame, scope: Scope, settings: Settings, month: date) -> pd.DataFrame:
+    """A customer list with masked phones: made when its download is pressed, not on every rerun."""
+    return customers.list_phones(warehouse(), frame, month=month, scope=scope, settings=settings)
 
 
 @st.cache_data(ttl=600, max_entries=64)
