@@ -67,6 +67,36 @@ def _rollup_query(d: "rollups.Definition", *, months: tuple[date, ...], dims: tu
     return Query(d.source, sql, params, ("rollup_months", *expanding), dims, measures, rollup=d.name)
 
 
+def _crossing_query(c: "rollups.Crossing", key: str, *, months: tuple[date, ...], dims: tuple[str, ...],
+                    measures: dict[str, str], filters: Filters, scope: Scope, settings: Settings) -> Query:
+    """A distinct-count source's sums over several values of one level (``rollups.Crossing``): the
+    level roll-up's rows of those values, plus the crossing customers' facts over the values together,
+    less their facts per value — one statement."""
+    crossers = (f"customer_id IN (SELECT customer_id FROM {c.cross.name} WHERE month = :cross_month"
+                f" AND {c.level} IN :cross_values GROUP BY customer_id HAVING COUNT(*) > 1)")
+    parts = [_rollup_query(c.by_level, months=months, dims=dims, measures=measures, filters=filters, scope=scope),
+             _source_query(key, months=months, dims=dims, group={d: d for d in dims}, measures=measures,
+                           filters=filters, scope=scope, settings=settings, rows_table=c.rows.name,
+                           rows_where=crossers),
+             _source_query(key, months=months, dims=(*dims, c.level), group={d: d for d in (*dims, c.level)},
+                           measures=measures, filters=filters, scope=scope, settings=settings,
+                           rows_table=c.rows.name, rows_where=crossers)]
+    params: dict = {"cross_month": months[-1], "cross_values": list(c.values)}
+    for q in parts:
+        for k, v in q.params.items():
+            assert params.get(k, v) == v, f"parameter {k} differs between the parts"
+            params[k] = v
+    columns = ["fact_rows", *measures]
+    select = lambda q, sign: ("SELECT " + ", ".join([*dims, *(f"{sign}{col} AS {col}" for col in columns)])  # noqa: E731
+                              + f" FROM ({q.sql}) part")
+    union = " UNION ALL ".join([select(parts[0], ""), select(parts[1], ""), select(parts[2], "-")])
+    sums = ", ".join(f"SUM({col}) AS {col}" for col in columns)
+    sql = (f"SELECT {', '.join([*dims, sums])} FROM ({union}) parts"
+           + (f" GROUP BY {', '.join(dims)}" if dims else ""))
+    expanding = tuple(dict.fromkeys(["cross_values", *(n for q in parts for n in q.expanding)]))
+    return Query(key, sql, params, expanding, dims, measures, rollup=f"{c.by_level.name}+{c.cross.name}")
+
+
 def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...], filters: Filters,
          scope: Scope, settings: Settings, stored: tuple[dict, int] | None = None) -> list[Query]:
     """The queries ``compute`` runs: one per source, every KPI of that source in the one SELECT —
@@ -89,6 +119,14 @@ def plan(kpis: Sequence[Metric], *, months: Sequence[date], dims: tuple[str, ...
         rows_of = SOURCES[key].rows_of   # its own per-level roll-ups, else the rows of the source it reads
         chosen = (rollups.choose(defs, *stored, key, needed, months, dims=dims, scope=scope, filters=filters)
                   if stored is not None else None)
+        # several values of one level (two regions): the level's roll-up and the crossing customers,
+        # rather than every customer's rows
+        if (chosen is None or chosen.stores == "rows") and stored is not None and SOURCES[key].rollup == "rows":
+            crossing = rollups.crossing(defs, *stored, key, months, dims, scope, filters)
+            if crossing is not None:
+                queries.append(_crossing_query(crossing, key, months=months, dims=dims, measures=measures,
+                                               filters=filters, scope=scope, settings=settings))
+                continue
         if chosen is None and rows_of and stored is not None:
             chosen = rollups.choose([d for d in defs if d.stores == "rows"], *stored, rows_of, needed, months,
                                     dims=dims, scope=scope, filters=filters)

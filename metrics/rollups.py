@@ -61,8 +61,9 @@ _MONTH_PARAM = re.compile(rf":({'|'.join(_MONTH_PARAMS)})\b")   # a statement's 
 class Definition(store.Spec):
     """A roll-up as the settings in force define it: the stored spec, and what the builder needs to
     read it."""
-    stores: str = "sums"         # "sums" per group, the source's "rows" stage (SOURCES[…].rollup), or
-                                 # "distinct": a rows source's KPIs per level value (not summable)
+    stores: str = "sums"         # "sums" per group, the source's "rows" stage (SOURCES[…].rollup),
+                                 # "distinct": a rows source's KPIs per level value (not summable), or
+                                 # "cross": the customers whose rows span several values of a level
     columns: dict[str, str] = field(default_factory=dict)   # measure SQL → roll-up column
 
     def stored(self, first: date | None, last: date | None, version: int) -> store.Rollup:
@@ -135,6 +136,7 @@ def definitions(settings: Settings) -> list[Definition]:
             for other, s in SOURCES.items():
                 if s.rows_of == source and measures(other):
                     out += _distinct(other, parent, measures(other), settings)
+            out += _crossers(source, parent)
     return out + day_definitions()
 
 
@@ -188,6 +190,77 @@ def _distinct(source: str, rows: Definition, cols: dict[str, str], settings: Set
                               fingerprint=hashlib.sha256(body.encode()).hexdigest()[:16], stores="distinct",
                               columns=cols))
     return out
+
+
+def _crossers(source: str, rows: Definition) -> list[Definition]:
+    """Per level (region, store, team) and month: the customers whose rows up to that month's end span
+    more than one value of the level, with those values.  They make a total over several values exact
+    from the per-level roll-ups (``crossing``): few customers buy in two regions."""
+    out = []
+    for level in DISTINCT_LEVELS:
+        if level is None:
+            continue
+        sql = (f"SELECT CAST(:rollup_month AS DATE) AS month, customer_id, {level}, COUNT(*) AS fact_rows"
+               f" FROM {rows.name} WHERE month <= :rollup_month AND {level} IS NOT NULL AND customer_id IN ("
+               f"SELECT customer_id FROM {rows.name} WHERE month <= :rollup_month AND {level} IS NOT NULL"
+               f" GROUP BY customer_id HAVING COUNT(DISTINCT {level}) > 1) GROUP BY customer_id, {level}")
+        body = json.dumps([FORMAT, sql, rows.name, rows.fingerprint], sort_keys=True)
+        out.append(Definition(name=f"rollup_{source}_cross_{level}", source=f"cross:{source}", grain=(level,),
+                              parent=rows.name, sql=sql, params={}, reads=rows.reads, lookback_days=rows.lookback_days,
+                              fingerprint=hashlib.sha256(body.encode()).hexdigest()[:16], stores="cross"))
+    return out
+
+
+def _restriction(scope: Scope, filters) -> dict[str, frozenset | None]:
+    """Per level column: the values the scope and the filters together allow (None: any)."""
+    chosen = dict(filters.items())
+    out = {}
+    for column, allowed in (("region", scope.regions), ("store", scope.stores), ("team", scope.teams)):
+        pick = chosen.get(column)
+        out[column] = (None if allowed is None and pick is None else frozenset(allowed if pick is None else
+                       pick if allowed is None else set(allowed) & set(pick)))
+    return out
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A total over several values of one level, exact from roll-ups: Σ of the level's per-value figures,
+    less the crossing customers' per-value facts, plus their facts over the values together (a
+    customer of one value has the same facts either way).  ``rows``: the rows roll-up the crossing
+    customers' facts are read from."""
+    level: str
+    values: tuple[str, ...]
+    by_level: Definition
+    cross: Definition
+    rows: Definition
+
+
+def crossing(defs: list[Definition], state: dict[str, store.Rollup], version: int, source: str,
+             months: tuple[date, ...], dims: tuple[str, ...], scope: Scope, filters) -> Crossing | None:
+    """When ``choose`` finds no roll-up for a distinct-count source because several values of one level
+    are asked together (two regions), and nothing else is restricted or grouped: the roll-ups that
+    answer it exactly by ``Crossing``; None otherwise."""
+    if not isinstance(scope, Scope) or set(dims) - {"month"} or ("month" not in dims and len(months) != 1):
+        return None
+    limits = _restriction(scope, filters)
+    if {c for c, _ in filters.items()} - set(limits):
+        return None
+    restricted = [(c, v) for c, v in limits.items() if v is not None]
+    if len(restricted) != 1 or len(restricted[0][1]) < 2:
+        return None
+    level, values = restricted[0]
+    rows_of = SOURCES[source].rows_of or source
+    wanted = {"by_level": f"rollup_{source}_by_{level}", "cross": f"rollup_{rows_of}_cross_{level}",
+              "rows": f"rollup_{rows_of}_full"}
+    found = {}
+    for role, name in wanted.items():
+        d = next((d for d in defs if d.name == name), None)
+        s = state.get(name)
+        if (d is None or s is None or s.fingerprint != d.fingerprint or s.data_version != version
+                or s.last_month is None or months[-1] > s.last_month):
+            return None
+        found[role] = d
+    return Crossing(level, tuple(sorted(values)), **found)
 
 
 def _one_group_each(d: Definition, dims: tuple[str, ...], months: tuple[date, ...], scope: Scope, filters) -> bool:

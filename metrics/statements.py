@@ -66,9 +66,11 @@ def _scope_where(scope: Scope, filters: Filters, months: tuple[date, ...], param
 
 
 def _with_facts(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], filters: Filters, scope: Scope,
-                settings: Settings, rows_table: str | None = None) -> tuple[str, dict, list[str]]:
+                settings: Settings, rows_table: str | None = None,
+                rows_where: str | None = None) -> tuple[str, dict, list[str]]:
     """``WITH … facts AS (…)`` for one source, the scope and filters applied; its parameters.
-    ``rows_table``: a roll-up holding the source's rows stage (its history up to the period's end)."""
+    ``rows_table``: a roll-up holding the source's rows stage (its history up to the period's end);
+    ``rows_where``: a further condition on its rows, which can only narrow them (some customers)."""
     source = SOURCES[key]
     params: dict = {"start": month_end(add_months(months[0], -1)), "end": month_end(months[-1]),
                     "months": list(months)}
@@ -80,17 +82,18 @@ def _with_facts(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], fi
         params.pop("rows_from", None)
     params.pop("months")
     sql = (f"WITH {ROSTER_PERIODS},\nsrc_rows AS ({rows_sql}),\n"
-           f"scoped AS (SELECT * FROM src_rows WHERE {where}),\nfacts AS ({facts_sql})\n")
+           f"scoped AS (SELECT * FROM src_rows WHERE {where}{f' AND ({rows_where})' if rows_where else ''}),\n"
+           f"facts AS ({facts_sql})\n")
     return sql, params, expanding
 
 
 def _source_query(key: str, *, months: tuple[date, ...], dims: tuple[str, ...], group: dict[str, str],
                   measures: dict[str, str], filters: Filters, scope: Scope, settings: Settings,
-                  rows_table: str | None = None, where: str | None = None) -> Query:
+                  rows_table: str | None = None, where: str | None = None, rows_where: str | None = None) -> Query:
     """One grouped SELECT over one source: ``group`` (name → SQL over the facts), ``measures`` (name → Σ SQL);
     ``where``: a condition over the facts (after the scope and filters, which it can only narrow)."""
     with_sql, params, expanding = _with_facts(key, months=months, dims=dims, filters=filters, scope=scope,
-                                              settings=settings, rows_table=rows_table)
+                                              settings=settings, rows_table=rows_table, rows_where=rows_where)
     # fact_rows: a total over no rows at all is "no data" (dropped), not a row of zeros
     select = [*(expr if expr == name else f"{expr} AS {name}" for name, expr in group.items()),
               "COUNT(*) AS fact_rows", *(f"{expr} AS {name}" for name, expr in measures.items())]

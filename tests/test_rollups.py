@@ -95,8 +95,9 @@ def test_distinct_buyers_come_from_a_level_rollup_only_when_each_group_is_one_va
     assert buyers(scope=Scope.of(stores=["上海店"])) == "rollup_buyers_by_store"
     assert buyers(filters=Filters.of(store=["上海店"])) == "rollup_buyers_by_store"
     assert buyers(("region",), scope=Scope.of(regions=["华东", "华南"])) == "rollup_buyers_by_region"
-    # two regions summed, or two levels restricted: a customer of both would count twice → the rows
-    assert buyers(scope=Scope.of(regions=["华东", "华南"])) == "rollup_buyers_full"
+    # two regions: their roll-up rows, corrected for the customers of both (test_several_values_…)
+    assert buyers(scope=Scope.of(regions=["华东", "华南"])) == "rollup_buyers_by_region+rollup_buyers_cross_region"
+    # two levels restricted: no level roll-up holds that → the rows
     assert buyers(scope=Scope.of(regions=["华东"]), filters=Filters.of(store=["上海店"])) == "rollup_buyers_full"
     assert buyers(filters=Filters.of(channel=["phone"])) == "rollup_buyers_full"
     for scope, filters, dims in ((Scope.of(regions=["华东"]), Filters(), ("month",)),
@@ -111,7 +112,7 @@ def test_distinct_buyers_come_from_a_level_rollup_only_when_each_group_is_one_va
     assert customers() == "rollup_customers_by_all"
     assert customers(("month",), scope=Scope.of(regions=["华东"])) == "rollup_customers_by_region"
     assert customers(filters=Filters.of(store=["上海店"])) == "rollup_customers_by_store"
-    assert customers(scope=Scope.of(regions=["华东", "华南"])) == "rollup_buyers_full"
+    assert customers(filters=Filters.of(channel=["phone"])) == "rollup_buyers_full"
     kpis = [m.key for m in METRICS if m.source == "customers"]
     for scope, filters, dims in ((Scope.of(regions=["华东"]), Filters(), ("month",)),
                                  (Scope.of(stores=["上海店"]), Filters(), ()),
@@ -347,3 +348,34 @@ def test_a_schema_6_warehouse_gains_every_month_and_its_backlog_rollups_are_rebu
     rollups.build(wh, only_stale=True)
     assert rollups.is_current(wh) and used(wh, ("team",))["backlog"] == "rollup_backlog_org"
     assert_same(wh, ["2026-10"], ("team",))
+
+
+CROSSING = """订单编号,下单时间,付款时间,实付金额,退款金额,门店,区域,会员编号,会员等级,订单状态,客服工号,成本金额
+S90,2026-10-25 10:00:00,2026-10-25 10:00:00,25,0,上海店,华东,K3,,交易成功,P1,
+"""
+
+
+def test_several_values_of_a_level_are_exact_from_the_level_rollups_and_the_crossing_customers(rwh, tmp_path):
+    # K3 (广州店, 华南, 10-10) buys in 上海店 (华东) on 10-25 too: a customer of both regions and stores
+    (tmp_path / "crossing.csv").write_text(CROSSING, encoding="utf-8")
+    assert load_file(rwh, "sales", tmp_path / "crossing.csv").rows_rejected == 0
+    assert rollups.is_current(rwh)
+    with rwh.connect() as conn:
+        crossers = conn.execute(sa.text("SELECT customer_id, region FROM rollup_buyers_cross_region"
+                                        " WHERE month = '2026-10-01' ORDER BY 2")).fetchall()
+    assert [tuple(r) for r in crossers] == [("K3", "华东"), ("K3", "华南")]
+    both = Scope.of(regions=["华东", "华南"])
+    assert used(rwh, (), scope=both)["buyers"] == "rollup_buyers_by_region+rollup_buyers_cross_region"
+    assert used(rwh, ("month",), filters=Filters.of(store=["上海店", "广州店"]))["customers"] == (
+        "rollup_customers_by_store+rollup_buyers_cross_store")
+    # October's buyers over both regions: K1 K2 K3 K4 — K3 once (华东 counts K1 K2 K3 K4, 华南 K3)
+    got = compute(rwh, ["buyers"], months=["2026-10"], scope=both)
+    assert got["value"].tolist() == [4]
+    kpis = [m.key for m in METRICS if m.source in ("buyers", "customers")]
+    for scope, filters, dims, months in (
+            (both, Filters(), (), ["2026-10"]),
+            (both, Filters(), ("month",), ["2026-09", "2026-10", "2026-11"]),
+            (Scope.all(), Filters.of(store=["上海店", "广州店"]), ("month",), ["2026-10", "2026-11"]),
+            (Scope.of(stores=["上海店", "广州店"]), Filters.of(store=["上海店", "广州店", "北京店"]), (), ["2026-11"]),
+            (Scope.of(teams=["售前一组", "售后二组"]), Filters(), ("month",), ["2026-09", "2026-10"])):
+        assert_same(rwh, months, dims, scope=scope, filters=filters, kpis=kpis)
