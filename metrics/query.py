@@ -72,8 +72,8 @@ def _crossing_query(c: "rollups.Crossing", key: str, *, months: tuple[date, ...]
     """A distinct-count source's sums over several values of one level (``rollups.Crossing``): the
     level roll-up's rows of those values, plus the crossing customers' facts over the values together,
     less their facts per value — one statement."""
-    crossers = (f"customer_id IN (SELECT customer_id FROM {c.cross.name} WHERE month = :cross_month"
-                f" AND {c.level} IN :cross_values GROUP BY customer_id HAVING COUNT(*) > 1)")
+    crossers = (f"customer_id IN (SELECT customer_id FROM {c.cross.name} WHERE month <= :cross_month"
+                f" AND {c.level} IN :cross_values GROUP BY customer_id HAVING COUNT(DISTINCT {c.level}) > 1)")
     parts = [_rollup_query(c.by_level, months=months, dims=dims, measures=measures, filters=filters, scope=scope),
              _source_query(key, months=months, dims=dims, group={d: d for d in dims}, measures=measures,
                            filters=filters, scope=scope, settings=settings, rows_table=c.rows.name,

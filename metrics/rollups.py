@@ -193,17 +193,23 @@ def _distinct(source: str, rows: Definition, cols: dict[str, str], settings: Set
 
 
 def _crossers(source: str, rows: Definition) -> list[Definition]:
-    """Per level (region, store, team) and month: the customers whose rows up to that month's end span
-    more than one value of the level, with those values.  They make a total over several values exact
-    from the per-level roll-ups (``crossing``): few customers buy in two regions."""
+    """Per level (region, store, team): the customers whose rows span more than one value of the level,
+    with those values, each (customer, value) stored once — in the month the customer became a crosser
+    (all their values up to then), or later in the month a new value first appears.  The crossers as
+    of a month are those with two values among the rows of that month and before.  They make a total
+    over several values exact from the per-level roll-ups (``Crossing``)."""
     out = []
     for level in DISTINCT_LEVELS:
         if level is None:
             continue
-        sql = (f"SELECT CAST(:rollup_month AS DATE) AS month, customer_id, {level}, COUNT(*) AS fact_rows"
-               f" FROM {rows.name} WHERE month <= :rollup_month AND {level} IS NOT NULL AND customer_id IN ("
-               f"SELECT customer_id FROM {rows.name} WHERE month <= :rollup_month AND {level} IS NOT NULL"
-               f" GROUP BY customer_id HAVING COUNT(DISTINCT {level}) > 1) GROUP BY customer_id, {level}")
+        sql = (f"WITH pairs AS (SELECT customer_id, {level}, MIN(month) AS first_month FROM {rows.name}"
+               f" WHERE month <= :rollup_month AND {level} IS NOT NULL GROUP BY customer_id, {level}),"
+               " crossing AS (SELECT customer_id FROM pairs GROUP BY customer_id HAVING COUNT(*) > 1),"
+               " crossed_before AS (SELECT customer_id FROM pairs WHERE first_month < :rollup_month"
+               " GROUP BY customer_id HAVING COUNT(*) > 1)"
+               f" SELECT CAST(:rollup_month AS DATE) AS month, p.customer_id, p.{level}, 1 AS fact_rows FROM pairs p"
+               " WHERE p.customer_id IN (SELECT customer_id FROM crossing) AND (p.first_month = :rollup_month"
+               " OR p.customer_id NOT IN (SELECT customer_id FROM crossed_before))")
         body = json.dumps([FORMAT, sql, rows.name, rows.fingerprint], sort_keys=True)
         out.append(Definition(name=f"rollup_{source}_cross_{level}", source=f"cross:{source}", grain=(level,),
                               parent=rows.name, sql=sql, params={}, reads=rows.reads, lookback_days=rows.lookback_days,

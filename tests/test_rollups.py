@@ -352,6 +352,8 @@ def test_a_schema_6_warehouse_gains_every_month_and_its_backlog_rollups_are_rebu
 
 CROSSING = """订单编号,下单时间,付款时间,实付金额,退款金额,门店,区域,会员编号,会员等级,订单状态,客服工号,成本金额
 S90,2026-10-25 10:00:00,2026-10-25 10:00:00,25,0,上海店,华东,K3,,交易成功,P1,
+S91,2026-11-05 10:00:00,2026-11-05 10:00:00,35,0,北京店,华北,K3,,交易成功,,
+S92,2026-11-20 10:00:00,2026-11-20 10:00:00,45,0,广州店,华南,K5,,交易成功,,
 """
 
 
@@ -361,9 +363,17 @@ def test_several_values_of_a_level_are_exact_from_the_level_rollups_and_the_cros
     assert load_file(rwh, "sales", tmp_path / "crossing.csv").rows_rejected == 0
     assert rollups.is_current(rwh)
     with rwh.connect() as conn:
-        crossers = conn.execute(sa.text("SELECT customer_id, region FROM rollup_buyers_cross_region"
-                                        " WHERE month = '2026-10-01' ORDER BY 2")).fetchall()
-    assert [tuple(r) for r in crossers] == [("K3", "华东"), ("K3", "华南")]
+        crossers = conn.execute(sa.text("SELECT month, customer_id, region FROM rollup_buyers_cross_region"
+                                        " ORDER BY 2, 3")).fetchall()
+        stores = conn.execute(sa.text("SELECT month, customer_id, store FROM rollup_buyers_cross_store"
+                                      " ORDER BY 1, 2, 3")).fetchall()
+    # each (customer, value) stored once: in the month the customer came to have two (K3 in October,
+    # K5 — 上海店 11-01, 广州店 11-20 — in November), or in the month a further value appears (K3 北京店)
+    oct_, nov = date(2026, 10, 1), date(2026, 11, 1)
+    assert sorted(tuple(r) for r in crossers) == sorted([(nov, "K3", "华北"), (oct_, "K3", "华东"), (oct_, "K3", "华南"),
+                                                         (nov, "K5", "华东"), (nov, "K5", "华南")])
+    assert sorted(tuple(r) for r in stores) == sorted([(oct_, "K3", "上海店"), (oct_, "K3", "广州店"),
+                                                       (nov, "K3", "北京店"), (nov, "K5", "上海店"), (nov, "K5", "广州店")])
     both = Scope.of(regions=["华东", "华南"])
     assert used(rwh, (), scope=both)["buyers"] == "rollup_buyers_by_region+rollup_buyers_cross_region"
     assert used(rwh, ("month",), filters=Filters.of(store=["上海店", "广州店"]))["customers"] == (
@@ -377,5 +387,6 @@ def test_several_values_of_a_level_are_exact_from_the_level_rollups_and_the_cros
             (both, Filters(), ("month",), ["2026-09", "2026-10", "2026-11"]),
             (Scope.all(), Filters.of(store=["上海店", "广州店"]), ("month",), ["2026-10", "2026-11"]),
             (Scope.of(stores=["上海店", "广州店"]), Filters.of(store=["上海店", "广州店", "北京店"]), (), ["2026-11"]),
+            (Scope.all(), Filters.of(region=["华北", "华南", "华东"]), ("month",), ["2026-10", "2026-11"]),
             (Scope.of(teams=["售前一组", "售后二组"]), Filters(), ("month",), ["2026-09", "2026-10"])):
         assert_same(rwh, months, dims, scope=scope, filters=filters, kpis=kpis)
