@@ -62,7 +62,7 @@ else:
     seg = segments(cells)
     st.dataframe(pd.DataFrame({
         t("customer.segment"): [t(f"rfm.{k}") for k in seg["segment"]],
-        t("customer.customers"): seg["customers"],
+        t("customer.customers"): [fmt.value(v, "count", lang()) for v in seg["customers"]],
         kpi_label("revenue"): [fmt.value(v, "yuan", lang()) for v in seg["revenue"]],
         t("customer.revenue_share"): [fmt.value(v, "percent", lang()) for v in seg["share"]],
     }), hide_index=True, width="stretch", key="customers.segments")
