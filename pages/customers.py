@@ -80,22 +80,26 @@ else:
     st.dataframe(shown, width="stretch", key="customers.migration")
 
 # ------------------------------------------------------------------ lists
+# On demand: call lists are a working tool, not a glance figure, and they are the page's one query
+# over every customer's 12 months (0.3 s for a region at 10 M orders, 0.5 s for two); the switch
+# stays on for the rest of the session once turned on.
 st.subheader(t("customer.lists"))
-found = data.customer_lists(*args, view.month)
-names = {"customer_id": t("worklist.col.customer_id"), "customer_phone": t("worklist.col.customer_phone"),
-         "last_purchase": t("customer.col.last_purchase"), "days_since": t("customer.col.days_since"),
-         "revenue_12m": t("customer.col.revenue_12m"), "orders_12m": t("customer.col.orders_12m")}
-tabs = st.tabs([t("customer.list.dormant", n=found.sizes["dormant"], shown=len(found.dormant)),
-                t("customer.list.churned", n=found.sizes["churned"], shown=len(found.churned)),
-                t("customer.list.top", n=len(found.top))])
-st.caption(t("customer.lists_about", months=len(list_months(view.month, s))))
-for tab, (key, frame) in zip(tabs, (("dormant", found.dormant), ("churned", found.churned), ("top", found.top))):
-    with tab:
-        st.dataframe(frame.rename(columns=names), hide_index=True, width="stretch", placeholder="—",
-                     key=f"customers.list.{key}")
-        # the phones (masked) are looked up for the download only, when it is pressed
-        downloads(frame, f"customers_{key}", f"customers.{key}.download",
-                  prepare=lambda df: data.customer_list_phones(df, view.scope, s, view.month).rename(columns=names))
+if st.toggle(t("customer.show_lists"), key="customers.show_lists", help=t("customer.show_lists_help")):
+    found = data.customer_lists(*args, view.month)
+    names = {"customer_id": t("worklist.col.customer_id"), "customer_phone": t("worklist.col.customer_phone"),
+             "last_purchase": t("customer.col.last_purchase"), "days_since": t("customer.col.days_since"),
+             "revenue_12m": t("customer.col.revenue_12m"), "orders_12m": t("customer.col.orders_12m")}
+    tabs = st.tabs([t("customer.list.dormant", n=found.sizes["dormant"], shown=len(found.dormant)),
+                    t("customer.list.churned", n=found.sizes["churned"], shown=len(found.churned)),
+                    t("customer.list.top", n=len(found.top))])
+    st.caption(t("customer.lists_about", months=len(list_months(view.month, s))))
+    for tab, (key, frame) in zip(tabs, (("dormant", found.dormant), ("churned", found.churned), ("top", found.top))):
+        with tab:
+            st.dataframe(frame.rename(columns=names), hide_index=True, width="stretch", placeholder="—",
+                         key=f"customers.list.{key}")
+            # the phones (masked) are looked up for the download only, when it is pressed
+            downloads(frame, f"customers_{key}", f"customers.{key}.download",
+                      prepare=lambda df: data.customer_list_phones(df, view.scope, s, view.month).rename(columns=names))
 
 # ------------------------------------------------------------------ a campaign's reactivation
 camps = data.campaigns(view.url, view.version, view.scope)

@@ -21,6 +21,10 @@ def test_the_customer_page(db, monkeypatch):
     assert any("44.8%" in c.value for c in at.caption)
     segments = next(d.value for d in at.dataframe if "客户分层" in d.value.columns)
     assert sum(int(v.replace(",", "")) for v in segments["客户数"]) == 4
+    # the lists are made on demand
+    assert not any("近12个月销售额" in d.value.columns for d in at.dataframe)
+    at.toggle(key="customers.show_lists").set_value(True).run()
+    assert not at.exception
     top = next(d.value for d in at.dataframe if "近12个月销售额" in d.value.columns and len(d.value) == 4)
     assert list(top["客户编号"])[:2] == ["K4", "K2"]
     assert any(s.value.startswith("活动唤醒效果") for s in at.subheader)

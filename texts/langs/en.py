@@ -1575,4 +1575,6 @@ TEXT: dict[str, str] = {
     "pack.stores": "Store operations",
     "pack.customers": "Customers",
     "customer.lists_about": "The lists read the {months} months to the month's end: the dormant list is complete; the churned list holds the customers lost within about a year (those lost earlier count in Churned customers only).",
+    "customer.show_lists": "Show the customer lists (dormant, churned, top)",
+    "customer.show_lists_help": "Made on demand: every customer's last 12 months are summed for them. Once on, it stays on for the session.",
 }

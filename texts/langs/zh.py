@@ -1575,4 +1575,6 @@ TEXT: dict[str, str] = {
     "pack.stores": "门店运营",
     "pack.customers": "客户",
     "customer.lists_about": "名单按截至本月末近 {months} 个月的购买判定：休眠名单完整；流失名单只含约一年内流失的客户，更早流失的只计入“流失客户数”。",
+    "customer.show_lists": "显示客户名单（休眠、流失、重点）",
+    "customer.show_lists_help": "名单按需生成：每位客户近12个月的购买都要汇总一遍。打开后在本次会话中保持打开。",
 }
