@@ -283,9 +283,7 @@ def _one_group_each(d: Definition, dims: tuple[str, ...], months: tuple[date, ..
         return not dict(filters.items())
     if level in dims:
         return True
-    allowed = limits[level]
-    chosen = dict(filters.items()).get(level)
-    values = allowed if chosen is None else (chosen if allowed is None else allowed & chosen)
+    values = _restriction(scope, filters)[level]
     return values is not None and len(values) == 1
 
 
