@@ -282,22 +282,31 @@ _NULL_TYPES = {
 }
 
 
-def _vocab_table(raw: RawTable, idx: int, col: Column, kmap: KindMapping, cell: str) -> str:
-    """Map the column's distinct words in Python (a few dozen), as table vm_<idx>(raw, value, status)."""
-    vocab = VOCABULARIES["bool" if col.kind is Kind.bool else col.vocab]
-    extra = kmap.values.get(col.name, {})
-    words = [r[0] for r in raw.scratch.execute(
-        f"SELECT DISTINCT {cell} AS w FROM raw WHERE w IS NOT NULL").fetchall()]
-    rows = []
-    for w in words:
-        value = map_word(vocab, w, extra)
-        status = "unknown" if value is None else "skip" if value == SKIP else "empty" if value == EMPTY else "ok"
-        rows.append((w, value if status == "ok" else None, status))
-    name = f"vm_{idx}"
-    raw.scratch.execute(f"CREATE OR REPLACE TEMP TABLE {name} (raw VARCHAR, value VARCHAR, status VARCHAR)")
-    if rows:
-        raw.scratch.executemany(f"INSERT INTO {name} VALUES (?, ?, ?)", rows)
-    return name
+def _vocab_tables(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMapping) -> dict[int, str]:
+    """Each vocabulary column's distinct words (a few dozen), read in one scan of the file and mapped in
+    Python, as tables vm_<idx>(raw, value, status); {column index: table name}."""
+    cols = [(hm.columns[c.name], c) for c in schema.columns
+            if c.kind in (Kind.vocab, Kind.bool) and c.name in hm.columns and c.name not in hm.constants]
+    if not cols:
+        return {}
+    lists = ", ".join(f"list(DISTINCT w{i}) FILTER (WHERE w{i} IS NOT NULL)" for i, _ in cols)
+    cells = ", ".join(f"{hm.cell(i)} AS w{i}" for i, _ in cols)
+    found = raw.scratch.execute(f"SELECT {lists} FROM (SELECT {cells} FROM raw)").fetchone()
+    out = {}
+    for (i, col), words in zip(cols, found):
+        vocab = VOCABULARIES["bool" if col.kind is Kind.bool else col.vocab]
+        extra = kmap.values.get(col.name, {})
+        rows = []
+        for w in sorted(words or []):
+            value = map_word(vocab, w, extra)
+            status = "unknown" if value is None else "skip" if value == SKIP else "empty" if value == EMPTY else "ok"
+            rows.append((w, value if status == "ok" else None, status))
+        name = f"vm_{i}"
+        raw.scratch.execute(f"CREATE OR REPLACE TEMP TABLE {name} (raw VARCHAR, value VARCHAR, status VARCHAR)")
+        if rows:
+            raw.scratch.executemany(f"INSERT INTO {name} VALUES (?, ?, ?)", rows)
+        out[i] = name
+    return out
 
 
 def _upper_bound(col: Column) -> float | None:
@@ -327,22 +336,23 @@ def _plausibility(col: Column, h: str, r: str) -> list[str]:
     return out
 
 
-def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMapping) -> list[Message]:
-    """Create scratch table ``typed``: line_no, every canonical column, is_summary, is_deleted, has_ctrl
-    (a text cell held control or bidi characters, removed), reason.  Returns warnings on times that
-    did not parse."""
+def typed_sql(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMapping) -> str:
+    """The SELECT of the typed rows (nothing materialised): line_no, every canonical column, is_summary,
+    is_deleted, has_ctrl (a text cell held control or bidi characters, removed), tw (bit k: the k-th
+    time column of ``_time_columns`` had a cell that did not parse) and reason."""
     read = [*raw.columns, *raw.extra, *hm.composed]
     # text cells lose control and bidi characters: one regular expression per row over its text cells
     # (a per-cell test cost the 1 M-row load 40 %), and the stripping only on the rows that have any
     text_cells = sorted({hm.columns[c.name] for c in schema.columns
                          if c.name in hm.columns and c.kind in (Kind.text, Kind.id)})
     has_ctrl = f"coalesce(has_ctrl(concat({', '.join(f'n{i}' for i in text_cells)})), false)" if text_cells else "false"
-    cells = ", ".join(f"{hm.cell(i)} AS n{i}" for i in read)
+    cells = ", ".join([f"{hm.cell(i)} AS n{i}" for i in read] + [f"c{i}" for i in _verbatim(raw)])
     stripped = ", ".join(f"CASE WHEN has_ctrl THEN strip_ctrl(n{i}) ELSE n{i} END AS n{i}" for i in text_cells)
     rows = (f"(SELECT * REPLACE ({stripped}) FROM (SELECT *, {has_ctrl} AS has_ctrl FROM "
             f"(SELECT line_no, {cells} FROM raw)))" if text_cells else
             f"(SELECT *, false AS has_ctrl FROM (SELECT line_no, {cells} FROM raw))")
-    select, joins, reasons, deleted = ["r.line_no"], [], [], []
+    vms = _vocab_tables(raw, hm, schema, kmap)
+    select, joins, reasons, deleted = [], [], [], []
     longest = int(limit("max_cell_chars"))
     for i in raw.columns:   # strlen (bytes, no scan) ≥ length (characters): the scan only for long cells
         reasons.append(f"CASE WHEN strlen(r.n{i}) > {longest} AND length(r.n{i}) > {longest} THEN "
@@ -364,11 +374,11 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
         h = _sql_str(hm.label(i))
         r = f"r.n{i}"
         if col.kind in (Kind.vocab, Kind.bool):
-            vm = _vocab_table(raw, i, col, kmap, hm.cell(i))
+            vm = vms[i]
             joins.append(f"LEFT JOIN {vm} ON {vm}.raw = {r}")
             value = f"{vm}.value" + ("::BOOLEAN" if col.kind is Kind.bool else "")
-            select.append(f"{value} AS {col.name}")
-            reasons.append(f"CASE WHEN {vm}.status = 'unknown' THEN {_reason('reject.unknown_word', header=h, value=r)} END")
+            select.append(f"{value} AS {col.name}, {vm}.status AS vs_{col.name}")
+            reasons.append(f"CASE WHEN r.vs_{col.name} = 'unknown' THEN {_reason('reject.unknown_word', header=h, value=r)} END")
             deleted.append(f"{vm}.status = 'skip'")
         else:
             typed = _TYPED[col.kind].format(r=r)
@@ -386,32 +396,71 @@ def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMa
     reasons.append(f"CASE WHEN {extra} THEN {_reason('reject.extra_cells')} END")
     first_cell = "coalesce(" + ", ".join(f"r.n{i}" for i in raw.columns) + ")" if raw.columns else "NULL"
     summary = "(" + ", ".join(_sql_str(w) for w in SUMMARY_WORDS) + ")"
-    # two steps keep each expression small: DuckDB binds nested macros slowly
-    raw.scratch.execute(f"""
-        CREATE OR REPLACE TEMP TABLE typed0 AS
-        SELECT r.*, {', '.join(select[1:])},
-               coalesce({first_cell} IN {summary}, false) AS is_summary,
-               coalesce({' OR '.join(deleted) if deleted else 'false'}, false) AS is_deleted
-        FROM {rows} r {' '.join(joins)}""")
-    raw.scratch.execute(f"""
-        CREATE OR REPLACE TEMP TABLE typed AS
+    failed = [f"CASE WHEN r.n{hm.columns[c.name]} IS NOT NULL AND r.{c.name} IS NULL THEN {1 << k} ELSE 0 END"
+              for k, c in enumerate(_time_columns(hm, schema))]
+    # two projections in one statement: the casts (and the vocabulary joins, once), then the reasons
+    # over the cast values — nothing materialised between them
+    return f"""
         SELECT r.line_no, {', '.join('r.' + c.name for c in schema.columns)}, r.is_summary, r.is_deleted, r.has_ctrl,
+               {' + '.join(failed) if failed else '0'} AS tw, {', '.join(f'r.c{i}' for i in _verbatim(raw))},
                nullif(concat_ws('；', {', '.join(reasons)}), '') AS reason
-        FROM typed0 r {' '.join(joins)}""")
-    warnings = _time_warnings(raw, hm, schema)
-    raw.scratch.execute("DROP TABLE typed0")   # within the memory limit: less to spill
-    return warnings
+        FROM (SELECT r.*, {', '.join(select)},
+                     coalesce({first_cell} IN {summary}, false) AS is_summary,
+                     coalesce({' OR '.join(deleted) if deleted else 'false'}, false) AS is_deleted
+              FROM {rows} r {' '.join(joins)}) r"""
+
+
+def _time_columns(hm: HeaderMap, schema: ExportSchema) -> list[Column]:
+    return [c for c in schema.columns if c.kind in (Kind.timestamp, Kind.date) and c.name in hm.columns
+            and c.name not in hm.constants]
+
+
+def build_typed(raw: RawTable, hm: HeaderMap, schema: ExportSchema, kmap: KindMapping, wh: Warehouse) -> list[Message]:
+    """Create scratch table ``typed`` (``typed_sql`` with the kind's rules applied) in one statement.
+    Returns warnings on times that did not parse."""
+    rows = apply_rules(raw, schema, hm, wh, kmap, typed_sql(raw, hm, schema, kmap))
+    # a rejected row keeps its cells verbatim (json, keyed by header) and the file's cells go: the
+    # rejects need no second read of the file's table
+    verbatim = ", ".join(f"c{i}" for i in _verbatim(raw))
+    raw.scratch.execute(f"""CREATE OR REPLACE TABLE typed AS
+        SELECT * EXCLUDE ({verbatim}),
+               CASE WHEN reason IS NOT NULL AND NOT is_summary AND NOT is_deleted THEN {_raw_row_sql(raw)} END AS raw_row
+        FROM ({rows})""")
+    return _time_warnings(raw, hm, schema)
+
+
+def _verbatim(raw: RawTable) -> list[int]:
+    """The file's columns a reject keeps verbatim: those the load read, and the cells past the header."""
+    return [*raw.columns, *raw.extra]
+
+
+def _raw_row_sql(raw: RawTable) -> str:
+    """SQL over the file's cells c<i>: the row verbatim as a json object keyed by header (an empty or
+    repeated header named 列n or header_2; cells past the header as _extra_n when not empty)."""
+    seen: dict[str, int] = {}
+    pairs = []
+    for i, h in enumerate(raw.headers):
+        name = _header_name(h, i)
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            name = f"{name}_{seen[name]}"
+        if i in raw.columns:    # the columns the load read (a 5,000-column export keeps its known ones)
+            pairs.append(f"{_sql_str(name)}, c{i}")
+    for k, i in enumerate(raw.extra):
+        pairs.append(f"'_extra_{k + 1}', c{i}")
+    return f"regexp_replace(CAST(json_object({', '.join(pairs)}) AS VARCHAR), ',\"_extra_\\d+\":null', '', 'g')"
 
 
 def _time_warnings(raw: RawTable, hm: HeaderMap, schema: ExportSchema) -> list[Message]:
-    """Times that did not parse, per column, with an example and how to say the file's form."""
-    times = [c for c in schema.columns if c.kind in (Kind.timestamp, Kind.date) and c.name in hm.columns]
+    """Times that did not parse, per column, with an example (the first such line's cell) and how to
+    say the file's form: from ``typed``'s bit mask, the cells read back from ``raw`` for those lines."""
+    times = _time_columns(hm, schema)
     if not times:
         return []
-    failed = [f"n{hm.columns[c.name]} IS NOT NULL AND {c.name} IS NULL" for c in times]
-    sql = ", ".join(f"count(*) FILTER (WHERE {f}), any_value(n{hm.columns[c.name]}) FILTER (WHERE {f})"
-                    for c, f in zip(times, failed))
-    row = raw.scratch.execute(f"SELECT {sql} FROM typed0").fetchone()
+    sql = ", ".join(f"count(*) FILTER (WHERE t.tw & {1 << k} <> 0), "
+                    f"arg_min({hm.cell(hm.columns[c.name])}, t.line_no) FILTER (WHERE t.tw & {1 << k} <> 0)"
+                    for k, c in enumerate(times))
+    row = raw.scratch.execute(f"SELECT {sql} FROM typed t JOIN raw USING (line_no) WHERE t.tw <> 0").fetchone()
     out = []
     for k, c in enumerate(times):
         n, example = row[2 * k], row[2 * k + 1]
@@ -445,8 +494,9 @@ def declared_sql(sql: str, schema: ExportSchema, hm: HeaderMap, kmap: KindMappin
 
 
 def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehouse,
-                kmap: KindMapping = KindMapping()) -> None:
-    """The kind's declared defaults and row checks (``warehouse/kinds.py``); replaces ``typed``."""
+                kmap: KindMapping, source: str) -> str:
+    """The SELECT of ``source``'s rows with the kind's declared defaults and row checks
+    (``warehouse/kinds.py``) applied."""
     con = raw.scratch
     if schema.roster_lookup:
         roster = _roster_frame(wh)
@@ -460,18 +510,15 @@ def apply_rules(raw: RawTable, schema: ExportSchema, hm: HeaderMap, wh: Warehous
                 SELECT nickname AS name, agent_id FROM roster_ids WHERE nickname IS NOT NULL
                 UNION SELECT agent_name, agent_id FROM roster_ids WHERE agent_name IS NOT NULL)
             GROUP BY name HAVING count(DISTINCT agent_id) = 1""")
-    rows = "SELECT * FROM typed"   # the rows with the kind's defaults; the checks are made on them
+    rows = source   # the rows with the kind's defaults; the checks are made on them
     if schema.defaults:
         defaults = ", ".join(f"{declared_sql(sql, schema, hm, kmap)} AS {col}" for col, sql in schema.defaults.items())
-        rows = f"SELECT t.* REPLACE ({defaults}) FROM typed t {' '.join(schema.joins)}"
+        rows = f"SELECT t.* REPLACE ({defaults}) FROM ({source}) t {' '.join(schema.joins)}"
     checks = [f"CASE WHEN {declared_sql(c.when, schema, hm, kmap)} THEN {_reason(c.reason, value=c.value) if c.value else _reason(c.reason)} END"
               for c in schema.checks]
-    # one statement, one copy of the table: the defaults in a subquery, the reasons checked on its rows
-    if checks:
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE typed AS SELECT * REPLACE (
-            nullif(concat_ws('；', reason, {', '.join(checks)}), '') AS reason) FROM ({rows})""")
-    elif schema.defaults:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {rows}")
+    if not checks:
+        return rows
+    return f"SELECT * REPLACE (nullif(concat_ws('；', reason, {', '.join(checks)}), '') AS reason) FROM ({rows})"
 
 
 def _reason(text_id: str, **params) -> str:
@@ -501,14 +548,14 @@ def build_final(raw: RawTable, schema: ExportSchema, hm: HeaderMap) -> None:
                            f"HAVING count(*) > 1)").fetchall()[0][0]
     if repeated:
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE valid AS SELECT * FROM typed WHERE {good}
+            CREATE OR REPLACE TABLE valid AS SELECT * FROM typed WHERE {good}
             QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY line_no DESC) = 1""")
     else:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW valid AS SELECT * FROM typed WHERE {good}")
+        con.execute(f"CREATE OR REPLACE VIEW valid AS SELECT * FROM typed WHERE {good}")
     cols = [c.name for c in TABLES[schema.kind].columns if c.name != "load_id"]
     legs = 0
     if schema.legs_of and schema.legs_of in hm.columns:
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE leg_keys AS
+        con.execute(f"""CREATE OR REPLACE TABLE leg_keys AS
             SELECT DISTINCT {schema.legs_of} AS call_key FROM valid WHERE {schema.legs_of} IS NOT NULL""")
         legs = con.execute("SELECT count(*) FROM leg_keys").fetchall()[0][0]
     if legs:
@@ -532,7 +579,7 @@ def build_final(raw: RawTable, schema: ExportSchema, hm: HeaderMap) -> None:
         single = [("1 AS legs" if c == "legs" else c) for c in cols]
         # calls with one leg pass straight through; only the legs of transferred calls are grouped
         con.execute(f"""
-            CREATE OR REPLACE TABLE final AS
+            CREATE OR REPLACE VIEW final AS
             SELECT {', '.join(single)} FROM valid
             WHERE parent_call_id IS NULL AND ticket_id NOT IN (SELECT call_key FROM leg_keys)
             UNION ALL
@@ -545,7 +592,7 @@ def build_final(raw: RawTable, schema: ExportSchema, hm: HeaderMap) -> None:
             GROUP BY call_key""")
     else:
         select = [("1 AS legs" if c == "legs" else c) for c in cols]
-        con.execute(f"CREATE OR REPLACE TABLE final AS SELECT {', '.join(select)} FROM valid")
+        con.execute(f"CREATE OR REPLACE VIEW final AS SELECT {', '.join(select)} FROM valid")
 
 
 def key_text(schema: ExportSchema, alias: str = "") -> str:
@@ -557,22 +604,10 @@ def key_text(schema: ExportSchema, alias: str = "") -> str:
 
 def build_rejects(raw: RawTable, schema: ExportSchema) -> None:
     """Scratch table ``reject_rows``: line, reason, the row's key and its cells verbatim, keyed by header."""
-    seen: dict[str, int] = {}
-    pairs = []
-    for i, h in enumerate(raw.headers):
-        name = _header_name(h, i)
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1:
-            name = f"{name}_{seen[name]}"
-        if i in raw.columns:    # the columns the load read (a 5,000-column export keeps its known ones)
-            pairs.append(f"{_sql_str(name)}, r.c{i}")
-    for k, i in enumerate(raw.extra):
-        pairs.append(f"'_extra_{k + 1}', r.c{i}")
     raw.scratch.execute(f"""
         CREATE OR REPLACE TABLE reject_rows AS
-        SELECT t.line_no, t.reason, nullif({key_text(schema, 't')}, '') AS row_key,
-               regexp_replace(CAST(json_object({', '.join(pairs)}) AS VARCHAR), ',"_extra_\\d+":null', '', 'g') AS raw_row
-        FROM typed t JOIN raw r USING (line_no)
+        SELECT t.line_no, t.reason, nullif({key_text(schema, 't')}, '') AS row_key, t.raw_row
+        FROM typed t
         WHERE NOT t.is_summary AND NOT t.is_deleted AND t.reason IS NOT NULL
         ORDER BY t.line_no""")
 
@@ -787,8 +822,7 @@ def prepare(wh: Warehouse, schema: ExportSchema, path: Path, kmap: KindMapping, 
         report.ignored_columns, report.notes = hm.ignored, [*raw.notes, *hm.notes]
         refuse_unsafe_scales(raw, hm, kmap, schema)
         step(Message("load.step.cast"))
-        report.warnings.extend(build_typed(raw, hm, schema, kmap))
-        apply_rules(raw, schema, hm, wh, kmap)
+        report.warnings.extend(build_typed(raw, hm, schema, kmap, wh))
         counts = raw.scratch.execute("""
             SELECT count(*), count(*) FILTER (WHERE is_summary OR is_deleted),
                    count(*) FILTER (WHERE NOT is_summary AND NOT is_deleted AND reason IS NOT NULL),
