@@ -893,11 +893,15 @@ def loud(raw: RawTable, schema: ExportSchema, hm: HeaderMap, kmap: KindMapping, 
             f"SELECT count(*) FILTER (WHERE {given}), count(*) FILTER (WHERE {then}) FROM final").fetchone()
         if has and not meets:
             out.append(Message(exp.warning, n=has))
-    for name, rule in schema.inputs.items():
-        if name in hm.constants or (name in kmap.columns and kmap.columns[name].value is not None):
-            continue   # the mapping said so
-        n, distinct, value = raw.scratch.execute(
-            f"SELECT count({name}), count(DISTINCT {name}), CAST(any_value({name}) AS VARCHAR) FROM final").fetchone()
+    inputs = [(name, rule) for name, rule in schema.inputs.items()   # those the mapping did not set
+              if not (name in hm.constants or (name in kmap.columns and kmap.columns[name].value is not None))]
+    if not inputs:
+        return out
+    found = raw.scratch.execute("SELECT " + ", ".join(   # one scan of the final rows for every input
+        f"count({name}), count(DISTINCT {name}), CAST(any_value({name}) AS VARCHAR)" for name, _ in inputs)
+        + " FROM final").fetchone()
+    for k, (name, rule) in enumerate(inputs):
+        n, distinct, value = found[3 * k: 3 * k + 3]
         header = hm.header(name) if name in hm.columns else Message("load.warn.no_header")
         col = schema.column(name)
         if n == 0:
