@@ -10,6 +10,7 @@ from __future__ import annotations
 from warehouse.safety import control_class
 
 EMPTY_WORDS = ("", "-", "--", "—", "——", "null", "NULL", "Null", "none", "None", "nan", "NaN", "无", "N/A", "#N/A")
+EMPTY_BYTES = max(len(w.encode()) for w in EMPTY_WORDS)   # a longer cell is not one of them: no comparisons
 SUMMARY_WORDS = ("汇总", "合计", "总计", "均值", "平均值", "店铺汇总值", "店铺平均值")
 LOCAL_UTC_OFFSET_MINUTES = 480
 # the characters removed from text at load (warehouse.safety.CONTROL_RANGES), as an RE2 class
@@ -37,7 +38,7 @@ CREATE OR REPLACE MACRO nz_full(v) AS list_transform([trim(v, ' \t\r\n\u3000\u00
 CREATE OR REPLACE MACRO is_plain(v) AS
     ord(v) NOT IN (32, 9, 10, 13, 12288, 160, 39, 61) AND ord(right(v, 1)) NOT IN (32, 9, 10, 13, 12288, 160);
 CREATE OR REPLACE MACRO nz(v) AS CASE
-    WHEN v IS NULL OR v IN {tuple(EMPTY_WORDS)} THEN NULL
+    WHEN v IS NULL OR (strlen(v) <= {EMPTY_BYTES} AND v IN {tuple(EMPTY_WORDS)}) THEN NULL
     WHEN is_plain(v) THEN v
     ELSE nz_full(v) END;
 
