@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("sessions", help="任一仓库（如 PostgreSQL）上的页面与并发会话：先建汇总表")
     p.add_argument("--db", required=True, help="DuckDB 文件或 SQLAlchemy URL")
     p.add_argument("--month", required=True, metavar="YYYY-MM")
-    p.add_argument("--label", default="PostgreSQL")
+    p.add_argument("--label", help="默认按仓库地址：PostgreSQL 或 DuckDB")
     p.add_argument("--load", metavar="CSV", help="并发会话期间导入的工单文件")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK)
     p = sub.add_parser("profile", help="一次导入的耗时分布（pyinstrument 与每条 SQL）")
@@ -151,7 +151,7 @@ def cmd_sessions(args) -> int:
     wh.dispose()
     figures = [ensure_rollups(args.db, log=_log), *page_goals(args.db, args.month, rows, log=_log),
                *concurrency(args.db, args.month, rows, args.work / "sessions", load_file_path=args.load,
-                            label=args.label, log=_log)]
+                            label=args.label or ("PostgreSQL" if args.db.startswith("postgres") else "DuckDB"), log=_log)]
     print(table(figures))
     return 0 if all(f.ok is not False for f in figures) else 1
 
