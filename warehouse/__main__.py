@@ -7,6 +7,8 @@
     viewers import FILE.xlsx                       邮箱, 姓名, 角色, 区域, 门店, 班组 (every problem at once)
     viewers template FILE.xlsx                     the current list in that shape
     audit [--limit N]                              the audit log as CSV
+    copy --from URL --to URL                       the whole warehouse into an empty one on another engine
+                                                   (DuckDB file, postgresql://…, chdb://FOLDER, clickhousedb://…)
     auth --metadata URL --client-id ID --client-secret S --redirect-uri URI [--file F] [--force]
                                                    writes [auth] into .streamlit/secrets.toml with a
                                                    freshly generated cookie_secret (never committed)
@@ -28,7 +30,8 @@ import tomli_w
 
 import texts
 from warehouse import access
-from warehouse.db import cli_texts, command_parser, run_command
+from warehouse.copy import copy_warehouse
+from warehouse.db import cli_texts, command_parser, open_warehouse, run_command
 from warehouse.errors import WarehouseError
 from warehouse.safety import spreadsheet_safe
 
@@ -104,6 +107,20 @@ def cmd_auth(args, wh) -> int:   # noqa: ARG001 - no warehouse needed, same sign
     return 0
 
 
+def cmd_copy(args, wh) -> int:   # noqa: ARG001 - opens its two warehouses itself
+    """Every table from ``--from`` into the empty ``--to`` (``warehouse/copy.py``), a line per table."""
+    source = open_warehouse(args.source, create=False)
+    target = open_warehouse(args.target)
+    try:
+        copied = copy_warehouse(source, target, progress=lambda table, n: print(
+            texts.text("copy.table", args.lang, table=table, n=f"{n:,}"), flush=True))
+    finally:
+        source.dispose()
+        target.dispose()
+    print(texts.text("copy.done", args.lang, tables=len(copied), rows=f"{sum(copied.values()):,}"))
+    return 0
+
+
 def build_parser(argv: list[str] | None = None):
     say = cli_texts(argv)
     p, sub = command_parser("python -m warehouse", say("cli.h.warehouse.about"), argv)
@@ -128,6 +145,10 @@ def build_parser(argv: list[str] | None = None):
     au.add_argument("--file", default=".streamlit/secrets.toml")
     au.add_argument("--force", action="store_true")
     au.set_defaults(func=cmd_auth, no_db=True)
+    c = sub.add_parser("copy", help=say("cli.h.copy"))
+    c.add_argument("--from", dest="source", required=True, metavar="URL", help=say("cli.h.copy_from"))
+    c.add_argument("--to", dest="target", required=True, metavar="URL", help=say("cli.h.copy_to"))
+    c.set_defaults(func=cmd_copy, no_db=True)
     return p
 
 

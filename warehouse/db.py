@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 import texts
 from texts.errors import DomainError
+from warehouse import clickhouse
 from warehouse.schema import ensure_schema
 
 DEFAULT_DB = "data/warehouse.duckdb"
@@ -179,6 +180,10 @@ class Warehouse:
     def is_duckdb(self) -> bool:
         return self.dialect == "duckdb"
 
+    @property
+    def is_clickhouse(self) -> bool:
+        return self.dialect == clickhouse.DIALECT
+
     def _retry(self, open_fn):
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         delay = 0.02
@@ -226,6 +231,7 @@ class Warehouse:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        clickhouse.release_chdb(self.url)
         if self.is_duckdb and self.url.startswith("duckdb:///") and "?" not in self.url:
             SharedDuckDB.for_path(self.url[len("duckdb:///"):]).close_if_idle()   # the file free at once
 
@@ -259,7 +265,11 @@ def open_warehouse(db: str = DEFAULT_DB, *, create: bool = True) -> Warehouse:
     kwargs = {}
     if url.startswith("duckdb:///") and "?" not in url:
         kwargs["creator"] = SharedDuckDB.for_path(url[len("duckdb:///"):]).connect
-    engine = sa.create_engine(url, poolclass=NullPool, **kwargs)
+    if clickhouse.is_clickhouse(url):   # pooled: a chDB client is the engine itself, kept open
+        clickhouse.claim_chdb(url)
+        engine = sa.create_engine(clickhouse.engine_url(url))
+    else:
+        engine = sa.create_engine(url, poolclass=NullPool, **kwargs)
     if engine.dialect.name == "duckdb":
         _complete_duckdb_statements(engine)
     wh = Warehouse(url=url, engine=engine)

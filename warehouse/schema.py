@@ -14,6 +14,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from warehouse import clickhouse
 from warehouse.errors import WarehouseError
 from warehouse.kinds import SCHEMAS, Kind
 
@@ -274,6 +275,11 @@ def ensure_schema(wh) -> int:
         version = current_version(conn)
         if version == SCHEMA_VERSION and all(sa.inspect(conn).has_table(n) for n in TABLES):
             return version
+        if version == 0 and conn.dialect.name == clickhouse.DIALECT:   # its own DDL (engines, partitions)
+            clickhouse.create_all(conn, metadata.sorted_tables, KEYS,
+                                  {kind: schema.event for kind, schema in SCHEMAS.items()})
+            conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+            return SCHEMA_VERSION
         if version == 0:
             metadata.create_all(conn)
             conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))

@@ -1577,4 +1577,12 @@ TEXT: dict[str, str] = {
     "customer.lists_about": "The lists read the {months} months to the month's end: the dormant list is complete; the churned list holds the customers lost within about a year (those lost earlier count in Churned customers only).",
     "customer.show_lists": "Show the customer lists (dormant, churned, top)",
     "customer.show_lists_help": "Made on demand: every customer's last 12 months are summed for them. Once on, it stays on for the session.",
+    "copy.version": "the source warehouse's schema version is {version}, this program's {supported}: open the source with this program to upgrade it, then copy.",
+    "copy.target_not_empty": 'the target warehouse already holds rows ({tables}): a copy goes into an empty warehouse only.',
+    "copy.table": '{table}: {n} rows',
+    "copy.done": 'copied {tables} tables, {rows} rows; rebuild the roll-ups on the target: python -m metrics rollups build',
+    "cli.h.copy": 'copy the whole warehouse to another engine (DuckDB, PostgreSQL, ClickHouse)',
+    "cli.h.copy_from": 'source: a DuckDB file, postgresql://…, chdb://FOLDER or clickhousedb://…',
+    "cli.h.copy_to": 'target (must be empty)',
+    "warehouse.chdb_one": 'this process already has the chDB warehouse {open} open; chDB opens one folder per process, so {asked} cannot be opened too.',
 }

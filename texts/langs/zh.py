@@ -1577,4 +1577,12 @@ TEXT: dict[str, str] = {
     "customer.lists_about": "名单按截至本月末近 {months} 个月的购买判定：休眠名单完整；流失名单只含约一年内流失的客户，更早流失的只计入“流失客户数”。",
     "customer.show_lists": "显示客户名单（休眠、流失、重点）",
     "customer.show_lists_help": "名单按需生成：每位客户近12个月的购买都要汇总一遍。打开后在本次会话中保持打开。",
+    "copy.version": '源仓库的结构版本是 {version}，本程序是 {supported}：先用本程序打开源仓库升级它，再复制。',
+    "copy.target_not_empty": '目标仓库已有数据（{tables}）：只能复制到空仓库。',
+    "copy.table": '{table}：{n} 行',
+    "copy.done": '已复制 {tables} 张表、共 {rows} 行；汇总表请在目标仓库重建：python -m metrics rollups build',
+    "cli.h.copy": '把整个仓库复制到另一种引擎（DuckDB、PostgreSQL、ClickHouse）',
+    "cli.h.copy_from": '源仓库：DuckDB 文件、postgresql://…、chdb://目录 或 clickhousedb://…',
+    "cli.h.copy_to": '目标仓库（须为空）',
+    "warehouse.chdb_one": '本进程已打开 chDB 仓库 {open}；chDB 每个进程只能打开一个目录，不能再打开 {asked}。',
 }

@@ -1,0 +1,144 @@
+"""ClickHouse as a warehouse (issue 21), first step: the connection factory (``chdb://`` in process),
+the schema with ClickHouse's engines, and ``python -m warehouse copy`` between the three engines.
+
+chDB opens one folder per process: each test disposes its chDB warehouse before the next opens one.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import FIXTURES
+from loaders import load_file
+from metrics import Scope, compute
+from warehouse import SCHEMA_VERSION, TABLES, open_warehouse
+from warehouse.copy import SKIPPED, copy_warehouse
+from warehouse.errors import WarehouseError
+from warehouse.schema import KEYS
+
+M = FIXTURES / "metrics"
+KINDS = ("roster", "tickets", "callbacks", "sales", "complaints", "stores", "store_targets", "store_audits",
+         "inventory_snapshots", "receivables")
+
+
+def _rows(wh, name: str) -> list[str]:
+    """A table's rows, as comparable text, in a fixed order (engines return rows in their own)."""
+    q = "`" if wh.is_clickhouse else '"'
+    cols = ", ".join(f"{q}{c.name}{q}" for c in TABLES[name].columns)
+    with wh.connect() as conn:
+        rows = conn.execute(sa.text(f"SELECT {cols} FROM {name}")).all()
+    return sorted(repr(tuple(None if v is None else (round(v, 9) if isinstance(v, float) else str(v)) for v in r))
+                  for r in rows)
+
+
+def _figures(wh) -> dict:
+    """Every KPI for October 2026 by team, from the facts: {(team, kpi): (value, numerator, denominator)}."""
+    df = compute(wh, None, months=["2026-10"], dims=("team",), scope=Scope.all())
+    clean = lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 9)  # noqa: E731
+    return {(r.team, r.kpi): (clean(r.value), clean(r.numerator), clean(r.denominator)) for r in df.itertuples()}
+
+
+@pytest.fixture
+def chdb_url(tmp_path):
+    return f"chdb://{tmp_path / 'clickhouse'}"
+
+
+def test_chdb_warehouse_schema(chdb_url, tmp_path):
+    wh = open_warehouse(chdb_url)
+    try:
+        assert wh.is_clickhouse and wh.data_version() == 0
+        with wh.connect() as conn:
+            names = set(sa.inspect(conn).get_table_names())
+            assert set(TABLES) <= names
+            assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar() == SCHEMA_VERSION
+            engine, partition, sorting = conn.execute(sa.text(
+                "SELECT engine, partition_key, sorting_key FROM system.tables "
+                "WHERE database = currentDatabase() AND name = 'tickets'")).one()
+            # a re-export's row replaces the older one by natural key; months are partitions
+            assert engine == "ReplacingMergeTree" and "created_at" in partition and sorting.strip("()") == ", ".join(KEYS["tickets"])
+            indexes = {r[0] for r in conn.execute(sa.text(
+                "SELECT name FROM system.data_skipping_indices WHERE database = currentDatabase() AND table = 'tickets'"))}
+            assert {"ix_region", "ix_store", "ix_team"} <= indexes
+            log_engine = conn.execute(sa.text(
+                "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'load_log'")).scalar()
+            assert log_engine == "MergeTree"
+        # a second folder in the same process is refused by name (chDB's one-engine rule)
+        with pytest.raises(WarehouseError) as refused:
+            open_warehouse(f"chdb://{tmp_path / 'other'}")
+        assert "other" in str(refused.value) and "clickhouse" in str(refused.value)
+    finally:
+        wh.dispose()
+    again = open_warehouse(chdb_url)   # reopening finds the schema in force and changes nothing
+    try:
+        assert again.data_version() == 0
+    finally:
+        again.dispose()
+
+
+def test_copy_duckdb_postgres_chdb_and_back(tmp_path, pg_server, chdb_url):
+    """DuckDB → PostgreSQL → chDB → DuckDB: every table the same rows at every stop, and the same
+    figures from the copies as from the original."""
+    original = open_warehouse(str(tmp_path / "original.duckdb"))
+    for kind in KINDS:
+        assert load_file(original, kind, M / f"{kind}.csv").rows_rejected == 0
+    tables = [n for n in TABLES if n not in SKIPPED]
+    expected = {n: _rows(original, n) for n in tables}
+    assert sum(map(len, expected.values())) > 80   # the fixtures are there to be copied
+    figures = _figures(original)
+
+    pg = open_warehouse(pg_server.create_database())
+    copied = copy_warehouse(original, pg)
+    assert copied == {n: len(expected[n]) for n in tables}
+    assert {n: _rows(pg, n) for n in tables} == expected
+    assert _figures(pg) == figures
+
+    ch = open_warehouse(chdb_url)
+    try:
+        copy_warehouse(pg, ch)
+        assert {n: _rows(ch, n) for n in tables} == expected
+        back = open_warehouse(str(tmp_path / "back.duckdb"))
+        copy_warehouse(ch, back)
+    finally:
+        ch.dispose()
+    assert {n: _rows(back, n) for n in tables} == expected
+    assert _figures(back) == figures
+    for wh in (original, pg, back):
+        wh.dispose()
+
+
+def test_copy_refuses_a_target_with_data(tmp_path, capsys):
+    from warehouse.__main__ import main
+
+    source = open_warehouse(str(tmp_path / "a.duckdb"))
+    load_file(source, "roster", M / "roster.csv")
+    target = open_warehouse(str(tmp_path / "b.duckdb"))
+    load_file(target, "roster", M / "roster.csv")
+    with pytest.raises(WarehouseError) as refused:
+        copy_warehouse(source, target)
+    assert "roster" in str(refused.value) and "load_log" in str(refused.value)
+    source.dispose()
+    target.dispose()
+    # the command line says so on stderr, exit 2, in the language asked
+    assert main(["--lang", "en", "copy", "--from", str(tmp_path / "a.duckdb"), "--to", str(tmp_path / "b.duckdb")]) == 2
+    assert "already holds rows (load_log、roster)" in capsys.readouterr().err
+
+
+def test_copy_command_line_to_chdb(tmp_path, chdb_url, capsys):
+    from warehouse.__main__ import main
+
+    source = open_warehouse(str(tmp_path / "a.duckdb"))
+    load_file(source, "roster", M / "roster.csv")
+    load_file(source, "tickets", M / "tickets.csv")
+    source.dispose()
+    assert main(["copy", "--from", str(tmp_path / "a.duckdb"), "--to", chdb_url]) == 0
+    out = capsys.readouterr().out
+    assert "tickets：26 行" in out and "已复制" in out and "python -m metrics rollups build" in out
+    ch = open_warehouse(chdb_url)
+    try:
+        with ch.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar() == 26
+            assert conn.execute(sa.text("SELECT count(*) FROM load_log")).scalar() == 2
+    finally:
+        ch.dispose()

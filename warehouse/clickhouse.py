@@ -1,0 +1,121 @@
+"""ClickHouse as a warehouse (issue 21): what differs from DuckDB and PostgreSQL, in one place.
+
+Two URLs reach it, through the SQLAlchemy dialect of ``clickhouse-connect`` (one connection
+factory, ``warehouse.db.open_warehouse``):
+
+- ``clickhousedb://user:password@host:8123/database`` — a ClickHouse server or cluster, over HTTP.
+  No server runs here: that path is the dialect's own connection code, untested by this project.
+- ``chdb://PATH`` — ClickHouse in this process (``chdb``), its data in the folder ``PATH``: for tests
+  and single-machine trials.  clickhouse-connect runs it as its ``chdb`` interface.
+
+The schema is the warehouse's own (``warehouse/schema.py``): the same tables and columns, every
+column ``Nullable`` as in SQL, with what ClickHouse needs besides, chosen here:
+
+- **data tables** (one per export kind): ``ReplacingMergeTree(load_id)`` ordered by the natural key,
+  so a re-export's row replaces the older one at merge time (and a query reading ``FINAL`` never sees
+  both); partitioned by the month of the kind's event time; the scope columns (region, store, team)
+  get ``set`` skip indexes, so a scoped query reads only the granules of its regions and stores;
+- **roll-up tables**: ``MergeTree`` ordered by their grain (created by the roll-ups, not here);
+- **the other tables** (load log, rejects, viewers, settings…): ``MergeTree`` with no sort key —
+  small, appended to, read whole.
+
+Not yet here (issue 21, later steps): loads into ClickHouse, the metric builder's SQL on it, the
+roll-ups.  ``unsupported`` is the one clear refusal until then.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import sqlalchemy as sa
+
+from warehouse.errors import WarehouseError
+
+DIALECT = "clickhousedb"                 # clickhouse-connect's SQLAlchemy dialect name
+CHDB_SCHEME = "chdb://"
+SCOPE_COLUMNS = ("region", "store", "team")
+
+
+def is_clickhouse(url_or_dialect: str) -> bool:
+    return url_or_dialect.startswith((CHDB_SCHEME, DIALECT)) or url_or_dialect == DIALECT
+
+
+# chDB runs one embedded engine per process, on one folder at a time (its own rule): the folder open
+# now, so that a second one is refused by name instead of by the engine's error at first query
+_chdb_open: dict[str, int] = {}
+
+
+def claim_chdb(url: str) -> None:
+    """Note that this process opens the chDB folder of ``url``; refuses a second folder while one is open."""
+    if not url.startswith(CHDB_SCHEME):
+        return
+    other = next((u for u, n in _chdb_open.items() if n and u != url), None)
+    if other is not None:
+        raise WarehouseError("warehouse.chdb_one", open=other, asked=url)
+    _chdb_open[url] = _chdb_open.get(url, 0) + 1
+
+
+def release_chdb(url: str) -> None:
+    if _chdb_open.get(url):
+        _chdb_open[url] -= 1
+
+
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL for ``url``: ``chdb://PATH`` → the dialect's ``chdb`` interface with that
+    folder (absolute); a ``clickhousedb://`` URL unchanged."""
+    if not url.startswith(CHDB_SCHEME):
+        return url
+    path = Path(url[len(CHDB_SCHEME):]).expanduser().absolute()
+    path.mkdir(parents=True, exist_ok=True)
+    return f"{DIALECT}://?interface=chdb&path={quote(str(path))}"
+
+
+def column_type(t: sa.types.TypeEngine) -> str:
+    """The ClickHouse type of a warehouse column's SQLAlchemy type (always ``Nullable``: SQL's NULL)."""
+    if isinstance(t, sa.Boolean):
+        inner = "Bool"
+    elif isinstance(t, sa.Numeric) and not isinstance(t, sa.Float):
+        inner = f"Decimal({t.precision or 18}, {t.scale or 0})"
+    elif isinstance(t, (sa.Float, sa.Double)):
+        inner = "Float64"
+    elif isinstance(t, sa.Integer):
+        inner = "Int64"
+    elif isinstance(t, sa.DateTime):
+        inner = "DateTime64(6, 'UTC')"   # naive local times stored as given: no server time zone applies
+    elif isinstance(t, sa.Date):
+        inner = "Date32"
+    elif isinstance(t, (sa.String, sa.Text)):
+        inner = "String"
+    else:
+        raise TypeError(f"no ClickHouse type for {t!r}")
+    return f"Nullable({inner})"
+
+
+def _ident(name: str) -> str:
+    return f"`{name}`"
+
+
+def table_ddl(table: sa.Table, key: tuple[str, ...] = (), event: str | None = None) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for a warehouse table: a data table when ``key`` (its natural
+    key) is given, else a plain log table."""
+    cols = [f"{_ident(c.name)} {'Int64' if key and c.name == 'load_id' else column_type(c.type)}"
+            for c in table.columns]
+    if key:
+        scoped = [c for c in SCOPE_COLUMNS if c in table.c]
+        cols += [f"INDEX ix_{c} {_ident(c)} TYPE set(0) GRANULARITY 4" for c in scoped]
+        engine = "ReplacingMergeTree(load_id)"
+        order = f"ORDER BY ({', '.join(_ident(k) for k in key)})"
+        partition = f" PARTITION BY toYYYYMM(assumeNotNull({_ident(event)}))" if event else ""
+        settings = " SETTINGS allow_nullable_key = 1"
+    else:
+        engine, order, partition, settings = "MergeTree", "ORDER BY tuple()", "", ""
+    return (f"CREATE TABLE IF NOT EXISTS {_ident(table.name)} ({', '.join(cols)}) "
+            f"ENGINE = {engine}{partition} {order}{settings}")
+
+
+def create_all(conn: sa.Connection, tables: list[sa.Table], keys: dict[str, tuple[str, ...]],
+               events: dict[str, str | None]) -> None:
+    """Every warehouse table that is missing (ClickHouse DDL is not transactional: each statement
+    stands on its own, and ``IF NOT EXISTS`` makes a repeat harmless)."""
+    for table in tables:
+        conn.exec_driver_sql(table_ddl(table, keys.get(table.name, ()), events.get(table.name)))
