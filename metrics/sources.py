@@ -286,7 +286,8 @@ def _customer_facts(req: Request) -> str:
     months = req.params["months"]
     for i, m in enumerate(months):
         req.params[f"cm{i}"] = m
-    values = ", ".join(f"(CAST(:cm{i} AS DATE))" for i in range(len(months)))
+    # the months as a table: a UNION of one-row SELECTs (ClickHouse has no VALUES with column names)
+    values = " UNION ALL ".join(f"SELECT CAST(:cm{i} AS DATE) AS month" for i in range(len(months)))
     history = [d for d in req.dims if d != "month"]
     part = ", ".join([*history, "customer_id"])
     keys = ", ".join([*(f"h.{d}" for d in history), "h.customer_id"])
@@ -308,7 +309,7 @@ def _customer_facts(req: Request) -> str:
                      AND last_before >= month - CAST(:churn_days AS INTEGER) * INTERVAL '1 day', FALSE) AS dormant_before,
             COALESCE(last_before < month - CAST(:churn_days AS INTEGER) * INTERVAL '1 day', FALSE) AS churned_before
         FROM (
-            SELECT m.month, CAST(m.month + INTERVAL '1 month' AS TIMESTAMP) AS month_end, {select_keys}h.customer_id,
+            SELECT m.month AS month, CAST(m.month + INTERVAL '1 month' AS TIMESTAMP) AS month_end, {select_keys}h.customer_id,
                    MIN(h.first_ever) AS first_ever,
                    MIN(CASE WHEN h.first_at > h.first_ever THEN h.first_at END) AS next_first,
                    MIN(CASE WHEN h.first_at = h.first_ever THEN h.second_at END) AS first_second,
@@ -322,7 +323,8 @@ def _customer_facts(req: Request) -> str:
                         THEN MIN(CASE WHEN h.first_at > h.first_ever THEN h.first_at END)
                         ELSE MIN(CASE WHEN h.first_at = h.first_ever THEN h.second_at END) END AS second_ever
             FROM (SELECT s.*, MIN(s.first_at) OVER (PARTITION BY {part}) AS first_ever FROM scoped s) h
-            JOIN (VALUES {values}) AS m(month) ON h.month <= m.month{only}
+            CROSS JOIN ({values}) m
+            WHERE h.month <= m.month{only}
             GROUP BY m.month, {keys}) c"""
 
 
@@ -466,11 +468,14 @@ def _store_day_rows(req: Request) -> str:
     both sides rather than inflating one).  Only months with orders loaded: a month without sales data
     has no figure, not a figure of 0."""
     values = _month_values(req)
-    span = ("(LEAST(m.last_day, COALESCE(st.closed_on, m.last_day)) "
-            "- GREATEST(m.month, COALESCE(st.opened_on, m.month)) + 1)")
-    return f"""SELECT m.month, st.region AS region, st.store AS store, {NO_ORG},
-            CASE WHEN {span} > 0 THEN {span} ELSE 0 END AS open_days,
-            CASE WHEN {span} > 0 THEN st.area_sqm * {span} / (m.last_day - m.month + 1) END AS area_months,
+    # the open part of the month, [lo, hi]: both ends inside the month when it is not empty, so its
+    # length is a difference of days of the month (no date subtraction: ClickHouse has none)
+    lo = "GREATEST(m.month, COALESCE(st.opened_on, m.month))"
+    hi = "LEAST(m.last_day, COALESCE(st.closed_on, m.last_day))"
+    span = f"(EXTRACT(DAY FROM {hi}) - EXTRACT(DAY FROM {lo}) + 1)"
+    return f"""SELECT m.month AS month, st.region AS region, st.store AS store, {NO_ORG},
+            CASE WHEN {hi} >= {lo} THEN {span} ELSE 0 END AS open_days,
+            CASE WHEN {hi} >= {lo} THEN st.area_sqm * {span} / EXTRACT(DAY FROM m.last_day) END AS area_months,
             CAST(NULL AS DOUBLE PRECISION) AS revenue
         FROM stores st CROSS JOIN (SELECT month, CAST(month + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) AS last_day
                                    FROM (VALUES {values}) AS v(month)) m

@@ -24,7 +24,9 @@ roll-ups.  ``unsupported`` is the one clear refusal until then.
 """
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
+import re
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -34,6 +36,18 @@ from warehouse.errors import WarehouseError
 DIALECT = "clickhousedb"                 # clickhouse-connect's SQLAlchemy dialect name
 CHDB_SCHEME = "chdb://"
 SCOPE_COLUMNS = ("region", "store", "team")
+
+# Session settings that make ClickHouse's SQL mean what the builder's SQL means on DuckDB and
+# PostgreSQL: an outer join's missing side is NULL (not 0 or ''), and CAST keeps a NULL a NULL
+# (ClickHouse's CAST to a non-Nullable type refuses NULL).
+SESSION_SETTINGS = {"join_use_nulls": 1, "cast_keep_nullable": 1}
+
+# The builder's few constructs ClickHouse spells otherwise, rewritten as statements go out (the
+# driver's placeholders are %(name)s).  Each rule has a test in tests/test_clickhouse.py.
+REWRITES = (
+    # n days as an interval: ClickHouse cannot multiply an integer by an interval
+    (re.compile(r"CAST\((%\(\w+\)s) AS INTEGER\) \* INTERVAL '1 day'"), r"toIntervalDay(CAST(\1 AS Int64))"),
+)
 
 
 def is_clickhouse(url_or_dialect: str) -> bool:
@@ -62,12 +76,35 @@ def release_chdb(url: str) -> None:
 
 def engine_url(url: str) -> str:
     """The SQLAlchemy URL for ``url``: ``chdb://PATH`` → the dialect's ``chdb`` interface with that
-    folder (absolute); a ``clickhousedb://`` URL unchanged."""
+    folder (absolute); with the session settings either way."""
+    settings = "&".join(f"{k}={v}" for k, v in SESSION_SETTINGS.items())
     if not url.startswith(CHDB_SCHEME):
-        return url
+        return url + ("&" if "?" in url else "?") + settings
     path = Path(url[len(CHDB_SCHEME):]).expanduser().absolute()
     path.mkdir(parents=True, exist_ok=True)
-    return f"{DIALECT}://?interface=chdb&path={quote(str(path))}"
+    return f"{DIALECT}://?interface=chdb&path={quote(str(path))}&{settings}"
+
+
+def rewrite(statement: str, parameters) -> str:
+    """A statement as ClickHouse runs it: ``REWRITES`` applied, and a time or date parameter typed where it
+    is used (the driver inlines it as a string, which ClickHouse reads as the other side's type: a
+    '2026-10-01 00:00:00' compared with a Date column fails)."""
+    for pattern, replacement in REWRITES:
+        statement = pattern.sub(replacement, statement)
+    if isinstance(parameters, dict):
+        for name, value in parameters.items():
+            if isinstance(value, datetime):
+                statement = statement.replace(f"%({name})s", f"toDateTime64(%({name})s, 6, 'UTC')")
+            elif isinstance(value, date):
+                statement = statement.replace(f"%({name})s", f"toDate32(%({name})s)")
+    return statement
+
+
+def install(engine: sa.Engine) -> None:
+    """``rewrite`` on every statement of ``engine``."""
+    @sa.event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _rewrite(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        return rewrite(statement, parameters), parameters
 
 
 def column_type(t: sa.types.TypeEngine) -> str:

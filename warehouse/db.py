@@ -268,6 +268,7 @@ def open_warehouse(db: str = DEFAULT_DB, *, create: bool = True) -> Warehouse:
     if clickhouse.is_clickhouse(url):   # pooled: a chDB client is the engine itself, kept open
         clickhouse.claim_chdb(url)
         engine = sa.create_engine(clickhouse.engine_url(url))
+        clickhouse.install(engine)
     else:
         engine = sa.create_engine(url, poolclass=NullPool, **kwargs)
     if engine.dialect.name == "duckdb":
