@@ -116,10 +116,17 @@ class Source:
 # ------------------------------------------------------------------------- tickets (calls, contacts)
 def _ticket_rows(req: Request) -> str:
     return f"""SELECT {month_of('t.created_at')} AS month, {ticket_dims()}, t.created_at,
-        t.ticket_id, t.agent_name, t.customer_id, t.customer_phone, t.direction, t.call_result, t.status, t.queue_seconds, t.ring_seconds, t.ring_count,
-        t.hold_seconds, t.hold_count, t.talk_seconds, t.first_contact_resolved, t.is_complaint
+        {cols("t", "ticket_id", "agent_name", "customer_id", "customer_phone", "direction", "call_result", "status")},
+        {cols("t", "queue_seconds", "ring_seconds", "ring_count")},
+        {cols("t", "hold_seconds", "hold_count", "talk_seconds", "first_contact_resolved", "is_complaint")}
     FROM tickets t {roster_join('r', 't.agent_id', 'CAST(t.created_at AS DATE)')}
     WHERE t.created_at >= :start AND t.created_at < :end"""
+
+
+def cols(alias: str, *names: str) -> str:
+    """``alias.name AS name, …``: columns of a joined table named outright (ClickHouse names an unaliased
+    ``t.x`` of a join whose other side also has ``x`` as "t.x", and the outer queries ask for ``x``)."""
+    return ", ".join(f"{alias}.{n} AS {n}" for n in names)
 
 
 def _ticket_facts(req: Request) -> str:
@@ -151,7 +158,7 @@ def _ticket_facts(req: Request) -> str:
 def _resolved_rows(req: Request) -> str:
     sla = sla_case(req.settings, "t.category", req.params)
     return f"""SELECT {month_of('t.resolved_at')} AS month, {ticket_dims()},
-        t.ticket_id, t.created_at, t.resolved_at, t.status, t.customer_id, t.customer_phone,
+        {cols("t", "ticket_id", "created_at", "resolved_at", "status", "customer_id", "customer_phone")},
         (EXTRACT(EPOCH FROM t.resolved_at) - EXTRACT(EPOCH FROM t.created_at)) / 3600.0 AS resolution_hours,
         {sla} AS sla_hours,
         CAST(t.resolved_at AS DATE) AS resolved_day,
@@ -177,7 +184,8 @@ def _backlog_rows(req: Request) -> str:
     for i, m in enumerate(months):
         req.params[f"bm{i}"], req.params[f"be{i}"] = m, month_end(m)
     # a row with no status is a call record, not a ticket: it is never "open"
-    return f"""SELECT m.month, {ticket_dims()}, t.ticket_id, t.created_at, t.status, t.resolved_at
+    return f"""SELECT m.month AS month, {ticket_dims()}, t.ticket_id AS ticket_id, t.created_at AS created_at,
+        {cols("t", "status", "resolved_at")}
     FROM (SELECT * FROM tickets WHERE status IS NOT NULL AND created_at < :end
                                   AND (status = 'open' OR resolved_at IS NULL OR resolved_at >= :start)) t
     JOIN (VALUES {values}) AS m(month, month_end)
@@ -189,7 +197,8 @@ def _backlog_rows(req: Request) -> str:
 # ------------------------------------------------------------------------------ callbacks
 def _callback_rows(req: Request) -> str:
     return f"""SELECT {month_of('c.callback_at')} AS month, {ticket_dims()},
-        c.callback_id, c.ticket_id, c.callback_at, c.result, c.satisfaction, c.comment, t.customer_phone,
+        {cols("c", "callback_id", "ticket_id", "callback_at", "result")},
+        c.satisfaction AS satisfaction, c.comment AS comment, t.customer_phone AS customer_phone,
         CASE c.satisfaction WHEN 'A' THEN 5 WHEN 'B' THEN 3 WHEN 'C' THEN 0 WHEN 'D' THEN -5 END AS points
     FROM callbacks c
     LEFT JOIN tickets t ON t.ticket_id = c.ticket_id
@@ -206,7 +215,7 @@ def _sales_dims() -> str:
 
 def _sales_rows(req: Request) -> str:
     return f"""SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()},
-        s.order_id, s.status, s.customer_id, s.ordered_at, s.paid_at, s.amount,
+        {cols("s", "order_id", "status", "customer_id", "ordered_at", "paid_at", "amount")},
         COALESCE(s.status IN ('paid', 'completed'), FALSE) AS paid,
         s.amount - COALESCE(s.refund_amount, 0) AS net_amount,
         COALESCE(s.refund_amount, 0) AS refund_amount
@@ -224,8 +233,8 @@ def _buyer_rows(req: Request) -> str:
     return f"""SELECT {group}, COUNT(*) AS orders, SUM(net_amount) AS revenue, MIN(ordered_at) AS first_at,
             MAX(ordered_at) AS last_at, MIN(CASE WHEN nth = 2 THEN ordered_at END) AS second_at
         FROM (SELECT b.*, ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY ordered_at, order_id) AS nth
-              FROM (SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()}, s.customer_id, s.ordered_at,
-                           s.order_id, s.amount - COALESCE(s.refund_amount, 0) AS net_amount
+              FROM (SELECT {month_of('s.ordered_at')} AS month, {_sales_dims()}, {cols("s", "customer_id", "ordered_at")},
+                           s.order_id AS order_id, s.amount - COALESCE(s.refund_amount, 0) AS net_amount
                     FROM sales s {roster_join('r', 's.agent_id', 'CAST(s.ordered_at AS DATE)')}
                     {store_master('COALESCE(s.store, r.store)')}
                     WHERE s.ordered_at >= :rows_from AND s.ordered_at < :end AND s.status IN ('paid', 'completed')
@@ -364,9 +373,10 @@ def _complaint_dims(c: str = "c", r: str = "r") -> str:
 def _complaint_rows(req: Request) -> str:
     return f"""SELECT {month_of('c.received_at')} AS month, {_complaint_dims()}, c.category AS category,
         c.responsible_department AS department, c.emotion AS emotion, c.unit AS unit,
-        c.complaint_id, c.received_at, c.complaint_class, c.line, c.content, c.customer_id, c.customer_phone,
-        c.valid, c.verified, c.plan, c.approved_by, c.resolved_at, c.post_callback_at, c.post_satisfaction,
-        c.ticket_id,
+        {cols("c", "complaint_id", "received_at", "complaint_class", "line", "content", "customer_id")},
+        {cols("c", "customer_phone")},
+        {cols("c", "valid", "verified", "plan", "approved_by", "resolved_at", "post_callback_at", "post_satisfaction")},
+        c.ticket_id AS ticket_id,
         (EXTRACT(EPOCH FROM c.resolved_at) - EXTRACT(EPOCH FROM c.received_at)) / 3600.0 AS result_hours,
         COALESCE(c.post_callback_at IS NOT NULL OR c.post_satisfaction IS NOT NULL, FALSE) AS called_back
     FROM complaints c {roster_join('r', 'c.agent_id', 'CAST(c.received_at AS DATE)')}
@@ -406,8 +416,9 @@ def _complaint_base_rows(req: Request) -> str:
 # ------------------------------------------------------------------------------ store operations
 def _audit_rows(req: Request) -> str:
     return f"""SELECT {month_of('a.audited_at')} AS month, COALESCE(sm.region, a.region) AS region, a.store AS store,
-        a.category AS category, {NO_ORG}, a.audit_id, a.audited_at, a.audit_type, a.score, a.quality, a.service,
-        a.cleanliness, a.auditor
+        a.category AS category, {NO_ORG},
+        {cols("a", "audit_id", "audited_at", "audit_type", "score", "quality", "service")},
+        {cols("a", "cleanliness", "auditor")}
     FROM store_audits a {store_master('a.store')}
     WHERE a.audited_at >= :start AND a.audited_at < :end"""
 

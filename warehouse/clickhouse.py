@@ -38,9 +38,11 @@ CHDB_SCHEME = "chdb://"
 SCOPE_COLUMNS = ("region", "store", "team")
 
 # Session settings that make ClickHouse's SQL mean what the builder's SQL means on DuckDB and
-# PostgreSQL: an outer join's missing side is NULL (not 0 or ''), and CAST keeps a NULL a NULL
-# (ClickHouse's CAST to a non-Nullable type refuses NULL).
-SESSION_SETTINGS = {"join_use_nulls": 1, "cast_keep_nullable": 1}
+# PostgreSQL: an outer join's missing side is NULL (not 0 or ''), CAST keeps a NULL a NULL
+# (ClickHouse's CAST to a non-Nullable type refuses NULL), a bare UNION is UNION DISTINCT, and a name
+# is the column's before it is an alias of the same SELECT (``SUM(revenue) AS revenue``).
+SESSION_SETTINGS = {"join_use_nulls": 1, "cast_keep_nullable": 1, "union_default_mode": "DISTINCT",
+                    "prefer_column_name_to_alias": 1}
 
 # The builder's few constructs ClickHouse spells otherwise, rewritten as statements go out (the
 # driver's placeholders are %(name)s).  Each rule has a test in tests/test_clickhouse.py.
