@@ -354,7 +354,7 @@ def build(wh, settings: Settings | None = None, *, progress: Callable[[float, st
     defs = definitions(settings)
     built = []
     with wh.writing(), wh.begin() as conn:
-        if not wh.is_duckdb:   # no load, and no other build, commits halfway through (reads go on)
+        if wh.dialect == "postgresql":   # no load, and no other build, commits halfway through (reads go on)
             conn.exec_driver_sql("LOCK TABLE load_log IN SHARE ROW EXCLUSIVE MODE")
         state, version = current(conn)
         if only_stale:

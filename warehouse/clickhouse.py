@@ -152,6 +152,16 @@ def table_ddl(table: sa.Table, key: tuple[str, ...] = (), event: str | None = No
             f"ENGINE = {engine}{partition} {order}{settings}")
 
 
+def rollup_ddl(name: str, types: list[tuple[str, str]], order: tuple[str, ...]) -> str:
+    """A roll-up table: ``MergeTree`` sorted by month and the scope columns it has (a scoped query
+    reads the granules of its regions and stores), its columns typed as the facts query returns them."""
+    names = [n for n, _ in types]
+    key = [c for c in ("month", *order) if c in names]
+    cols = ", ".join(f"{_ident(n)} {t}" for n, t in types)
+    return (f"CREATE TABLE {_ident(name)} ({cols}) ENGINE = MergeTree "
+            f"ORDER BY ({', '.join(_ident(k) for k in key)}) SETTINGS allow_nullable_key = 1")
+
+
 def create_all(conn: sa.Connection, tables: list[sa.Table], keys: dict[str, tuple[str, ...]],
                events: dict[str, str | None]) -> None:
     """Every warehouse table that is missing (ClickHouse DDL is not transactional: each statement

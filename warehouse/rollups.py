@@ -27,6 +27,7 @@ from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
+from warehouse import clickhouse
 from warehouse.kinds import SCHEMAS
 from warehouse.schema import KEYS, TABLES
 
@@ -128,6 +129,9 @@ def column_types(conn: sa.Connection, sql: str, params: dict) -> list[tuple[str,
         out = [(r[0], r[1]) for r in conn.execute(sa.text(f"DESCRIBE {probe}"))]
         conn.execute(sa.text(f"DROP TABLE {probe}"))
         return [(n, "BIGINT" if t == "HUGEINT" else t) for n, t in out]
+    if conn.dialect.name == clickhouse.DIALECT:
+        return [(r[0], r[1]) for r in conn.execute(_statement(f"DESCRIBE (SELECT * FROM ({sql}) q WHERE FALSE)", params),
+                                                 params)]
     result = conn.execute(_statement(f"SELECT * FROM ({sql}) q WHERE FALSE", params), params)
     described = [(d[0], d[1]) for d in result.cursor.description]
     result.close()
@@ -137,6 +141,9 @@ def column_types(conn: sa.Connection, sql: str, params: dict) -> list[tuple[str,
 
 def create_table(conn: sa.Connection, name: str, types: list[tuple[str, str]]) -> None:
     conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    if conn.dialect.name == clickhouse.DIALECT:
+        conn.execute(sa.text(clickhouse.rollup_ddl(name, types, WRITE_ORDER)))
+        return
     cols = ", ".join(f'"{n}" {t}' for n, t in types)
     conn.execute(sa.text(f"CREATE TABLE {name} ({cols})"))
     if conn.dialect.name == "postgresql":
