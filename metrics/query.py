@@ -87,9 +87,11 @@ def _crossing_query(c: "rollups.Crossing", key: str, *, months: tuple[date, ...]
             assert params.get(k, v) == v, f"parameter {k} differs between the parts"
             params[k] = v
     columns = ["fact_rows", *measures]
-    select = lambda q, sign: ("SELECT " + ", ".join([*dims, *(f"{sign}{col} AS {col}" for col in columns)])  # noqa: E731
+    # every part's sums negated once or twice: the same type in every part of the UNION on every engine
+    # (ClickHouse types a count UInt64 and its negation Int64, and has no common type for the two)
+    select = lambda q, sign: ("SELECT " + ", ".join([*dims, *(f"{sign}(-{col}) AS {col}" for col in columns)])  # noqa: E731
                               + f" FROM ({q.sql}) part")
-    union = " UNION ALL ".join([select(parts[0], ""), select(parts[1], ""), select(parts[2], "-")])
+    union = " UNION ALL ".join([select(parts[0], "-"), select(parts[1], "-"), select(parts[2], "")])
     sums = ", ".join(f"SUM({col}) AS {col}" for col in columns)
     sql = (f"SELECT {', '.join([*dims, sums])} FROM ({union}) parts"
            + (f" GROUP BY {', '.join(dims)}" if dims else ""))

@@ -202,6 +202,13 @@ def test_every_kpi_dimension_scope_and_filter_is_identical_on_chdb(tmp_path, chd
                               scope=SCOPES[i % len(SCOPES)], filters=FILTERS[i % len(FILTERS)])
         for scope, filters in itertools.product(SCOPES, FILTERS):
             compared += _same(duck, ch, ["2026-09", "2026-10", "2026-11"], ("month", "store"), scope=scope, filters=filters)
+        # two values of one level: the buyers from the level roll-ups corrected by the crossing customers
+        two = Filters.of(region=["华东", "华南"])
+        crossing = {q.rollup for q in plan(resolve_kpis(None, ()), months=normalise(["2026-10"]), dims=(), filters=two,
+                                           scope=Scope.all(), settings=DEFAULTS, stored=stored)}
+        assert "rollup_buyers_by_region+rollup_buyers_cross_region" in crossing
+        compared += _same(duck, ch, ["2026-10"], (), filters=two)
+        compared += _same(duck, ch, ["2026-09", "2026-10"], ("month",), filters=two)
         compared += _same(duck, ch, ["2026-08", "2026-10"], ("month", "region"))
         compared += _same(duck, ch, ["2024-12", "2025-06", "2026-10"], ("month", "team"))
         assert compared > 2_000
