@@ -537,8 +537,8 @@ def _header_name(header: str, i: int) -> str:
 
 
 def build_final(raw: RawTable, schema: ExportSchema, hm: HeaderMap) -> None:
-    """Scratch table ``final``: valid rows, one per natural key (the file's last line wins); transfer
-    legs sharing a parent call id collapse into one call."""
+    """Scratch view ``final`` (read once, by the warehouse's INSERT): valid rows, one per natural key
+    (the file's last line wins); transfer legs sharing a parent call id collapse into one call."""
     con = raw.scratch
     key = ", ".join(schema.key)
     good = "NOT is_summary AND NOT is_deleted AND reason IS NULL"

@@ -15,12 +15,14 @@ column ``Nullable`` as in SQL, with what ClickHouse needs besides, chosen here:
   so a re-export's row replaces the older one at merge time (and a query reading ``FINAL`` never sees
   both); partitioned by the month of the kind's event time; the scope columns (region, store, team)
   get ``set`` skip indexes, so a scoped query reads only the granules of its regions and stores;
-- **roll-up tables**: ``MergeTree`` ordered by their grain (created by the roll-ups, not here);
+- **roll-up tables**: ``MergeTree`` sorted by month and the scope columns (``rollup_ddl``, created by
+  the roll-ups);
 - **the other tables** (load log, rejects, viewers, settings…): ``MergeTree`` with no sort key —
   small, appended to, read whole.
 
-Not yet here (issue 21, later steps): loads into ClickHouse, the metric builder's SQL on it, the
-roll-ups.  ``unsupported`` is the one clear refusal until then.
+What the builder's SQL needs to mean the same here: ``SESSION_SETTINGS`` and ``REWRITES``
+(``docs/scaling.md``).  Not yet here (issue 21, a later step): loads straight into ClickHouse, which
+``loaders.pipeline.load_file`` refuses by name.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from pathlib import Path
 import re
 from urllib.parse import quote
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from warehouse.errors import WarehouseError
@@ -52,8 +55,8 @@ REWRITES = (
 )
 
 
-def is_clickhouse(url_or_dialect: str) -> bool:
-    return url_or_dialect.startswith((CHDB_SCHEME, DIALECT)) or url_or_dialect == DIALECT
+def is_clickhouse(url: str) -> bool:
+    return url.startswith((CHDB_SCHEME, DIALECT))
 
 
 # chDB runs one embedded engine per process, on one folder at a time (its own rule): the folder open
@@ -109,25 +112,37 @@ def install(engine: sa.Engine) -> None:
         return rewrite(statement, parameters), parameters
 
 
+# A warehouse column's storage on the engines that need it spelled out: (SQLAlchemy type, ClickHouse
+# type, Arrow type), first match wins (Double is a Numeric, DateTime before Date).  One row per kind of
+# column; ``warehouse/copy.py`` reads the Arrow side.
+STORAGE = (
+    (sa.Boolean, lambda t: "Bool", lambda t: pa.bool_()),
+    ((sa.Float, sa.Double), lambda t: "Float64", lambda t: pa.float64()),
+    (sa.Numeric, lambda t: f"Decimal({t.precision or 18}, {t.scale or 0})",
+     lambda t: pa.decimal128(t.precision or 18, t.scale or 0)),
+    (sa.Integer, lambda t: "Int64", lambda t: pa.int64()),
+    # naive local times stored as given: no server time zone moves them across a month's end
+    (sa.DateTime, lambda t: "DateTime64(6, 'UTC')", lambda t: pa.timestamp("us")),
+    (sa.Date, lambda t: "Date32", lambda t: pa.date32()),
+    ((sa.String, sa.Text), lambda t: "String", lambda t: pa.string()),
+)
+
+
+def _storage(t: sa.types.TypeEngine) -> tuple:
+    row = next((r for r in STORAGE if isinstance(t, r[0])), None)
+    if row is None:
+        raise TypeError(f"no storage type for {t!r}")
+    return row
+
+
 def column_type(t: sa.types.TypeEngine) -> str:
     """The ClickHouse type of a warehouse column's SQLAlchemy type (always ``Nullable``: SQL's NULL)."""
-    if isinstance(t, sa.Boolean):
-        inner = "Bool"
-    elif isinstance(t, sa.Numeric) and not isinstance(t, sa.Float):
-        inner = f"Decimal({t.precision or 18}, {t.scale or 0})"
-    elif isinstance(t, (sa.Float, sa.Double)):
-        inner = "Float64"
-    elif isinstance(t, sa.Integer):
-        inner = "Int64"
-    elif isinstance(t, sa.DateTime):
-        inner = "DateTime64(6, 'UTC')"   # naive local times stored as given: no server time zone applies
-    elif isinstance(t, sa.Date):
-        inner = "Date32"
-    elif isinstance(t, (sa.String, sa.Text)):
-        inner = "String"
-    else:
-        raise TypeError(f"no ClickHouse type for {t!r}")
-    return f"Nullable({inner})"
+    return f"Nullable({_storage(t)[1](t)})"
+
+
+def arrow_type(t: sa.types.TypeEngine) -> pa.DataType:
+    """The Arrow type of a warehouse column (every engine's reader and writer in ``copy``)."""
+    return _storage(t)[2](t)
 
 
 def _ident(name: str) -> str:

@@ -17,6 +17,8 @@ from typing import Callable, Iterator
 import pyarrow as pa
 import sqlalchemy as sa
 
+from warehouse import clickhouse
+from warehouse.clickhouse import arrow_type
 from warehouse.db import settle
 from warehouse.errors import WarehouseError
 from warehouse.schema import SCHEMA_VERSION, TABLES, current_version
@@ -25,45 +27,29 @@ BATCH_ROWS = 100_000
 SKIPPED = ("rollups", "schema_version")   # rebuilt by the target / written by its own ensure_schema
 
 
-def arrow_type(t: sa.types.TypeEngine) -> pa.DataType:
-    """The Arrow type of a warehouse column (one mapping for every engine's reader and writer)."""
-    if isinstance(t, sa.Boolean):
-        return pa.bool_()
-    if isinstance(t, sa.Numeric) and not isinstance(t, sa.Float):
-        return pa.decimal128(t.precision or 18, t.scale or 0)
-    if isinstance(t, (sa.Float, sa.Double)):
-        return pa.float64()
-    if isinstance(t, sa.Integer):
-        return pa.int64()
-    if isinstance(t, sa.DateTime):
-        return pa.timestamp("us")
-    if isinstance(t, sa.Date):
-        return pa.date32()
-    return pa.string()
-
-
 def arrow_schema(table: sa.Table) -> pa.Schema:
     return pa.schema([(c.name, arrow_type(c.type)) for c in table.columns])
+
+
+def _typed(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """An engine's batch in the schema's types (an engine's own: DuckDB's decimals, ClickHouse's UTC times)."""
+    return pa.RecordBatch.from_arrays([batch.column(i).cast(f.type) for i, f in enumerate(schema)], schema=schema)
 
 
 def _read(conn: sa.Connection, table: sa.Table) -> Iterator[pa.RecordBatch]:
     """The table's rows as record batches of its Arrow schema."""
     schema = arrow_schema(table)
-    cols = ", ".join(f'"{c.name}"' if conn.dialect.name != "clickhousedb" else f"`{c.name}`" for c in table.columns)
-    sql = f"SELECT {cols} FROM {table.name}"
+    quote = "`" if conn.dialect.name == clickhouse.DIALECT else '"'
+    sql = f"SELECT {', '.join(f'{quote}{c.name}{quote}' for c in table.columns)} FROM {table.name}"
     if conn.dialect.name == "duckdb":
         settle(conn)   # a scalar() before left its result open
-        reader = conn.connection.driver_connection.sql(sql).to_arrow_reader(BATCH_ROWS)
-        for batch in reader:
-            yield pa.RecordBatch.from_arrays([batch.column(i).cast(schema.field(i).type) for i in range(len(schema))],
-                                             schema=schema)
+        for batch in conn.connection.driver_connection.sql(sql).to_arrow_reader(BATCH_ROWS):
+            yield _typed(batch, schema)
         return
-    if conn.dialect.name == "clickhousedb":
-        client = conn.connection.driver_connection.client
-        with client.query_arrow_stream(sql) as stream:
+    if conn.dialect.name == clickhouse.DIALECT:
+        with conn.connection.driver_connection.client.query_arrow_stream(sql) as stream:
             for batch in stream:
-                yield pa.RecordBatch.from_arrays([batch.column(i).cast(schema.field(i).type) for i in range(len(schema))],
-                                                 schema=schema)
+                yield _typed(batch, schema)
         return
     result = conn.execution_options(yield_per=BATCH_ROWS).execute(sa.text(sql))
     for rows in result.partitions():
@@ -80,7 +66,7 @@ def _write(conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch) -> None:
         finally:
             drv.unregister("copy_batch")
         return
-    if conn.dialect.name == "clickhousedb":
+    if conn.dialect.name == clickhouse.DIALECT:
         conn.connection.driver_connection.client.insert_arrow(table.name, pa.Table.from_batches([batch]))
         return
     conn.execute(table.insert(), batch.to_pylist())
