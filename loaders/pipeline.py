@@ -33,8 +33,10 @@ from loaders.schema import SCHEMAS, Column, ExportSchema, Input, Kind, normalise
 from loaders.vocab import EMPTY, KEYPRESS_HEADER_WORDS, SKIP, THREE_LEVEL_WORDS, VOCABULARIES, map_word
 import texts
 from texts import Lines, Message
-from warehouse import rollups
+from warehouse import rollups, staging
+from warehouse.clickhouse import arrow_type
 from warehouse.db import Warehouse, actor, settle
+from warehouse.errors import WarehouseError
 from warehouse.schema import KEYS, TABLES
 
 Progress = Callable[[Message], None]
@@ -711,9 +713,11 @@ def _resolve_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadRe
     return done
 
 
-def _test_hook_before_commit() -> None:
-    """Lets the atomicity test SIGKILL a loader at a known point inside the transaction."""
-    marker = os.environ.get("CSDASH_TEST_PAUSE_BEFORE_COMMIT")
+def _test_hook(moment: str = "BEFORE_COMMIT") -> None:
+    """Lets the atomicity tests SIGKILL a loader at a known point: inside the transaction, just before
+    its commit (``CSDASH_TEST_PAUSE_BEFORE_COMMIT``), or on ClickHouse just after the commit step,
+    before the load is applied (``CSDASH_TEST_PAUSE_AFTER_COMMIT``)."""
+    marker = os.environ.get(f"CSDASH_TEST_PAUSE_{moment}")
     if marker:
         Path(marker).write_text(str(os.getpid()))
         time.sleep(float(os.environ.get("CSDASH_TEST_PAUSE_SECONDS", "120")))
@@ -723,6 +727,10 @@ def write_load(wh: Warehouse, raw: RawTable, report: LoadReport, user: str) -> N
     """Upsert, rejects and the load log in one transaction: all of the file or none of it."""
     kind = report.kind
     cols = [c.name for c in TABLES[kind].columns if c.name != "load_id"]
+    if wh.is_clickhouse:
+        with wh.writing(), wh.connect() as conn:
+            _write_clickhouse(conn, wh, raw, report, user)
+        return
     alias = scratch_alias()
     if wh.is_duckdb:
         scratch_file = raw.path
@@ -760,11 +768,87 @@ def _write(conn: sa.Connection, wh: Warehouse, raw: RawTable, report: LoadReport
     rollups.refresh(conn, kind, span, report.load_id)   # the roll-ups move with the facts, atomically
     report.duration_seconds = time.monotonic() - report.duration_seconds
     _log(conn, report, user)
-    _test_hook_before_commit()
+    _test_hook()
 
 
-def _log(conn: sa.Connection, report: LoadReport, user: str) -> None:
-    conn.execute(TABLES["load_log"].insert().values(
+def _write_clickhouse(conn: sa.Connection, wh: Warehouse, raw: RawTable, report: LoadReport, user: str) -> None:
+    """The same load on ClickHouse, which has no transaction: staged in private tables, committed by one
+    rename, then applied (``warehouse/staging.py``).  The counts, rejects and log row are the same as
+    ``_write``'s."""
+    kind, scratch = report.kind, raw.scratch
+    scratch.complete()   # a count read with fetchone() left its result open
+    staging.recover(conn, roll_back_all=wh.owns_all_loads)   # a load that died before this one
+    report.load_id = int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) + 1 FROM load_log")).scalar())
+    try:
+        load = staging.StagedLoad.begin(conn, report.load_id)
+    except WarehouseError as exc:
+        raise LoadError(exc.code, **exc.params) from None
+    try:
+        table = TABLES[kind]
+        select = ", ".join(f"CAST({report.load_id} AS BIGINT) AS load_id" if c.name == "load_id" else c.name
+                           for c in table.columns)
+        new = load.stage(kind, "new")
+        loaded = staging.insert_arrow(conn, new, kind, scratch.sql(f"SELECT {select} FROM final")
+                                      .to_arrow_reader(100_000))
+        span = rollups.touched_span(conn, kind, new)
+        report.rows_replaced = load.replace_by_key(kind, new, KEYS[kind])
+        report.rows_inserted = loaded - report.rows_replaced
+        orphans = SCHEMAS[kind].orphans
+        if orphans:
+            report.orphans = int(conn.execute(sa.text(f"SELECT count(*) FROM {new} c WHERE {orphans}")).scalar())
+        report.rows_resolved = _stage_rejects(conn, load, scratch, report)
+        report.duration_seconds = time.monotonic() - report.duration_seconds
+        log = load.rewrite("load_log", "SELECT * FROM load_log")
+        _log(conn, report, user, sa.Table(log, sa.MetaData(), *(sa.Column(c.name, c.type) for c in TABLES["load_log"].columns)))
+        _test_hook()
+        load.commit(kind, span)
+    except BaseException:
+        load.abandon()
+        raise
+    _test_hook("AFTER_COMMIT")
+    staging.apply(conn, report.load_id)
+
+
+def _stage_rejects(conn: sa.Connection, load: "staging.StagedLoad", scratch, report: LoadReport) -> int:
+    """Stage ``rejects`` with the rejects this load resolves (the same rule as ``_resolve_rejects``: an
+    earlier load of the same file, or a key this load brings, matched in the scratch database) and its
+    own rejects; returns how many it resolves.  Not staged when neither happens."""
+    params = {"l": report.load_id, "k": report.kind, "s": report.sha256}
+    open_rows = "kind = :k AND resolved_load_id IS NULL AND load_id < :l"
+    keys = [r[0] for r in conn.execute(sa.text(
+        f"SELECT DISTINCT row_key FROM rejects WHERE {open_rows} AND row_key IS NOT NULL"), params)]
+    found: list[str] = []
+    if keys:
+        scratch.register("open_keys", pa.table({"k": pa.array(keys, pa.string())}))
+        try:
+            found = [r[0] for r in scratch.execute(
+                f"SELECT DISTINCT o.k FROM open_keys o JOIN final f ON o.k = {key_text(SCHEMAS[report.kind], 'f')}"
+            ).fetchall()]
+        finally:
+            scratch.unregister("open_keys")
+    keys_table = load.stage("rejects", "keys")   # the keys found, as a table the rule can read
+    staging.insert_arrow(conn, keys_table, "rejects", [pa.RecordBatch.from_pylist(
+        [{"row_key": k} for k in found], schema=pa.schema([(c.name, arrow_type(c.type))
+                                                          for c in TABLES["rejects"].columns]))])
+    rule = (f"{open_rows} AND (load_id IN (SELECT load_id FROM load_log WHERE kind = :k AND sha256 = :s) "
+            f"OR row_key IN (SELECT row_key FROM {keys_table}))")
+    resolved = int(conn.execute(sa.text(f"SELECT count() FROM rejects WHERE {rule}"), params).scalar())
+    if not resolved and not report.rows_rejected:
+        return 0
+    cols = [f"if({rule}, CAST(:l AS Nullable(Int64)), resolved_load_id)" if c.name == "resolved_load_id" else c.name
+            for c in TABLES["rejects"].columns]
+    stage = load.rewrite("rejects", f"SELECT {', '.join(cols)} FROM rejects", params)
+    if report.rows_rejected:
+        mine = {"load_id": f"CAST({report.load_id} AS BIGINT)", "file_name": _sql_str(report.file),
+                "kind": _sql_str(report.kind), "resolved_load_id": "CAST(NULL AS BIGINT)"}
+        select = ", ".join(f"{mine.get(c.name, c.name)} AS {c.name}" for c in TABLES["rejects"].columns)
+        staging.insert_arrow(conn, stage, "rejects", scratch.sql(
+            f"SELECT {select} FROM reject_rows ORDER BY line_no").to_arrow_reader(100_000))
+    return resolved
+
+
+def _log(conn: sa.Connection, report: LoadReport, user: str, table: sa.Table = TABLES["load_log"]) -> None:
+    conn.execute(table.insert().values(
         load_id=report.load_id, file_name=report.file, sha256=report.sha256, kind=report.kind,
         status=report.status, sheet=report.sheet, encoding=report.encoding, rows_read=report.rows_read,
         rows_inserted=report.rows_inserted, rows_replaced=report.rows_replaced,
@@ -925,8 +1009,6 @@ def load_file(wh: Warehouse, kind: str, path: str | Path, *, mapping: Mapping = 
     name = file_name or path.name
     if kind not in SCHEMAS:
         raise LoadError("load.unknown_kind", file=name, kind=kind, kinds=", ".join(SCHEMAS))
-    if wh.is_clickhouse:   # issue 21, a later step: until loads there are atomic, load elsewhere and copy
-        raise LoadError("load.clickhouse_not_yet", file=name)
     schema = SCHEMAS[kind]
     kmap = mapping.for_kind(kind)
     report = LoadReport(file=name, kind=kind, duration_seconds=time.monotonic())

@@ -28,7 +28,7 @@ from sqlalchemy.pool import NullPool
 
 import texts
 from texts.errors import DomainError
-from warehouse import clickhouse
+from warehouse import clickhouse, staging
 from warehouse.schema import ensure_schema
 
 DEFAULT_DB = "data/warehouse.duckdb"
@@ -37,6 +37,9 @@ LOCK_WAIT_SECONDS = float(os.environ.get("CSDASH_LOCK_WAIT", "120"))
 # it costs tens of milliseconds (every query of a page would pay it), keeping it open makes another
 # process's load wait at most this long (it retries, see LOCK_WAIT_SECONDS).
 IDLE_CLOSE_SECONDS = float(os.environ.get("CSDASH_IDLE_CLOSE", "1.0"))
+
+
+_writers: dict[str, threading.Lock] = {}   # one load at a time per ClickHouse warehouse in this process
 
 
 def _is_lock_error(exc: BaseException) -> bool:
@@ -214,8 +217,17 @@ class Warehouse:
         if self.is_duckdb:
             with SharedDuckDB.for_path(self.url[len("duckdb:///"):]).writer:
                 yield
+        elif self.is_clickhouse:   # across processes: the load's claim (warehouse/staging.py)
+            with _writers.setdefault(self.url, threading.Lock()):
+                yield
         else:
             yield
+
+    @property
+    def owns_all_loads(self) -> bool:
+        """No other process can be loading into this warehouse (a chDB folder belongs to one process):
+        a load found half-staged is dead and can be rolled back at once."""
+        return self.url.startswith(clickhouse.CHDB_SCHEME)
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[sa.Connection]:
@@ -276,6 +288,9 @@ def open_warehouse(db: str = DEFAULT_DB, *, create: bool = True) -> Warehouse:
     wh = Warehouse(url=url, engine=engine)
     if create:
         ensure_schema(wh)
+    if wh.owns_all_loads:   # a load this folder's last process left half done: finished or undone
+        with wh.writing(), wh.connect() as conn:
+            staging.recover(conn, roll_back_all=True)
     return wh
 
 

@@ -1585,5 +1585,5 @@ TEXT: dict[str, str] = {
     "cli.h.copy_from": 'source: a DuckDB file, postgresql://…, chdb://FOLDER or clickhousedb://…',
     "cli.h.copy_to": 'target (must be empty)',
     "warehouse.chdb_one": 'this process already has the chDB warehouse {open} open; chDB opens one folder per process, so {asked} cannot be opened too.',
-    "load.clickhouse_not_yet": '“{file}” was not loaded: a ClickHouse warehouse cannot load files directly yet. Load into a DuckDB or PostgreSQL warehouse, then copy it over with python -m warehouse copy (see docs/scaling.md).',
+    "warehouse.load_busy": 'another load is writing into the ClickHouse warehouse (load {load_id}); load this file once it has finished.',
 }

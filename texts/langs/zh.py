@@ -1585,5 +1585,5 @@ TEXT: dict[str, str] = {
     "cli.h.copy_from": '源仓库：DuckDB 文件、postgresql://…、chdb://目录 或 clickhousedb://…',
     "cli.h.copy_to": '目标仓库（须为空）',
     "warehouse.chdb_one": '本进程已打开 chDB 仓库 {open}；chDB 每个进程只能打开一个目录，不能再打开 {asked}。',
-    "load.clickhouse_not_yet": '「{file}」没有导入：ClickHouse 仓库还不能直接导入文件。请先导入 DuckDB 或 PostgreSQL 仓库，再用 python -m warehouse copy 复制过来（见 docs/scaling.md）。',
+    "warehouse.load_busy": '另一个导入正在写入 ClickHouse 仓库（导入编号 {load_id}）；请等它完成后再导入。',
 }
