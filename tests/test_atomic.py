@@ -1,10 +1,15 @@
-"""A load is atomic per file, and the CLI and a reading dashboard share the DuckDB file."""
+"""A load is atomic per file, and the CLI and a reading dashboard share the DuckDB file.
+
+The SIGKILL tests run on DuckDB (one transaction) and on chDB (ClickHouse has no transaction: the
+load is staged, committed by one rename and applied, ``warehouse/staging.py``; a killed load is
+finished or undone when the folder is opened again)."""
 import os
 import signal
 import subprocess
 import sys
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from conftest import FIXTURES, ROOT
@@ -49,8 +54,16 @@ def wait_for(path, proc, timeout=120):
         time.sleep(0.05)
 
 
-def test_sigkill_inside_the_transaction_leaves_the_warehouse_as_before(tmp_path):
-    db = str(tmp_path / "w.duckdb")
+ENGINES = ("duckdb", "chdb")
+
+
+def _db(tmp_path, engine: str) -> str:
+    return str(tmp_path / "w.duckdb") if engine == "duckdb" else f"chdb://{tmp_path / 'w.chdb'}"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sigkill_inside_the_transaction_leaves_the_warehouse_as_before(tmp_path, engine):
+    db = _db(tmp_path, engine)
     wh = open_warehouse(db)
     rollups.build(wh)
     load_file(wh, "tickets", FIXTURES / "tickets_basic.csv")
@@ -79,15 +92,17 @@ def test_sigkill_inside_the_transaction_leaves_the_warehouse_as_before(tmp_path)
     wh.dispose()
 
 
-def test_sigkill_at_any_moment_leaves_all_or_nothing(tmp_path):
-    db = str(tmp_path / "w.duckdb")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sigkill_at_any_moment_leaves_all_or_nothing(tmp_path, engine):
+    db = _db(tmp_path, engine)
     wh = open_warehouse(db)
     rollups.build(wh)
     wh.dispose()
     path = big_tickets(tmp_path / "big.csv")
-    for delay in (0.5, 1.5, 3.0):
+    # deliberately arbitrary kill moments (a chDB loader takes longer to start)
+    for delay in (0.5, 1.5, 3.0) if engine == "duckdb" else (1.0, 2.0, 2.5, 3.0, 3.5, 5.0):
         proc = start_loader(db, path)
-        time.sleep(delay)                      # deliberately arbitrary kill moments
+        time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         state = snapshot(db)
@@ -98,6 +113,37 @@ def test_sigkill_at_any_moment_leaves_all_or_nothing(tmp_path):
         assert [r[-1] for r in state["rollups"]] == [state["load_log"]] * len(state["rollups"])
         if state["tickets"]:
             break
+
+
+def test_sigkill_after_the_commit_step_on_clickhouse_is_finished_on_open(tmp_path):
+    """ClickHouse: killed after the load's commit step and before it was applied, the load is finished
+    when the folder is next opened — facts, rejects, log and roll-ups as after a whole load."""
+    db = _db(tmp_path, "chdb")
+    wh = open_warehouse(db)
+    rollups.build(wh)
+    load_file(wh, "tickets", FIXTURES / "tickets_basic.csv")
+    wh.dispose()
+    before = snapshot(db)
+    marker = tmp_path / "committed"
+    proc = start_loader(db, big_tickets(tmp_path / "big.csv"), CSDASH_TEST_PAUSE_AFTER_COMMIT=str(marker))
+    wait_for(marker, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    after = snapshot(db)
+    assert after["tickets"] == before["tickets"] + 150_000 and after["load_log"] == before["load_log"] + 1
+    assert after["rollup_rows"] != before["rollup_rows"]
+    assert [r[-1] for r in after["rollups"]] == [before["load_log"] + 1] * len(after["rollups"])
+    wh = open_warehouse(db)
+    try:
+        fast = compute(wh, ["contacts", "answer_rate"], months=["2026-10"], dims=("agent",), scope=Scope.all())
+        slow = compute(wh, ["contacts", "answer_rate"], months=["2026-10"], dims=("agent",), scope=Scope.all(),
+                       use_rollups=False)
+        assert rollups.is_current(wh) and fast.equals(slow) and fast["numerator"].sum() > 150_000
+        with wh.connect() as conn:   # nothing private is left
+            assert not conn.execute(sa.text("SELECT name FROM system.tables WHERE database = currentDatabase() "
+                                            "AND startsWith(name, '_')")).all()
+    finally:
+        wh.dispose()
 
 
 def test_cli_load_waits_for_a_reader_and_the_reader_sees_new_data(tmp_path):

@@ -1,5 +1,7 @@
-"""ClickHouse as a warehouse (issue 21), first step: the connection factory (``chdb://`` in process),
-the schema with ClickHouse's engines, and ``python -m warehouse copy`` between the three engines.
+"""ClickHouse as a warehouse (issue 21): the connection factory (``chdb://`` in process), the schema
+with ClickHouse's engines, ``python -m warehouse copy`` between the three engines, loads straight into
+ClickHouse (staged, committed by one step: ``warehouse/staging.py``; the SIGKILL tests are in
+``test_atomic.py``), the KPI matrix and every page.
 
 chDB opens one folder per process: each test disposes its chDB warehouse before the next opens one.
 """
@@ -20,7 +22,7 @@ from loaders.errors import LoadError
 from metrics import DEFAULTS, Filters, Scope, compute, rollups
 from metrics.months import normalise
 from metrics.query import plan, resolve_kpis
-from warehouse import SCHEMA_VERSION, TABLES, open_warehouse
+from warehouse import SCHEMA_VERSION, TABLES, open_warehouse, staging
 from warehouse.copy import SKIPPED, copy_warehouse
 from warehouse.errors import WarehouseError
 from warehouse.__main__ import main
@@ -76,10 +78,6 @@ def test_chdb_warehouse_schema(chdb_url, tmp_path):
             log_engine = conn.execute(sa.text(
                 "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'load_log'")).scalar()
             assert log_engine == "MergeTree"
-        # loading straight into ClickHouse is refused, naming the way round (not built yet)
-        with pytest.raises(LoadError) as not_yet:
-            load_file(wh, "roster", M / "roster.csv")
-        assert "python -m warehouse copy" in str(not_yet.value) and "roster.csv" in str(not_yet.value)
         # a second folder in the same process is refused by name (chDB's one-engine rule)
         with pytest.raises(WarehouseError) as refused:
             open_warehouse(f"chdb://{tmp_path / 'other'}")
@@ -262,3 +260,83 @@ def test_every_page_renders_on_chdb_with_duckdbs_figures(tmp_path, chdb_url, mon
         data._warehouse(chdb_url).dispose()   # chDB's folder is free for the next test
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+def _report(r) -> tuple:
+    return (r.status, r.rows_read, r.rows_inserted, r.rows_replaced, r.rows_rejected, r.rows_resolved, r.orphans,
+            r.rows_skipped, r.load_id, [str(n) for n in r.notes], [str(w) for w in r.warnings])
+
+
+def _staged(wh) -> list[str]:
+    with wh.connect() as conn:
+        return [r[0] for r in conn.execute(sa.text(
+            "SELECT name FROM system.tables WHERE database = currentDatabase() AND startsWith(name, '_')"))]
+
+
+MOVED_HEADER = "话单ID,来电时间,渠道,通话结果,座席工号,振铃时长,通话时长\n"
+
+
+def test_loads_into_chdb_are_duckdbs_loads(tmp_path, chdb_url):
+    """Every kind, then re-exports, rejects and their resolution, straight into chDB: the same reports,
+    the same rows in every table (rejects included), the same figures, the roll-ups current, no key
+    twice and no private table left behind."""
+    # a re-export that moves the only ticket of August into September: August's partition empties
+    aug = tmp_path / "aug.csv"
+    aug.write_text(MOVED_HEADER + "A1,2026-08-20 10:00:00,电话,已接听,1001,5,60\n", encoding="utf-8")
+    moved = tmp_path / "moved.csv"
+    moved.write_text(MOVED_HEADER + "A1,2026-09-02 10:00:00,电话,已接听,1001,5,90\n", encoding="utf-8")
+    sequence = [(kind, M / f"{kind}.csv") for kind in KINDS] + [
+        ("tickets", FIXTURES / "tickets_basic.csv"),       # three rejects
+        ("tickets", FIXTURES / "tickets_reexport.csv"),    # replaces a row
+        ("callbacks", FIXTURES / "callbacks_basic.csv"),   # a reject and an orphan
+        ("tickets", FIXTURES / "tickets_reexport.csv"),    # the same file again: a no-op
+        ("tickets", aug), ("tickets", moved)]
+    duck = open_warehouse(str(tmp_path / "duck.duckdb"))
+    ch = open_warehouse(chdb_url)
+    try:
+        for wh in (duck, ch):
+            rollups.build(wh)
+        for kind, path in sequence:
+            on_duck, on_ch = (_report(load_file(wh, kind, path)) for wh in (duck, ch))
+            assert on_ch == on_duck, path.name
+        assert _report(load_file(ch, "tickets", FIXTURES / "tickets_reexport.csv"))[0] == "duplicate"
+        for name in [*KINDS, "rejects"]:
+            assert _rows(ch, name) == _rows(duck, name), name
+        with ch.connect() as conn:
+            log = conn.execute(sa.text("SELECT load_id, kind, file_name, rows_inserted, rows_replaced, rows_rejected "
+                                       "FROM load_log ORDER BY load_id")).all()
+            key = ", ".join(KEYS["tickets"])
+            total, distinct = conn.execute(sa.text(f"SELECT count(), uniqExact({key}) FROM tickets")).one()
+            months = {r[0] for r in conn.execute(sa.text("SELECT DISTINCT _partition_id FROM tickets"))}
+        with duck.connect() as conn:
+            assert log == conn.execute(sa.text("SELECT load_id, kind, file_name, rows_inserted, rows_replaced, "
+                                               "rows_rejected FROM load_log ORDER BY load_id")).all()
+        assert len(log) == len(sequence) - 1 and total == distinct   # (one duplicate); never a key twice
+        assert "202608" not in months and "202609" in months     # the emptied month is gone
+        resolved = [r for r in _rows(ch, "rejects") if "None')" not in r]
+        assert _figures(ch) == _figures(duck)
+        assert rollups.is_current(ch) and rollups.is_current(duck)
+        assert _staged(ch) == []
+        assert resolved == [r for r in _rows(duck, "rejects") if "None')" not in r]
+    finally:
+        ch.dispose()
+        duck.dispose()
+
+
+def test_a_claimed_load_id_is_refused_and_stale_claims_are_rolled_back(chdb_url):
+    """Two loaders reaching the same load id: the second is refused by name.  A server's recovery leaves
+    a live claim alone; the owner of a chDB folder rolls back every claim that never committed."""
+    wh = open_warehouse(chdb_url)
+    try:
+        with wh.connect() as conn:
+            first = staging.StagedLoad.begin(conn, 7)
+            first.stage("tickets")
+            with pytest.raises(WarehouseError) as busy:
+                staging.StagedLoad.begin(conn, 7)
+            assert busy.value.code == "warehouse.load_busy" and "7" in busy.value.render("en")
+            assert staging.recover(conn, roll_back_all=False) == []      # another host's live load
+            assert set(_staged(wh)) == {"_journal_7", "_stage_7_tickets"}
+            assert staging.recover(conn, roll_back_all=True) == [("rolled_back", 7)]
+        assert _staged(wh) == [] and wh.data_version() == 0
+    finally:
+        wh.dispose()

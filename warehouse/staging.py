@@ -36,7 +36,7 @@ others (each replacement is atomic); the figures of a month are never half of a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 import re
 from typing import Iterable
 
@@ -61,11 +61,18 @@ def stage_name(load_id: int, table: str) -> str:
     return f"{STAGE}{load_id}_{table}"
 
 
-def _tables(conn: sa.Connection) -> dict[str, float]:
-    """This database's tables with how many seconds ago each was created or last renamed."""
-    return {r[0]: float(r[1]) for r in conn.execute(sa.text(
-        "SELECT name, dateDiff('second', metadata_modification_time, now()) FROM system.tables "
-        "WHERE database = currentDatabase()"))}
+def _tables(conn: sa.Connection) -> dict[str, str]:
+    """This database's tables with their comments (a claim's is the time it was made: chDB does not
+    keep ``metadata_modification_time``)."""
+    return {r[0]: r[1] for r in conn.execute(sa.text(
+        "SELECT name, comment FROM system.tables WHERE database = currentDatabase()"))}
+
+
+def _age_seconds(claimed: str) -> float:
+    try:
+        return (datetime.now(timezone.utc) - datetime.fromisoformat(claimed)).total_seconds()
+    except ValueError:   # not a claim of ours: old enough
+        return float("inf")
 
 
 def _partitions(conn: sa.Connection, table: str) -> set[str]:
@@ -100,7 +107,8 @@ class StagedLoad:
     @classmethod
     def begin(cls, conn: sa.Connection, load_id: int) -> "StagedLoad":
         try:
-            conn.exec_driver_sql(f"CREATE TABLE {JOURNAL}{load_id} ({_JOURNAL_COLUMNS}) ENGINE = MergeTree ORDER BY tuple()")
+            conn.exec_driver_sql(f"CREATE TABLE {JOURNAL}{load_id} ({_JOURNAL_COLUMNS}) ENGINE = MergeTree "
+                                 f"ORDER BY tuple() COMMENT '{datetime.now(timezone.utc).isoformat()}'")
         except sa.exc.DBAPIError:
             if f"{JOURNAL}{load_id}" in _tables(conn) or f"{COMMIT}{load_id}" in _tables(conn):
                 raise WarehouseError("warehouse.load_busy", load_id=load_id) from None
@@ -203,8 +211,8 @@ def recover(conn: sa.Connection, roll_back_all: bool) -> list[tuple[str, int]]:
     claimed = {i for kind, i in markers if kind == JOURNAL}
     orphans = {int(m.group(1)) for t in tables if (m := _STAGED.match(t))} - committed - claimed
     for load_id in sorted(claimed | orphans):
-        age = tables.get(f"{JOURNAL}{load_id}")
-        if not roll_back_all and age is not None and age < STALE_CLAIM_HOURS * 3600:
+        claim = tables.get(f"{JOURNAL}{load_id}")
+        if not roll_back_all and claim is not None and _age_seconds(claim) < STALE_CLAIM_HOURS * 3600:
             continue
         _drop(conn, [*_staged_of(tables, load_id), f"{JOURNAL}{load_id}"])
         done.append(("rolled_back", load_id))
