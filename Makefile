@@ -47,10 +47,12 @@ system-deps:
 test: $(VENV)/.dev-installed system-deps
 	$(PY) -m pytest
 
-## make bench SCALE=1m|10m: the benchmarks at chain scale, results into docs/benchmarks.md (on demand, not in CI)
+## make bench SCALE=1m|10m [PG=postgresql+psycopg://…/empty_db]: the benchmarks at chain scale, DuckDB beside
+## chDB (and PostgreSQL when PG names an empty database), results into docs/benchmarks.md (on demand, not in CI)
 SCALE ?= 1m
+PG ?=
 bench: $(VENV)/.installed
-	PYTHONPATH=. $(PY) -m bench all --scale $(SCALE) --write docs/benchmarks.md
+	PYTHONPATH=. $(PY) -m bench all --scale $(SCALE) --write docs/benchmarks.md $(if $(PG),--pg $(PG))
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts

@@ -75,6 +75,11 @@ def cmd_all(args) -> int:
         _log("并发会话…")
         figures += concurrency(db, scale.end_month, scale.tickets, args.work / "sessions",
                                load_file_path=str(small_folder / "tickets_utf8.csv"), log=_log)
+    if not args.skip_engines:
+        from bench.engines import engine_figures
+
+        _log("其他引擎（chDB" + ("、PostgreSQL" if args.pg else "") + "）…")
+        figures += engine_figures(db, scale.end_month, scale.tickets, args.work, pg_url=args.pg, log=_log)
     seconds = time.perf_counter() - started
     print(table(figures))
     if args.write:
@@ -113,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--json", metavar="FILE", help="结果另存为 JSON")
             p.add_argument("--skip-page", action="store_true", help="不测页面（AppTest）")
             p.add_argument("--skip-load", action="store_true", help="沿用上次导入的仓库，只测查询与页面")
+            p.add_argument("--skip-engines", action="store_true", help="不测其他引擎（chDB、PostgreSQL）")
+            p.add_argument("--pg", metavar="URL", help="也在这个空的 PostgreSQL 数据库上测（复制过去）")
     p = sub.add_parser("sessions", help="任一仓库（如 PostgreSQL）上的页面与并发会话：先建汇总表")
     p.add_argument("--db", required=True, help="DuckDB 文件或 SQLAlchemy URL")
     p.add_argument("--month", required=True, metavar="YYYY-MM")

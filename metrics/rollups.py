@@ -371,6 +371,7 @@ def build(wh, settings: Settings | None = None, *, progress: Callable[[float, st
             first, last = _data_months(conn, d.reads)
             plan.append((d, first, last, with_data.months(d, first, last, existing=False) if first else []))
         total, done = max(1, sum(len(p[-1]) for p in plan)), 0
+        rows = []
         for d, first, last, months in plan:
             row = d.stored(first, last, version)
             store.create_table(conn, d.name, store.column_types(conn, d.sql, d.params))
@@ -379,6 +380,7 @@ def build(wh, settings: Settings | None = None, *, progress: Callable[[float, st
                 done += 1
                 if progress:
                     progress(done / total, d.name)
-            store.save_state(conn, row)
+            rows.append(row)
             built.append(d.name)
+        store.save_state(conn, *rows)   # one statement: on ClickHouse a delete costs a quarter second
     return built

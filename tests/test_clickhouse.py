@@ -18,7 +18,6 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import FIXTURES, ROOT
 from loaders import load_file
-from loaders.errors import LoadError
 from metrics import DEFAULTS, Filters, Scope, compute, rollups
 from metrics.months import normalise
 from metrics.query import plan, resolve_kpis
@@ -26,8 +25,8 @@ from warehouse import SCHEMA_VERSION, TABLES, open_warehouse, staging
 from warehouse.copy import SKIPPED, copy_warehouse
 from warehouse.errors import WarehouseError
 from warehouse.__main__ import main
-from warehouse.clickhouse import rewrite
-from warehouse.schema import KEYS
+from warehouse.clickhouse import cluster_ddl, rewrite, table_ddl
+from warehouse.schema import EVENTS, KEYS, metadata
 from test_rollups import DIM_SETS, FILTERS, SCOPES
 from ui import data
 from ui.router import PAGES
@@ -340,3 +339,30 @@ def test_a_claimed_load_id_is_refused_and_stale_claims_are_rolled_back(chdb_url)
         assert _staged(wh) == [] and wh.data_version() == 0
     finally:
         wh.dispose()
+
+
+def test_cluster_ddl_shards_the_data_tables_by_store(chdb_url, capsys):
+    """Stage 3: every data table a local table on each node (the single-node DDL) under a
+    ``Distributed`` table of its own name sharded by store (or by its key when it has no store); every
+    other table on every node.  No cluster runs here: each statement is parsed by ClickHouse itself."""
+    ddl = cluster_ddl("chain", metadata.sorted_tables, KEYS, EVENTS)
+    distributed = {s.split("`")[1]: s for s in ddl if "ENGINE = Distributed" in s}
+    assert set(distributed) == set(KEYS)
+    assert "cityHash64(assumeNotNull(`store`))" in distributed["tickets"] and "`tickets_local`" in distributed["tickets"]
+    assert "cityHash64(assumeNotNull(`store`))" in distributed["sales"]
+    assert "cityHash64(assumeNotNull(`callback_id`))" in distributed["callbacks"]   # no store column
+    local = next(s for s in ddl if s.startswith("CREATE TABLE IF NOT EXISTS `tickets_local`"))
+    single = table_ddl(TABLES["tickets"], KEYS["tickets"], EVENTS["tickets"])
+    assert local.replace("`tickets_local` ON CLUSTER `chain`", "`tickets`") == single   # one declaration
+    assert len(ddl) == len(TABLES) + len(KEYS) and all(" ON CLUSTER `chain` " in s for s in ddl)
+    wh = open_warehouse(chdb_url)
+    try:
+        with wh.connect() as conn:
+            for statement in ddl:
+                assert conn.exec_driver_sql("EXPLAIN AST " + statement).all()
+    finally:
+        wh.dispose()
+    assert main(["cluster-ddl", "--cluster", "chain"]) == 0
+    assert capsys.readouterr().out.count(";\n") == len(ddl)
+    assert main(["--lang", "en", "cluster-ddl", "--cluster", "x;DROP"]) == 2
+    assert "invalid cluster name" in capsys.readouterr().err

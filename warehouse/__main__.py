@@ -30,10 +30,12 @@ import tomli_w
 
 import texts
 from warehouse import access
+from warehouse.clickhouse import cluster_ddl
 from warehouse.copy import copy_warehouse
 from warehouse.db import cli_texts, command_parser, open_warehouse, run_command
 from warehouse.errors import WarehouseError
 from warehouse.safety import spreadsheet_safe
+from warehouse.schema import EVENTS, KEYS, metadata
 
 
 def _csv(header: list[str], rows: list[list]) -> None:
@@ -121,6 +123,13 @@ def cmd_copy(args, wh) -> int:   # noqa: ARG001 - opens its two warehouses itsel
     return 0
 
 
+def cmd_cluster_ddl(args, wh) -> int:   # noqa: ARG001 - prints, touches no warehouse
+    """The DDL of the warehouse on a ClickHouse cluster, for its operator to run (docs/scaling.md)."""
+    for statement in cluster_ddl(args.cluster, metadata.sorted_tables, KEYS, EVENTS):
+        print(statement + ";")
+    return 0
+
+
 def build_parser(argv: list[str] | None = None):
     say = cli_texts(argv)
     p, sub = command_parser("python -m warehouse", say("cli.h.warehouse.about"), argv)
@@ -149,6 +158,9 @@ def build_parser(argv: list[str] | None = None):
     c.add_argument("--from", dest="source", required=True, metavar="URL", help=say("cli.h.copy_from"))
     c.add_argument("--to", dest="target", required=True, metavar="URL", help=say("cli.h.copy_to"))
     c.set_defaults(func=cmd_copy, no_db=True)
+    cd = sub.add_parser("cluster-ddl", help=say("cli.h.cluster_ddl"))
+    cd.add_argument("--cluster", required=True, metavar="NAME", help=say("cli.h.cluster_name"))
+    cd.set_defaults(func=cmd_cluster_ddl, no_db=True)
     return p
 
 

@@ -21,8 +21,8 @@ column ``Nullable`` as in SQL, with what ClickHouse needs besides, chosen here:
   small, appended to, read whole.
 
 What the builder's SQL needs to mean the same here: ``SESSION_SETTINGS`` and ``REWRITES``
-(``docs/scaling.md``).  Not yet here (issue 21, a later step): loads straight into ClickHouse, which
-``loaders.pipeline.load_file`` refuses by name.
+(``docs/scaling.md``).  Loads are made atomic without transactions in ``warehouse/staging.py``; a
+cluster's DDL (data tables ``Distributed``, sharded by store) is ``cluster_ddl``.
 """
 from __future__ import annotations
 
@@ -175,6 +175,38 @@ def rollup_ddl(name: str, types: list[tuple[str, str]], order: tuple[str, ...]) 
     cols = ", ".join(f"{_ident(n)} {t}" for n, t in types)
     return (f"CREATE TABLE {_ident(name)} ({cols}) ENGINE = MergeTree "
             f"ORDER BY ({', '.join(_ident(k) for k in key)}) SETTINGS allow_nullable_key = 1")
+
+
+# A cluster (stage 3 of docs/scaling.md): the data tables sharded by store — a store's calls, orders
+# and audits on one shard, so a store or region manager's query is answered mostly by few shards —
+# and a kind without a store column by its natural key's first column.  The other tables are small
+# and read whole by every query (roster, settings, load log): one copy on every node.
+SHARD_BY = "store"
+
+
+def cluster_ddl(cluster: str, tables: list[sa.Table], keys: dict[str, tuple[str, ...]],
+                events: dict[str, str | None]) -> list[str]:
+    """The statements that create the warehouse on a ClickHouse cluster named ``cluster`` (in the
+    server's ``remote_servers``): for every data table a local table on each node (``<name>_local``,
+    the single-node DDL) and a ``Distributed`` table of the table's own name over them, sharded by
+    ``cityHash64(store)``; every other table as on one node, on every node (``ON CLUSTER``)."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", cluster):
+        raise WarehouseError("warehouse.cluster_name", cluster=cluster)
+    on = f" ON CLUSTER {_ident(cluster)}"
+    out = []
+    for table in tables:
+        key = keys.get(table.name, ())
+        ddl = table_ddl(table, key, events.get(table.name))
+        head = f"CREATE TABLE IF NOT EXISTS {_ident(table.name)}"
+        if not key:
+            out.append(ddl.replace(head, head + on, 1))
+            continue
+        local = f"{table.name}_local"
+        out.append(ddl.replace(head, f"CREATE TABLE IF NOT EXISTS {_ident(local)}{on}", 1))
+        shard = SHARD_BY if SHARD_BY in table.c else key[0]
+        out.append(f"{head}{on} AS {_ident(local)} ENGINE = Distributed({_ident(cluster)}, currentDatabase(), "
+                   f"{_ident(local)}, cityHash64(assumeNotNull({_ident(shard)})))")
+    return out
 
 
 def create_all(conn: sa.Connection, tables: list[sa.Table], keys: dict[str, tuple[str, ...]],

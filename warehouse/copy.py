@@ -69,7 +69,12 @@ def _write(conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch) -> None:
     if conn.dialect.name == clickhouse.DIALECT:
         conn.connection.driver_connection.client.insert_arrow(table.name, pa.Table.from_batches([batch]))
         return
-    conn.execute(table.insert(), batch.to_pylist())
+    # PostgreSQL's bulk path, COPY, a row at a time through psycopg's C writer (an INSERT per row
+    # moved 10 M rows in tens of minutes)
+    cols = ", ".join(f'"{c.name}"' for c in table.columns)
+    with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as out:
+        for row in zip(*(column.to_pylist() for column in batch.columns)):
+            out.write_row(row)
 
 
 def _rows(conn: sa.Connection, name: str) -> int:

@@ -193,6 +193,7 @@ complaint_reports = _table(
 
 # Natural keys: a re-export replaces rows with the same key (the newer load wins).
 KEYS: dict[str, tuple[str, ...]] = {kind: schema.key for kind, schema in SCHEMAS.items()}
+EVENTS: dict[str, str | None] = {kind: schema.event for kind, schema in SCHEMAS.items()}   # ClickHouse's partitions
 DATA_TABLES = tuple(KEYS)
 TABLES = {t.name: t for t in metadata.sorted_tables}
 
@@ -276,8 +277,7 @@ def ensure_schema(wh) -> int:
         if version == SCHEMA_VERSION and all(sa.inspect(conn).has_table(n) for n in TABLES):
             return version
         if version == 0 and conn.dialect.name == clickhouse.DIALECT:   # its own DDL (engines, partitions)
-            clickhouse.create_all(conn, metadata.sorted_tables, KEYS,
-                                  {kind: schema.event for kind, schema in SCHEMAS.items()})
+            clickhouse.create_all(conn, metadata.sorted_tables, KEYS, EVENTS)
             conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
             return SCHEMA_VERSION
         if version == 0:

@@ -1586,4 +1586,7 @@ TEXT: dict[str, str] = {
     "cli.h.copy_to": 'target (must be empty)',
     "warehouse.chdb_one": 'this process already has the chDB warehouse {open} open; chDB opens one folder per process, so {asked} cannot be opened too.',
     "warehouse.load_busy": 'another load is writing into the ClickHouse warehouse (load {load_id}); load this file once it has finished.',
+    "cli.h.cluster_ddl": 'print the DDL that creates the warehouse on a ClickHouse cluster (data tables as Distributed tables sharded by store), for its operator to run',
+    "cli.h.cluster_name": "the cluster's name (as in the servers' remote_servers)",
+    "warehouse.cluster_name": 'invalid cluster name “{cluster}”: letters, digits and underscores only, not starting with a digit.',
 }

@@ -1586,4 +1586,7 @@ TEXT: dict[str, str] = {
     "cli.h.copy_to": '目标仓库（须为空）',
     "warehouse.chdb_one": '本进程已打开 chDB 仓库 {open}；chDB 每个进程只能打开一个目录，不能再打开 {asked}。',
     "warehouse.load_busy": '另一个导入正在写入 ClickHouse 仓库（导入编号 {load_id}）；请等它完成后再导入。',
+    "cli.h.cluster_ddl": '打印在 ClickHouse 集群上建仓库的 DDL（数据表按门店分片的 Distributed 表），交给集群管理员执行',
+    "cli.h.cluster_name": '集群名（服务器配置 remote_servers 中的名字）',
+    "warehouse.cluster_name": '集群名「{cluster}」无效：只能用字母、数字和下划线，且不以数字开头。',
 }
