@@ -72,6 +72,8 @@ def _write(conn: sa.Connection, table: sa.Table, batch: pa.RecordBatch) -> None:
     # PostgreSQL's bulk path, COPY, a row at a time through psycopg's C writer (an INSERT per row
     # moved 10 M rows in tens of minutes)
     cols = ", ".join(f'"{c.name}"' for c in table.columns)
+    if not conn.in_transaction():   # the driver's COPY inside SQLAlchemy's transaction, which the caller commits
+        conn.begin()
     with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as out:
         for row in zip(*(column.to_pylist() for column in batch.columns)):
             out.write_row(row)
