@@ -95,7 +95,9 @@ if st.toggle(t("customer.show_lists"), key="customers.show_lists", help=t("custo
     st.caption(t("customer.lists_about", months=len(list_months(view.month, s))))
     for tab, (key, frame) in zip(tabs, (("dormant", found.dormant), ("churned", found.churned), ("top", found.top))):
         with tab:
-            st.dataframe(frame.rename(columns=names), hide_index=True, width="stretch", placeholder="—",
+            shown = frame.assign(revenue_12m=[fmt.value(v, "yuan", lang()) for v in frame["revenue_12m"]]) \
+                if "revenue_12m" in frame else frame   # ¥ and 万 on screen; the download keeps the numbers
+            st.dataframe(shown.rename(columns=names), hide_index=True, width="stretch", placeholder="—",
                          key=f"customers.list.{key}")
             # the phones (masked) are looked up for the download only, when it is pressed
             downloads(frame, f"customers_{key}", f"customers.{key}.download",

@@ -9,7 +9,7 @@ import texts
 from metrics.query import DETAIL_LIMIT
 from metrics.registry import BY_KEY, KEYS
 from ui import data
-from ui.i18n import bound, kpi_label, t
+from ui.i18n import bound, kpi_label, labelled, t
 from ui.widgets import downloads, page_view, passport
 
 PARTS = ("denominator", "numerator",)   # words: catalog texts part.<key>
@@ -36,5 +36,5 @@ with st.expander(t("passport")):
     st.markdown(passport({"kpi": kpi}))
 rows = data.rows_behind(view.url, view.version, view.scope, view.filters, view.settings, kpi, view.months, part)
 st.caption(t("shown", n=f"{len(rows):,}", limit=f"{DETAIL_LIMIT:,}"))
-st.dataframe(rows, hide_index=True, width="stretch", placeholder="—")
+st.dataframe(labelled(rows), hide_index=True, width="stretch", placeholder="—")
 downloads(rows, f"{kpi}_{part}", "detail")

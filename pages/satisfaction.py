@@ -8,7 +8,7 @@ import streamlit as st
 from texts import fmt
 from metrics.subjects import SUBJECTS
 from ui import charts, data, tables
-from ui.i18n import lang, t
+from ui.i18n import labelled, lang, t
 from ui.widgets import (attribution_section, control_section, detail_link, monthly_or_stop, page_view,
                         worklists_section)
 
@@ -32,7 +32,7 @@ st.dataframe(tables.wide(by_team, ["team"], KPIS), hide_index=True, width="stret
 
 st.subheader(t("dissatisfied_list"))
 rows = data.rows_behind(*args, "dissatisfied", view.months, "numerator")
-st.dataframe(rows[["callback_at", "team", "agent", "satisfaction", "comment", "customer_phone", "ticket_id"]],
+st.dataframe(labelled(rows[["callback_at", "team", "agent", "satisfaction", "comment", "customer_phone", "ticket_id"]]),
              hide_index=True, width="stretch", placeholder="—")
 worklists_section(view)
 kpis = (*SUBJECTS["satisfaction"].page, *SUBJECTS["satisfaction"].pack)

@@ -125,7 +125,9 @@ def test_english_toggle(fixture_db, monkeypatch):
 def test_detail_click_through_masks_and_filters(fixture_db, monkeypatch):
     at = app(fixture_db, monkeypatch, "pages/detail.py", kpi="dissatisfied", part="numerator", **OCTOBER)
     rows = at.dataframe[0].value
-    assert sorted(rows["callback_id"]) == ["B03", "B05"]     # grades C and D in October
+    assert sorted(rows["回访编号"]) == ["B03", "B05"]     # grades C and D in October
+    # headers are words (the catalog's, or the export's own), never field ids
+    assert {"回访时间", "满意度", "班组"} <= set(rows.columns) and "callback_at" not in rows.columns
     assert at.selectbox(key="detail.kpi").value == "dissatisfied"
 
 

@@ -27,6 +27,7 @@ def test_the_customer_page(db, monkeypatch):
     assert not at.exception
     top = next(d.value for d in at.dataframe if "近12个月销售额" in d.value.columns and len(d.value) == 4)
     assert list(top["客户编号"])[:2] == ["K4", "K2"]
+    assert list(top["近12个月销售额"])[0] == "¥300.00"   # money as money: ¥, and 万 when large
     assert any(s.value.startswith("活动唤醒效果") for s in at.subheader)
 
 

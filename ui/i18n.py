@@ -7,6 +7,7 @@ import functools
 
 import streamlit as st
 
+from loaders.schema import SCHEMAS
 import texts
 from texts import LANGS  # noqa: F401 - re-exported: the language switch lists them
 from texts.errors import DomainError
@@ -36,6 +37,32 @@ def kpi_label(key: str, lang: str | None = None) -> str:
 
 def dim_label(key: str, lang: str | None = None) -> str:
     return texts.text(f"dim.{key}", lang or _lang())
+
+
+# a data table's column → the first header its export is known by (the export's own words, Chinese)
+EXPORT_HEADERS: dict[str, str] = {}
+for _schema in SCHEMAS.values():
+    for _col in _schema.columns:
+        if _col.aliases:
+            EXPORT_HEADERS.setdefault(_col.name, _col.aliases[0])
+
+
+def column_label(name: str, lang: str | None = None) -> str:
+    """A column of rows shown as they are (明细, the dissatisfied list) as a header: its catalog text
+    (``col.<name>``, else ``dim.<name>``), else the header its export is known by in Chinese, or its
+    id in words in English."""
+    lang = lang or _lang()
+    for text_id in (f"col.{name}", f"dim.{name}"):
+        if texts.has(text_id):
+            return texts.text(text_id, lang)
+    if lang == texts.DEFAULT and name in EXPORT_HEADERS:
+        return EXPORT_HEADERS[name]
+    return name.replace("_", " ").capitalize()
+
+
+def labelled(df):
+    """``df`` with its columns renamed by ``column_label`` (names, not data: values stay as they are)."""
+    return df.rename(columns={c: column_label(c) for c in df.columns})
 
 
 def bound(fn):
