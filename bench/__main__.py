@@ -79,7 +79,8 @@ def cmd_all(args) -> int:
         from bench.engines import engine_figures
 
         _log("其他引擎（chDB" + ("、PostgreSQL" if args.pg else "") + "）…")
-        figures += engine_figures(db, scale.end_month, scale.tickets, args.work, pg_url=args.pg, log=_log)
+        figures += engine_figures(db, scale.end_month, scale.tickets, args.work, pg_url=args.pg,
+                                  load_file_path=str(small_folder / "tickets_utf8.csv"), log=_log)
     seconds = time.perf_counter() - started
     print(table(figures))
     if args.write:

@@ -6,7 +6,9 @@ built there by the same definitions, and then, beside DuckDB in the same run:
 
 - the overview's KPI set for the month by team, from the facts (``use_rollups=False``) and from the
   roll-ups: best of three warm runs, each engine's figures first required equal to DuckDB's;
-- the overview page in ``AppTest``: first open, then region/store/team changes (p95).
+- the overview page in ``AppTest``: first open, then region/store/team changes (p95);
+- a re-exported tickets file (the tenth scale's: its keys overlap) loaded into each, beside the same
+  load into a copy of the DuckDB warehouse.
 
 The ratio to DuckDB is what carries to another machine: chDB is ClickHouse's engine in this process,
 with no network and one machine's cores, so it measures the SQL, not a cluster.
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from bench.measure import Figure, best_of
 from bench.query import as_dict, same
-from bench.sessions import _check, _clear_caches, _session, p95
+from bench.sessions import _clear_caches, filter_changes, first_open, p95
 
 
 def _overview(db: str, month: str, use_rollups: bool) -> tuple[float, dict]:
@@ -42,25 +44,8 @@ def overview_page(db: str, month: str, changes: int = 6) -> tuple[float, float]:
     """(first open, p95 of ``changes`` filter changes) of the overview on ``db``, caches empty."""
     from ui import data
 
-    _clear_caches()
-    at = _session(db, month)
-    t0 = time.perf_counter()
-    at.run()
-    at.switch_page("pages/overview.py")
-    at.run()
-    first = time.perf_counter() - t0
-    _check(at, f"总览（{db}）")
-    picks = []
-    for key, n in (("f.region", 2), ("f.store", 2), ("f.team", 2)):
-        picks += [(key, v) for v in list(at.multiselect(key=key).options)[:n]]
-    times = []
-    for key, value in picks[:changes]:
-        for other in ("f.region", "f.store", "f.team"):
-            at.multiselect(key=other).set_value([value] if other == key else [])
-        t0 = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - t0)
-        _check(at, f"总览（{db}）")
+    at, first = first_open(db, month, f"总览（{db}）")
+    times = filter_changes(at, (2, 2, 2), changes, f"总览（{db}）")
     data._warehouse(db).dispose()   # chDB's folder free again
     _clear_caches()
     return first, p95(times)
@@ -87,13 +72,35 @@ def _copy(db: str, target: str, log) -> tuple[float, float, int]:
     return copy_s, build_s, sum(copied.values())
 
 
-def engine_figures(db: str, month: str, rows: int, work: Path, pg_url: str | None = None, log=print) -> list[Figure]:
+def load_seconds(db: str, path: str) -> tuple[float, int]:
+    """(seconds, rows written) of loading a tickets file into ``db`` through the loader (a re-export:
+    its keys overlap the warehouse's, so rows are replaced and the roll-ups refreshed)."""
+    from loaders import load_file
+    from warehouse import open_warehouse
+
+    wh = open_warehouse(db)
+    try:
+        t0 = time.perf_counter()
+        report = load_file(wh, "tickets", path, force=True, user="bench")
+        return time.perf_counter() - t0, report.rows_inserted + report.rows_replaced
+    finally:
+        wh.dispose()
+
+
+def engine_figures(db: str, month: str, rows: int, work: Path, pg_url: str | None = None,
+                   load_file_path: str | None = None, log=print) -> list[Figure]:
     folder = work / "chdb"
     shutil.rmtree(folder, ignore_errors=True)
     targets = [("chDB", f"chdb://{folder}")] + ([("PostgreSQL", pg_url)] if pg_url else [])
     log("  DuckDB：总览查询与页面")
     duck = {"facts": _overview(db, month, False), "rollups": _overview(db, month, True)}
     duck_page = overview_page(db, month)
+    duck_load = None
+    if load_file_path:   # into a copy: the bench's own warehouse stays as loaded
+        copy = work / "engines-load.duckdb"
+        shutil.copyfile(db, copy)
+        duck_load = load_seconds(str(copy), load_file_path)
+        copy.unlink()
     figures: list[Figure] = []
     for name, url in targets:
         log(f"  {name}：复制仓库、建汇总表")
@@ -112,5 +119,10 @@ def engine_figures(db: str, month: str, rows: int, work: Path, pg_url: str | Non
         figures.append(Figure("引擎 engines", f"总览页面首次打开，{name}", first, "s", "DuckDB 首次打开", duck_page[0]))
         figures.append(Figure("引擎 engines", f"总览切换区域/门店/班组筛选后重跑 p95，{name}", changed, "s",
                               "DuckDB 同样的切换", duck_page[1]))
+        if duck_load:
+            log(f"  {name}：导入一个重导出的工单文件")
+            seconds, written = load_seconds(url, load_file_path)
+            figures.append(Figure("引擎 engines", f"导入工单重导出 {written:,} 行到 {name} 仓库（替换已有行，汇总表随之刷新）",
+                                  seconds, "s", "同一文件导入 DuckDB 仓库的副本", duck_load[0]))
     shutil.rmtree(folder, ignore_errors=True)
     return figures

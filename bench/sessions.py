@@ -79,24 +79,24 @@ def ensure_rollups(db: str, log=print) -> Figure:
                        "、".join(f"{k.removeprefix('rollup_')} {v:,}" for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:3]))
 
 
-def page_goals(db: str, month: str, rows: int, changes: int = 10, log=print) -> list[Figure]:
-    from ui.router import PAGES
-
-    # "first open" = the first manager after a load on a running server: the program's modules are
-    # imported (a server imports them once), every cache is empty (they are keyed by data version)
-    for module in ("ui.router", "ui.data", "ui.filters", "ui.widgets", "ui.charts", "ui.tables", "ui.access",
-                   "plotly.graph_objects"):
-        importlib.import_module(module)
+def first_open(db: str, month: str, what: str):
+    """(the session, seconds) of the overview opened with every cache empty."""
     _clear_caches()
     at = _session(db, month)
     t0 = time.perf_counter()
     at.run()
     at.switch_page("pages/overview.py")
     at.run()
-    first = time.perf_counter() - t0
-    _check(at, "总览")
+    seconds = time.perf_counter() - t0
+    _check(at, what)
+    return at, seconds
+
+
+def filter_changes(at, per_level: tuple[int, int, int], changes: int, what: str) -> list[float]:
+    """Seconds of each rerun after a filter change: the first ``per_level`` regions, stores and teams in
+    turn, one at a time and nothing else chosen, each value not seen before (its figures not cached)."""
     picks = []
-    for key, n in (("f.region", 4), ("f.store", 3), ("f.team", 3)):
+    for key, n in zip(("f.region", "f.store", "f.team"), per_level):
         picks += [(key, v) for v in list(at.multiselect(key=key).options)[:n]]
     times = []
     for key, value in picks[:changes]:
@@ -105,7 +105,20 @@ def page_goals(db: str, month: str, rows: int, changes: int = 10, log=print) -> 
         t0 = time.perf_counter()
         at.run()
         times.append(time.perf_counter() - t0)
-        _check(at, "总览")
+        _check(at, what)
+    return times
+
+
+def page_goals(db: str, month: str, rows: int, changes: int = 10, log=print) -> list[Figure]:
+    from ui.router import PAGES
+
+    # "first open" = the first manager after a load on a running server: the program's modules are
+    # imported (a server imports them once), every cache is empty (they are keyed by data version)
+    for module in ("ui.router", "ui.data", "ui.filters", "ui.widgets", "ui.charts", "ui.tables", "ui.access",
+                   "plotly.graph_objects"):
+        importlib.import_module(module)
+    at, first = first_open(db, month, "总览")
+    times = filter_changes(at, (4, 3, 3), changes, "总览")
     t0 = time.perf_counter()
     at.run()
     cached = time.perf_counter() - t0

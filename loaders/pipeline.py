@@ -681,12 +681,31 @@ def _insert_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadRep
     conn.exec_driver_sql(f"INSERT INTO rejects ({', '.join(cols)}) {select.replace('FROM reject_rows', f'FROM {alias}.reject_rows')}")
 
 
+OPEN_REJECTS = "kind = :k AND resolved_load_id IS NULL AND load_id < :l"   # of the load's kind, before it
+
+
+def _open_keys_brought(conn: sa.Connection, scratch, report: LoadReport, open_rows: str, params: dict) -> list[str]:
+    """The keys of the open rejects (``open_rows``) that this load's final rows bring: matched in the
+    scratch database, where the final rows are (a warehouse that cannot read the scratch file)."""
+    keys = [r[0] for r in conn.execute(sa.text(
+        f"SELECT DISTINCT row_key FROM rejects WHERE {open_rows} AND row_key IS NOT NULL"), params)]
+    if not keys:
+        return []
+    scratch.register("open_keys", pa.table({"k": pa.array(keys, pa.string())}))
+    try:
+        return [r[0] for r in scratch.execute(
+            f"SELECT DISTINCT o.k FROM open_keys o JOIN final f ON o.k = {key_text(SCHEMAS[report.kind], 'f')}"
+        ).fetchall()]
+    finally:
+        scratch.unregister("open_keys")
+
+
 def _resolve_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadReport, alias: str) -> int:
     """Open rejects this load settles: every reject of an earlier load of the same file (this load
     reapplied it and records its own), and any reject whose key this load brought in.  Matched with a
     join, never a list per row: a warehouse may hold many open rejects and a load millions of keys."""
     params = {"l": report.load_id, "k": report.kind, "s": report.sha256}
-    open_rows = "kind = :k AND resolved_load_id IS NULL AND load_id < :l"
+    open_rows = OPEN_REJECTS
     done = conn.execute(sa.text(
         f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND load_id IN "
         f"(SELECT load_id FROM load_log WHERE kind = :k AND sha256 = :s)"), params).rowcount or 0
@@ -695,17 +714,9 @@ def _resolve_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadRe
         return done + (conn.execute(sa.text(
             f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND row_key IN "
             f"(SELECT {key} FROM {alias}.final)"), params).rowcount or 0)
-    keys = [r[0] for r in conn.execute(sa.text(
-        f"SELECT DISTINCT row_key FROM rejects WHERE {open_rows} AND row_key IS NOT NULL"), params)]
-    if not keys:
+    found = _open_keys_brought(conn, scratch, report, open_rows, params)
+    if not found:
         return done
-    scratch.register("open_keys", pa.table({"k": pa.array(keys, pa.string())}))
-    try:
-        found = [r[0] for r in scratch.execute(
-            f"SELECT DISTINCT o.k FROM open_keys o JOIN final f ON o.k = {key_text(SCHEMAS[report.kind], 'f')}"
-        ).fetchall()]
-    finally:
-        scratch.unregister("open_keys")
     update = sa.text(f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND row_key IN :keys"
                      ).bindparams(sa.bindparam("keys", expanding=True))
     for i in range(0, len(found), 5_000):
@@ -814,18 +825,8 @@ def _stage_rejects(conn: sa.Connection, load: "staging.StagedLoad", scratch, rep
     earlier load of the same file, or a key this load brings, matched in the scratch database) and its
     own rejects; returns how many it resolves.  Not staged when neither happens."""
     params = {"l": report.load_id, "k": report.kind, "s": report.sha256}
-    open_rows = "kind = :k AND resolved_load_id IS NULL AND load_id < :l"
-    keys = [r[0] for r in conn.execute(sa.text(
-        f"SELECT DISTINCT row_key FROM rejects WHERE {open_rows} AND row_key IS NOT NULL"), params)]
-    found: list[str] = []
-    if keys:
-        scratch.register("open_keys", pa.table({"k": pa.array(keys, pa.string())}))
-        try:
-            found = [r[0] for r in scratch.execute(
-                f"SELECT DISTINCT o.k FROM open_keys o JOIN final f ON o.k = {key_text(SCHEMAS[report.kind], 'f')}"
-            ).fetchall()]
-        finally:
-            scratch.unregister("open_keys")
+    open_rows = OPEN_REJECTS
+    found = _open_keys_brought(conn, scratch, report, open_rows, params)
     keys_table = load.stage("rejects", "keys")   # the keys found, as a table the rule can read
     staging.insert_arrow(conn, keys_table, "rejects", [pa.RecordBatch.from_pylist(
         [{"row_key": k} for k in found], schema=pa.schema([(c.name, arrow_type(c.type))

@@ -31,11 +31,12 @@ def test_smoke_run_at_tiny_scale_prints_one_table_with_every_figure(tmp_path):
     rows = json.loads(out.read_text())
     groups = {r["group"] for r in rows}
     assert groups == {"导入 load", "内存 memory", "查询 query", "汇总 rollup", "页面 page", "并发 sessions", "引擎 engines"}
-    # 21 figures, and the overview in headless Chromium where Debian's chromium is installed (make test)
-    assert len(rows) == 21 + os.path.exists("/usr/bin/chromium")
+    # 22 figures, and the overview in headless Chromium where Debian's chromium is installed (make test)
+    assert len(rows) == 22 + os.path.exists("/usr/bin/chromium")
     # the same warehouse on chDB beside DuckDB: its figures equal DuckDB's before any time counts
     engines = [r for r in rows if r["group"] == "引擎 engines"]
     assert sum("chDB" in r["name"] and r["baseline"].startswith("DuckDB") for r in engines) == 4
+    assert any(r["name"].startswith("导入工单重导出") and "chDB" in r["name"] for r in engines)
     assert sum("与 DuckDB 一致" in r["note"] for r in engines) == 2
     # the page figures ran with current roll-ups; 20 managers at once on a real server, then during a
     # load, every session drew its KPI cards and nothing failed
