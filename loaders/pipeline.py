@@ -37,7 +37,7 @@ from warehouse import rollups, staging
 from warehouse.clickhouse import arrow_type
 from warehouse.db import Warehouse, actor, settle
 from warehouse.errors import WarehouseError
-from warehouse.schema import KEYS, TABLES
+from warehouse.schema import KEYS, TABLES, key_match
 
 Progress = Callable[[Message], None]
 
@@ -617,7 +617,7 @@ def build_rejects(raw: RawTable, schema: ExportSchema) -> None:
 # ------------------------------------------------------------------ writing
 def _upsert_sql(kind: str, source: str, cols: list[str], load_id: int) -> tuple[str, str, str]:
     """(count of rows replacing an existing key, delete of those keys, insert) from ``source``."""
-    match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in KEYS[kind])
+    match = key_match(kind)
     return (f"SELECT count(*) FROM {source} s WHERE EXISTS (SELECT 1 FROM {kind} t WHERE {match})",
             f"DELETE FROM {kind} t USING {source} s WHERE {match}",
             f"INSERT INTO {kind} ({', '.join(cols)}, load_id) SELECT {', '.join(cols)}, {load_id} FROM {source}")

@@ -26,6 +26,7 @@ shows its progress); the loads keep current roll-ups current (``warehouse/rollup
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -90,6 +91,13 @@ def _grain(source: str, grain: tuple[str, ...] | None) -> tuple[str, ...]:
 
 def definitions(settings: Settings) -> list[Definition]:
     """Every roll-up under ``settings``, parents before the grains summed from them."""
+    return list(_definitions(settings))
+
+
+@functools.lru_cache(maxsize=16)
+def _definitions(settings: Settings) -> tuple[Definition, ...]:
+    """``definitions``, made once per settings (every figure asks for them: 13 ms each time, 8 % of a
+    manager's first open of the overview)."""
     out = []
     for source in ROLLED_UP:
         stores = SOURCES[source].rollup
@@ -137,7 +145,7 @@ def definitions(settings: Settings) -> list[Definition]:
                 if s.rows_of == source and measures(other):
                     out += _distinct(other, parent, measures(other), settings)
             out += _crossers(source, parent)
-    return out + day_definitions()
+    return tuple(out + day_definitions())
 
 
 def day_definitions() -> list[Definition]:

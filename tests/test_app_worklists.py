@@ -27,6 +27,9 @@ def frames(at):
 def test_worklists_and_courtesy_on_the_satisfaction_page(tmp_path, monkeypatch):
     at = app(db_with(tmp_path), monkeypatch, "pages/satisfaction.py", **{"from": "2026-10", "to": "2026-10"})
     assert not at.error
+    # the lists are made on demand
+    assert not any("回访截止" in f.columns for f in frames(at))
+    at.toggle(key="worklist.show").set_value(True).run()
     key = next(f for f in frames(at) if "回访截止" in f.columns and "W01" in set(f["工单编号"]))
     assert dict(zip(key["工单编号"], key["状态"])) == {"W02": "超期完成", "W01": "按时完成", "W03": "已超期"}
     captions = [c.value for c in at.caption]
@@ -44,4 +47,5 @@ def test_worklists_and_courtesy_on_the_satisfaction_page(tmp_path, monkeypatch):
 def test_without_a_key_customer_list_the_page_says_so(tmp_path, monkeypatch):
     at = app(db_with(tmp_path, key_customers=False), monkeypatch, "pages/satisfaction.py",
              **{"from": "2026-10", "to": "2026-10"})
+    at.toggle(key="worklist.show").set_value(True).run()
     assert not at.error and any("尚未导入重点客户名单" in i.value for i in at.info)

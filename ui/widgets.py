@@ -284,6 +284,10 @@ def worklists_section(view) -> None:
     its on-time coverage against the 100 % rule, overdue rows first and a download; then the courtesy
     check of callbacks placed in the customers' rest hours."""
     st.subheader(t("worklist.title"))
+    # made on demand, as the customer lists: at 10 M rows the two lists and the courtesy check cost
+    # 0.8 s on every new filter, most of the page's time; once on, the switch stays on for the session
+    if not st.toggle(t("worklist.show"), key="worklist.show", help=t("worklist.show_help")):
+        return
     today = date.today()
     args = (view.url, view.version, view.scope, view.filters, view.settings)
     tabs = st.tabs([t("worklist.key_customers", days=view.settings.key_customer_days), t("worklist.installations")])

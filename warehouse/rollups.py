@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from warehouse import clickhouse
 from warehouse.kinds import SCHEMAS
-from warehouse.schema import KEYS, TABLES
+from warehouse.schema import TABLES, key_match
 
 # Rows of one table whose figures depend on rows of another, by a shared column: a callback is
 # counted in its ticket's team, a resolved ticket's callback coverage in the ticket's month.
@@ -226,13 +226,13 @@ def touched_span(conn: sa.Connection, kind: str, source: str) -> tuple[datetime 
     cols = time_columns(kind)
     if not cols or not conn.execute(sa.text("SELECT count(*) FROM rollups")).scalar():
         return None, None
-    match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in KEYS[kind])
+    # the rows replaced, as a join (the file's keys are unique): engines hash it, where a correlated
+    # EXISTS ran for minutes on ClickHouse
+    replaced = f"{kind} t JOIN {source} s ON {key_match(kind)}"
     parts = [f"SELECT {c} AS ts FROM {source}" for c in cols]
-    parts += [f"SELECT t.{c} AS ts FROM {kind} t WHERE EXISTS (SELECT 1 FROM {source} s WHERE {match})"
-              for c in cols]
+    parts += [f"SELECT t.{c} AS ts FROM {replaced}" for c in cols]
     for other, mine, theirs in LINKS.get(kind, ()):
-        keys = f"(SELECT {mine} FROM {source} UNION SELECT {mine} FROM {kind} t WHERE EXISTS " \
-               f"(SELECT 1 FROM {source} s WHERE {match}))"
+        keys = f"(SELECT {mine} FROM {source} UNION SELECT t.{mine} FROM {replaced})"
         parts += [f"SELECT o.{c} AS ts FROM {other} o WHERE o.{theirs} IN {keys}" for c in time_columns(other)]
     union = " UNION ALL ".join(f"SELECT CAST(ts AS TIMESTAMP) AS ts FROM ({p}) x{i}" for i, p in enumerate(parts))
     row = conn.execute(sa.text(f"SELECT MIN(ts), MAX(ts) FROM ({union}) u")).one()

@@ -1589,4 +1589,6 @@ TEXT: dict[str, str] = {
     "cli.h.cluster_ddl": 'print the DDL that creates the warehouse on a ClickHouse cluster (data tables as Distributed tables sharded by store), for its operator to run',
     "cli.h.cluster_name": "the cluster's name (as in the servers' remote_servers)",
     "warehouse.cluster_name": 'invalid cluster name “{cluster}”: letters, digits and underscores only, not starting with a digit.',
+    "worklist.show": 'Show the callback worklists and the courtesy check',
+    "worklist.show_help": 'Made on demand: the tickets due a callback and the callbacks placed in rest hours are looked up again for every filter. Once on, it stays on for the session.',
 }

@@ -1589,4 +1589,6 @@ TEXT: dict[str, str] = {
     "cli.h.cluster_ddl": '打印在 ClickHouse 集群上建仓库的 DDL（数据表按门店分片的 Distributed 表），交给集群管理员执行',
     "cli.h.cluster_name": '集群名（服务器配置 remote_servers 中的名字）',
     "warehouse.cluster_name": '集群名「{cluster}」无效：只能用字母、数字和下划线，且不以数字开头。',
+    "worklist.show": '显示回访任务清单与礼貌时段检查',
+    "worklist.show_help": '清单按需生成：每次换筛选都要重新查找应回访的工单和休息时间内的回访。打开后在本次会话中保持打开。',
 }
