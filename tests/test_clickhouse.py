@@ -26,7 +26,7 @@ from warehouse import SCHEMA_VERSION, TABLES, open_warehouse, staging
 from warehouse.copy import SKIPPED, copy_warehouse
 from warehouse.errors import WarehouseError
 from warehouse.__main__ import main
-from warehouse.clickhouse import cluster_ddl, rewrite, table_ddl
+from warehouse.clickhouse import clear_month, cluster_ddl, rewrite, rollup_ddl, table_ddl
 from warehouse.schema import EVENTS, KEYS, metadata
 from test_rollups import DIM_SETS, FILTERS, SCOPES
 from ui import data
@@ -390,3 +390,20 @@ def test_extreme_values_load_into_chdb_as_into_duckdb(tmp_path, chdb_url):
     finally:
         ch.dispose()
         duck.dispose()
+
+
+def test_a_rollup_month_is_cleared_by_its_partition_or_else_deleted(chdb_url):
+    """A roll-up month is rebuilt by dropping its partition; a roll-up table made before roll-ups were
+    partitioned is deleted from instead (dropping a partition there would silently drop nothing)."""
+    wh = open_warehouse(chdb_url)
+    try:
+        with wh.connect() as conn:
+            conn.exec_driver_sql(rollup_ddl("r_new", [("month", "Nullable(Date32)"), ("v", "Int64")], ()))
+            conn.exec_driver_sql("CREATE TABLE r_old (month Nullable(Date32), v Int64) ENGINE = MergeTree "
+                                 "ORDER BY tuple()")
+            for name in ("r_new", "r_old"):
+                conn.exec_driver_sql(f"INSERT INTO {name} VALUES ('2026-09-01', 1), ('2026-10-01', 2), ('2026-10-01', 3)")
+                clear_month(conn, name, date(2026, 10, 1))
+                assert conn.exec_driver_sql(f"SELECT month, v FROM {name}").all() == [(date(2026, 9, 1), 1)], name
+    finally:
+        wh.dispose()

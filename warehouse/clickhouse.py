@@ -168,13 +168,29 @@ def table_ddl(table: sa.Table, key: tuple[str, ...] = (), event: str | None = No
 
 
 def rollup_ddl(name: str, types: list[tuple[str, str]], order: tuple[str, ...]) -> str:
-    """A roll-up table: ``MergeTree`` sorted by month and the scope columns it has (a scoped query
-    reads the granules of its regions and stores), its columns typed as the facts query returns them."""
+    """A roll-up table: ``MergeTree`` partitioned by month (a month is rebuilt by dropping its partition,
+    ``clear_month``) and sorted by month and the scope columns it has (a scoped query reads the
+    granules of its regions and stores), its columns typed as the facts query returns them."""
     names = [n for n, _ in types]
     key = [c for c in ("month", *order) if c in names]
     cols = ", ".join(f"{_ident(n)} {t}" for n, t in types)
     return (f"CREATE TABLE {_ident(name)} ({cols}) ENGINE = MergeTree "
+            f"PARTITION BY toYYYYMM(assumeNotNull(`month`)) "
             f"ORDER BY ({', '.join(_ident(k) for k in key)}) SETTINGS allow_nullable_key = 1")
+
+
+def clear_month(conn: sa.Connection, name: str, month: date) -> None:
+    """Empty one month of a roll-up: its partition dropped at once.  A ``DELETE`` is a mutation here,
+    0.1–0.25 s each: a re-export touching twelve months spent a minute deleting from forty roll-ups.
+    A roll-up made before it was partitioned (where dropping a month's partition would silently drop
+    nothing) is deleted from."""
+    partitioned = conn.execute(sa.text(
+        "SELECT partition_key != '' FROM system.tables WHERE database = currentDatabase() AND name = :n"),
+        {"n": name}).scalar()
+    if partitioned:
+        conn.exec_driver_sql(f"ALTER TABLE {_ident(name)} DROP PARTITION ID '{month:%Y%m}'")
+    else:
+        conn.execute(sa.text(f"DELETE FROM {_ident(name)} WHERE month = :m"), {"m": month})
 
 
 # A cluster (stage 3 of docs/scaling.md): the data tables sharded by store — a store's calls, orders

@@ -193,7 +193,10 @@ WRITE_ORDER = ("region", "store", "team")
 
 def build_month(conn: sa.Connection, r: Rollup, m: date) -> None:
     params = {**r.params, **month_params(m)}
-    conn.execute(sa.text(f"DELETE FROM {r.name} WHERE month = :m"), {"m": m})
+    if conn.dialect.name == clickhouse.DIALECT:
+        clickhouse.clear_month(conn, r.name, m)
+    else:
+        conn.execute(sa.text(f"DELETE FROM {r.name} WHERE month = :m"), {"m": m})
     order = [c for c in WRITE_ORDER if c in r.grain]
     sql = f"SELECT * FROM ({r.sql}) built ORDER BY {', '.join(order)}" if order else r.sql
     conn.execute(_statement(f"INSERT INTO {r.name} {sql}", params), params)
