@@ -286,3 +286,14 @@ def test_staffing_page_plans_from_the_calls_and_applies_the_seat_rule(fixture_db
     table = next(d.value for d in at.dataframe if "该人数下服务水平" in d.value.columns)
     assert set(table["该人数下服务水平"]) == {"0.0%"}
     assert len(at.get("plotly_chart")) == 3      # heatmap, the day, the weekly answer rate
+
+
+def test_charts_keep_plotly_whites_look_with_ours_on_top():
+    """The dashboard's template is plotly_white updated (axis labels fit: automargin), not replaced."""
+    from ui import charts
+
+    fig = charts.go.Figure()
+    template = charts.pio.templates[charts.pio.templates.default]
+    assert template.layout.yaxis.automargin and template.layout.plot_bgcolor == "white"
+    assert template.layout.font.size == 13 and list(template.layout.colorway)[:1] == list(charts.fmt.PALETTE)[:1]
+    assert fig.layout.template is not None

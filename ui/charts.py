@@ -19,9 +19,12 @@ px.defaults.color_discrete_sequence = fmt.PALETTE
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 # the dashboard's look, one template made once and the default of every figure: naming a template in
 # each figure's layout made Plotly validate it anew, 18 ms a chart (a subject page draws four or more)
-pio.templates["csdash"] = go.layout.Template(pio.templates["plotly_white"], layout={
-    "colorway": fmt.PALETTE, "font": {"family": FONT, "size": 13}, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-    "legend": {"orientation": "h", "y": -0.2, "title": None}})
+# (``Template(base, layout=…)`` would replace plotly_white's layout, automargin included, and clip the
+# axis labels: the base is copied, then updated)
+_template = go.layout.Template(pio.templates["plotly_white"])
+_template.layout.update(colorway=fmt.PALETTE, font={"family": FONT, "size": 13},
+                        margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.2, "title": None})
+pio.templates["csdash"] = _template
 pio.templates.default = "csdash"
 
 
