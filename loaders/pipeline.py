@@ -682,13 +682,14 @@ def _insert_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadRep
 
 
 OPEN_REJECTS = "kind = :k AND resolved_load_id IS NULL AND load_id < :l"   # of the load's kind, before it
+SAME_FILE = "load_id IN (SELECT load_id FROM load_log WHERE kind = :k AND sha256 = :s)"   # rejects of an earlier load of this file
 
 
-def _open_keys_brought(conn: sa.Connection, scratch, report: LoadReport, open_rows: str, params: dict) -> list[str]:
-    """The keys of the open rejects (``open_rows``) that this load's final rows bring: matched in the
+def _open_keys_brought(conn: sa.Connection, scratch, report: LoadReport, params: dict) -> list[str]:
+    """The keys of the open rejects (``OPEN_REJECTS``) that this load's final rows bring: matched in the
     scratch database, where the final rows are (a warehouse that cannot read the scratch file)."""
     keys = [r[0] for r in conn.execute(sa.text(
-        f"SELECT DISTINCT row_key FROM rejects WHERE {open_rows} AND row_key IS NOT NULL"), params)]
+        f"SELECT DISTINCT row_key FROM rejects WHERE {OPEN_REJECTS} AND row_key IS NOT NULL"), params)]
     if not keys:
         return []
     scratch.register("open_keys", pa.table({"k": pa.array(keys, pa.string())}))
@@ -707,14 +708,13 @@ def _resolve_rejects(conn: sa.Connection, wh: Warehouse, scratch, report: LoadRe
     params = {"l": report.load_id, "k": report.kind, "s": report.sha256}
     open_rows = OPEN_REJECTS
     done = conn.execute(sa.text(
-        f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND load_id IN "
-        f"(SELECT load_id FROM load_log WHERE kind = :k AND sha256 = :s)"), params).rowcount or 0
+        f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND {SAME_FILE}"), params).rowcount or 0
     key = key_text(SCHEMAS[report.kind])
     if wh.is_duckdb:   # the scratch file is attached: one semi-join inside the warehouse
         return done + (conn.execute(sa.text(
             f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND row_key IN "
             f"(SELECT {key} FROM {alias}.final)"), params).rowcount or 0)
-    found = _open_keys_brought(conn, scratch, report, open_rows, params)
+    found = _open_keys_brought(conn, scratch, report, params)
     if not found:
         return done
     update = sa.text(f"UPDATE rejects SET resolved_load_id = :l WHERE {open_rows} AND row_key IN :keys"
@@ -826,13 +826,12 @@ def _stage_rejects(conn: sa.Connection, load: "staging.StagedLoad", scratch, rep
     own rejects; returns how many it resolves.  Not staged when neither happens."""
     params = {"l": report.load_id, "k": report.kind, "s": report.sha256}
     open_rows = OPEN_REJECTS
-    found = _open_keys_brought(conn, scratch, report, open_rows, params)
+    found = _open_keys_brought(conn, scratch, report, params)
     keys_table = load.stage("rejects", "keys")   # the keys found, as a table the rule can read
     staging.insert_arrow(conn, keys_table, "rejects", [pa.RecordBatch.from_pylist(
         [{"row_key": k} for k in found], schema=pa.schema([(c.name, arrow_type(c.type))
                                                           for c in TABLES["rejects"].columns]))])
-    rule = (f"{open_rows} AND (load_id IN (SELECT load_id FROM load_log WHERE kind = :k AND sha256 = :s) "
-            f"OR row_key IN (SELECT row_key FROM {keys_table}))")
+    rule = f"{open_rows} AND ({SAME_FILE} OR row_key IN (SELECT row_key FROM {keys_table}))"
     resolved = int(conn.execute(sa.text(f"SELECT count() FROM rejects WHERE {rule}"), params).scalar())
     if not resolved and not report.rows_rejected:
         return 0
